@@ -1,0 +1,232 @@
+"""Output specifications: how each attribute or feature column block is encoded.
+
+An ``Output`` describes one variable: a categorical one (``DISCRETE``, one-hot over ``dim``
+columns, generated through a softmax) or a continuous one (``CONTINUOUS``, ``dim`` columns scaled to
+[0, 1] or [-1, 1], generated through a sigmoid or tanh).  The original DoppelGANger release stores
+lists of these as Python-2 pickles of classes from a module named ``output``;
+:func:`load_original_specs` reads those without that module.
+"""
+from __future__ import annotations
+
+import enum
+import io
+import json
+import pickle
+from dataclasses import dataclass, field
+from typing import Iterable, List, Optional, Sequence, Tuple
+
+
+class OutputType(enum.Enum):
+    CONTINUOUS = "continuous"
+    DISCRETE = "discrete"
+
+
+class Normalization(enum.Enum):
+    ZERO_ONE = "zero_one"
+    MINUSONE_ONE = "minusone_one"
+
+    @property
+    def low(self) -> float:
+        return 0.0 if self is Normalization.ZERO_ONE else -1.0
+
+
+def _parse_enum(enum_cls, value, what: str):
+    if isinstance(value, enum_cls):
+        return value
+    if isinstance(value, str):
+        for member in enum_cls:
+            if value.lower() in (member.value, member.name.lower()):
+                return member
+    raise ValueError(
+        f"unknown {what} {value!r}; expected one of {[m.name for m in enum_cls]}")
+
+
+@dataclass(frozen=True)
+class Output:
+    """One variable of the data.
+
+    type: CONTINUOUS or DISCRETE.
+    dim: number of encoded columns (the number of categories for DISCRETE).
+    normalization: ZERO_ONE or MINUSONE_ONE, required for CONTINUOUS, ignored for DISCRETE.
+    name: column name used when converting to/from pandas (defaults are assigned by Dataset).
+    categories: for DISCRETE, the category labels in column order (defaults to 0..dim-1).
+    is_gen_flag: True only for the two generation-flag columns the model appends to features.
+    """
+
+    type: OutputType
+    dim: int
+    normalization: Optional[Normalization] = None
+    name: Optional[str] = None
+    categories: Optional[Tuple] = None
+    is_gen_flag: bool = False
+
+    def __post_init__(self):
+        object.__setattr__(self, "type", _parse_enum(OutputType, self.type, "output type"))
+        if self.normalization is not None:
+            object.__setattr__(self, "normalization",
+                               _parse_enum(Normalization, self.normalization, "normalization"))
+        if not isinstance(self.dim, (int,)) or isinstance(self.dim, bool) or self.dim < 1:
+            raise ValueError(f"Output {self.name!r}: dim must be a positive integer, got {self.dim!r}")
+        if self.type is OutputType.CONTINUOUS:
+            if self.normalization is None:
+                raise ValueError(
+                    f"continuous Output {self.name!r} needs a normalization "
+                    "(Normalization.ZERO_ONE or Normalization.MINUSONE_ONE)")
+            if self.categories is not None:
+                raise ValueError(f"continuous Output {self.name!r} cannot have categories")
+        else:
+            if self.categories is not None:
+                cats = tuple(self.categories)
+                if len(cats) != self.dim:
+                    raise ValueError(
+                        f"discrete Output {self.name!r} has dim={self.dim} but "
+                        f"{len(cats)} categories")
+                if len(set(cats)) != len(cats):
+                    raise ValueError(f"discrete Output {self.name!r} has repeated categories")
+                object.__setattr__(self, "categories", cats)
+
+    @property
+    def is_continuous(self) -> bool:
+        return self.type is OutputType.CONTINUOUS
+
+    def labels(self) -> Tuple:
+        """Category labels (DISCRETE) in column order; 0..dim-1 when none were given."""
+        return self.categories if self.categories is not None else tuple(range(self.dim))
+
+    def column_names(self) -> List[str]:
+        """Names of the raw (decoded) columns this output stands for."""
+        if not self.is_continuous or self.dim == 1:
+            return [self.name]
+        return [f"{self.name}_{i}" for i in range(self.dim)]
+
+    def to_dict(self) -> dict:
+        d = {"type": self.type.value, "dim": self.dim}
+        if self.normalization is not None:
+            d["normalization"] = self.normalization.value
+        if self.name is not None:
+            d["name"] = self.name
+        if self.categories is not None:
+            d["categories"] = [_json_scalar(c) for c in self.categories]
+        if self.is_gen_flag:
+            d["is_gen_flag"] = True
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Output":
+        unknown = set(d) - {"type", "dim", "normalization", "name", "categories", "is_gen_flag"}
+        if unknown:
+            raise ValueError(f"unknown Output fields {sorted(unknown)} in {d}")
+        if "type" not in d or "dim" not in d:
+            raise ValueError(f"an Output needs 'type' and 'dim', got {d}")
+        cats = d.get("categories")
+        return cls(type=d["type"], dim=int(d["dim"]), normalization=d.get("normalization"),
+                   name=d.get("name"), categories=tuple(cats) if cats is not None else None,
+                   is_gen_flag=bool(d.get("is_gen_flag", False)))
+
+    def with_name(self, name: str) -> "Output":
+        return Output(self.type, self.dim, self.normalization, name, self.categories,
+                      self.is_gen_flag)
+
+
+def _json_scalar(value):
+    # numpy scalars are not JSON serialisable; categories may come from numpy arrays
+    if hasattr(value, "item"):
+        return value.item()
+    return value
+
+
+def total_dim(outputs: Iterable[Output]) -> int:
+    return int(sum(o.dim for o in outputs))
+
+
+def outputs_to_json(outputs: Sequence[Output]) -> str:
+    return json.dumps([o.to_dict() for o in outputs], indent=2)
+
+
+def outputs_from_json(text: str) -> List[Output]:
+    data = json.loads(text)
+    if not isinstance(data, list):
+        raise ValueError("an output spec file must hold a JSON list of outputs")
+    return [Output.from_dict(d) for d in data]
+
+
+# --- the original release's pickles -------------------------------------------------------------
+
+class _LegacyEnum:
+    """Stand-in for the original ``output.OutputType`` / ``output.Normalization`` enums."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def __reduce__(self):  # pragma: no cover - never re-pickled
+        raise TypeError("legacy spec objects are read-only")
+
+
+class _LegacyOutput:
+    """Stand-in for the original ``output.Output``; receives its __dict__ through BUILD."""
+
+
+class _LegacyUnpickler(pickle.Unpickler):
+    def find_class(self, module, name):
+        if module == "output":
+            if name == "Output":
+                return _LegacyOutput
+            if name in ("OutputType", "Normalization"):
+                return _LegacyEnum
+        if module in ("copy_reg", "copyreg") and name == "_reconstructor":
+            return _reconstructor
+        if module in ("__builtin__", "builtins") and name == "object":
+            return object
+        raise pickle.UnpicklingError(
+            f"the spec pickle references {module}.{name}, which is not part of the original "
+            "DoppelGANger output specs; is this really a data_*_output.pkl file?")
+
+
+def _reconstructor(cls, base, state):
+    obj = object.__new__(cls)
+    if base is not object:  # pragma: no cover - the original specs only use plain objects
+        base.__init__(obj, state)
+    return obj
+
+
+def load_original_specs(path_or_bytes) -> List[Output]:
+    """Load a ``data_attribute_output.pkl`` / ``data_feature_output.pkl`` of the original release.
+
+    These are Python-2 (or 3) pickles of ``output.Output`` objects; the ``output`` module is not
+    needed.  Returns a list of :class:`Output`.
+    """
+    if isinstance(path_or_bytes, (bytes, bytearray)):
+        raw = bytes(path_or_bytes)
+        source = "<bytes>"
+    else:
+        source = str(path_or_bytes)
+        with open(path_or_bytes, "rb") as f:
+            raw = f.read()
+    try:
+        items = _LegacyUnpickler(io.BytesIO(raw), encoding="latin1").load()
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError,
+            IndexError, KeyError) as exc:
+        raise ValueError(f"cannot read original output specs from {source}: {exc}. Expected a "
+                         "pickled list of output.Output objects from the DoppelGANger "
+                         "release") from exc
+    if not isinstance(items, list):
+        raise ValueError(f"{source}: expected a pickled list of outputs, got {type(items).__name__}")
+    specs = []
+    for i, item in enumerate(items):
+        state = getattr(item, "__dict__", {})
+        if "type_" not in state or "dim" not in state:
+            raise ValueError(f"{source}: entry {i} is not an output.Output (fields {sorted(state)})")
+        type_name = getattr(state["type_"], "name", state["type_"])
+        norm = state.get("normalization")
+        norm_name = getattr(norm, "name", norm)
+        try:
+            otype = OutputType[type_name]
+            normalization = Normalization[norm_name] if norm_name is not None else None
+        except KeyError as exc:
+            raise ValueError(f"{source}: entry {i} has unknown type/normalization "
+                             f"{type_name!r}/{norm_name!r}") from exc
+        if otype is OutputType.DISCRETE:
+            normalization = None
+        specs.append(Output(type=otype, dim=int(state["dim"]), normalization=normalization,
+                            is_gen_flag=bool(state.get("is_gen_flag", False))))
+    return specs

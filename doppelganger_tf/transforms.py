@@ -1,0 +1,153 @@
+"""Data transforms of DoppelGANger (numpy): global scaling, generation flags, auto-normalisation.
+
+All functions follow the original implementation (see DESIGN.md section 4) unless an argument
+says otherwise.  Shapes: features [N, T, K], attributes [N, A], gen_flags [N, T] (1 while the
+series is active, 0 after it ends).
+"""
+from __future__ import annotations
+
+from typing import List, Sequence, Tuple
+
+import numpy as np
+
+from .outputs import Normalization, Output, OutputType
+
+AUTONORM_EPS = 1e-4  # widening of each sample's [min, max], as in the original
+
+
+# --- global scaling ------------------------------------------------------------------------------
+
+def global_scale(values, vmin, vmax, normalization: Normalization):
+    """Raw values -> [0, 1] (ZERO_ONE) or [-1, 1] (MINUSONE_ONE), using the global min/max."""
+    span = np.asarray(vmax, np.float64) - np.asarray(vmin, np.float64)
+    scaled = (np.asarray(values, np.float64) - vmin) / span
+    if normalization is Normalization.MINUSONE_ONE:
+        scaled = scaled * 2.0 - 1.0
+    return scaled.astype(np.float32)
+
+
+def global_unscale(scaled, vmin, vmax, normalization: Normalization):
+    """Inverse of :func:`global_scale` (float64 result, raw units)."""
+    x = np.asarray(scaled, np.float64)
+    if normalization is Normalization.MINUSONE_ONE:
+        x = (x + 1.0) / 2.0
+    return x * (np.asarray(vmax, np.float64) - vmin) + vmin
+
+
+# --- generation flags ----------------------------------------------------------------------------
+
+def gen_flags_from_lengths(lengths, max_length: int) -> np.ndarray:
+    """[N] lengths -> [N, T] float32 flags (1 for t < length)."""
+    lengths = np.asarray(lengths)
+    return (np.arange(max_length)[None, :] < lengths[:, None]).astype(np.float32)
+
+
+def lengths_from_gen_flags(gen_flags) -> np.ndarray:
+    return np.asarray(gen_flags).sum(axis=1).round().astype(np.int64)
+
+
+def encode_gen_flags(gen_flags, sample_len: int) -> np.ndarray:
+    """[N, T] activity flags -> the two generation-flag feature columns [N, T, 2].
+
+    Column 0 is 1 when the series continues after this step; column 1 is 1 from the last active
+    step to the end of its S-chunk ("ends here"); both are 0 after that chunk.
+    """
+    gen_flags = np.asarray(gen_flags, np.float32)
+    n, t = gen_flags.shape
+    if t % sample_len != 0:
+        raise ValueError(f"the series length T={t} is not divisible by sample_len={sample_len}; "
+                         "choose a sample_len that divides T or pad the series to a multiple of it")
+    continues = np.concatenate([gen_flags[:, 1:], np.zeros((n, 1), np.float32)], axis=1)
+    chunk_active = gen_flags.reshape(n, t // sample_len, sample_len).sum(axis=2) > 0.5
+    chunk_active = np.repeat(chunk_active, sample_len, axis=1).astype(np.float32)
+    return np.stack([continues, (1.0 - continues) * chunk_active], axis=2)
+
+
+def decode_gen_flags(flag_columns) -> np.ndarray:
+    """Generated flag columns [N, T, 2] -> activity flags [N, T].
+
+    Step t is active while every earlier step's argmax said "continue" (step 0 always is), so the
+    series ends at the first step whose argmax says "ends here".
+    """
+    flag_columns = np.asarray(flag_columns)
+    says_continue = (np.argmax(flag_columns, axis=2) == 0).astype(np.float32)
+    n = flag_columns.shape[0]
+    before = np.concatenate([np.ones((n, 1), np.float32), says_continue[:, :-1]], axis=1)
+    return np.cumprod(before, axis=1)
+
+
+# --- per-sample auto-normalisation ---------------------------------------------------------------
+
+def minmax_attribute_outputs(feature_outputs: Sequence[Output]) -> List[Output]:
+    """The extra (min/max) attribute outputs auto-normalisation adds: per continuous feature
+    column, ``mid = (max+min)/2`` with the feature's normalisation and ``half = (max-min)/2`` in
+    ZERO_ONE."""
+    extra = []
+    for out in feature_outputs:
+        if out.type is not OutputType.CONTINUOUS:
+            continue
+        for name in out.column_names():
+            extra.append(Output(OutputType.CONTINUOUS, 1, out.normalization, name=f"{name}__mid"))
+            extra.append(Output(OutputType.CONTINUOUS, 1, Normalization.ZERO_ONE,
+                                name=f"{name}__half"))
+    return extra
+
+
+def _continuous_columns(feature_outputs: Sequence[Output]):
+    """(column index, normalization) of every continuous feature column."""
+    cols, start = [], 0
+    for out in feature_outputs:
+        if out.type is OutputType.CONTINUOUS:
+            cols.extend((start + i, out.normalization) for i in range(out.dim))
+        start += out.dim
+    return cols
+
+
+def normalize_per_sample(features, gen_flags, feature_outputs: Sequence[Output],
+                         masked: bool = False, eps: float = AUTONORM_EPS
+                         ) -> Tuple[np.ndarray, np.ndarray]:
+    """Scale each sample's continuous features by its own min/max.
+
+    Returns (normalised features [N, T, K], extra attributes [N, 2 * n_continuous_columns]) with
+    the extra attributes interleaved (mid, half) per column, as :func:`minmax_attribute_outputs`.
+    ``masked=False`` matches the original (min/max over all T_max steps, padding zeros included);
+    ``masked=True`` takes min/max over active steps only and keeps padded steps at 0.
+    """
+    features = np.array(features, dtype=np.float64, copy=True)
+    gen_flags = np.asarray(gen_flags, np.float64)
+    active = gen_flags[:, :, None] > 0.5
+    extra = []
+    for col, norm in _continuous_columns(feature_outputs):
+        x = features[:, :, col]
+        if masked:
+            hi = np.where(active[:, :, 0], x, -np.inf).max(axis=1)
+            lo = np.where(active[:, :, 0], x, np.inf).min(axis=1)
+        else:
+            hi, lo = x.max(axis=1), x.min(axis=1)
+        hi, lo = hi + eps, lo - eps
+        extra.append((hi + lo) / 2.0)
+        extra.append((hi - lo) / 2.0)
+        z = (x - lo[:, None]) / (hi - lo)[:, None]
+        if norm is Normalization.MINUSONE_ONE:
+            z = z * 2.0 - 1.0
+        if masked:
+            z = z * gen_flags
+        features[:, :, col] = z
+    extra = np.stack(extra, axis=1) if extra else np.zeros((features.shape[0], 0))
+    return features.astype(np.float32), extra.astype(np.float32)
+
+
+def renormalize_per_sample(features, extra_attributes, gen_flags,
+                           feature_outputs: Sequence[Output]) -> np.ndarray:
+    """Inverse of :func:`normalize_per_sample`: max = mid + half, min = mid - half; steps after
+    the end of each series are zeroed."""
+    features = np.array(features, dtype=np.float64, copy=True)
+    extra = np.asarray(extra_attributes, np.float64)
+    for i, (col, norm) in enumerate(_continuous_columns(feature_outputs)):
+        mid, half = extra[:, 2 * i], extra[:, 2 * i + 1]
+        z = features[:, :, col]
+        if norm is Normalization.MINUSONE_ONE:
+            z = (z + 1.0) / 2.0
+        features[:, :, col] = z * (2.0 * half)[:, None] + (mid - half)[:, None]
+    features *= np.asarray(gen_flags, np.float64)[:, :, None]
+    return features.astype(np.float32)
