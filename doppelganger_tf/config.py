@@ -1,0 +1,96 @@
+"""Every hyper-parameter of DoppelGANger in one dataclass, defaulting to the paper's WWT setup."""
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+
+
+@dataclass
+class DGConfig:
+    # batch generation: records emitted per LSTM step (T must be divisible by it)
+    sample_len: int = 10
+
+    # noise dimensions (all N(0, 1))
+    attribute_noise_dim: int = 5
+    minmax_noise_dim: int = 5
+    feature_noise_dim: int = 5
+
+    # attribute (metadata) generator and min/max generator: Dense -> ReLU -> BatchNorm blocks
+    attribute_hidden_layers: int = 2
+    attribute_hidden_units: int = 100
+    minmax_hidden_layers: int = 2
+    minmax_hidden_units: int = 100
+    batch_norm_momentum: float = 0.9
+    batch_norm_epsilon: float = 1e-5
+
+    # feature (measurement) generator
+    feature_lstm_units: int = 100
+    feature_lstm_layers: int = 1
+
+    # critics: hidden Dense(ReLU) layers then Dense(1), no normalisation
+    critic_hidden_layers: int = 4
+    critic_hidden_units: int = 200
+    use_aux_critic: bool = True  # the auxiliary critic on attributes only
+    aux_critic_hidden_layers: int = 4
+    aux_critic_hidden_units: int = 200
+    aux_critic_loss_weight: float = 1.0  # alpha in g_loss = -D(fake) - alpha * D_aux(fake)
+
+    # WGAN-GP
+    gradient_penalty_weight: float = 10.0
+    aux_gradient_penalty_weight: float = 10.0
+
+    # per-sample auto-normalisation of continuous features (the min/max "fake metadata")
+    auto_normalize: bool = True
+    # False = the original (per-sample min/max over all T_max steps, padding included);
+    # True = over active steps only, padding kept at zero (better for variable-length data)
+    auto_normalize_masked: bool = False
+
+    # optimisation (Adam for all three networks)
+    generator_learning_rate: float = 1e-3
+    critic_learning_rate: float = 1e-3
+    aux_critic_learning_rate: float = 1e-3
+    adam_beta_1: float = 0.5
+    adam_beta_2: float = 0.999
+    adam_epsilon: float = 1e-8
+    batch_size: int = 100
+    critic_steps: int = 1  # critic updates per batch
+    generator_steps: int = 1  # generator updates per batch
+    # the original draws batches with replacement; False shuffles without replacement
+    sample_with_replacement: bool = True
+
+    def __post_init__(self):
+        positive = ["sample_len", "attribute_noise_dim", "minmax_noise_dim", "feature_noise_dim",
+                    "attribute_hidden_units", "minmax_hidden_units", "feature_lstm_units",
+                    "feature_lstm_layers", "critic_hidden_units", "aux_critic_hidden_units",
+                    "batch_size", "critic_steps", "generator_steps"]
+        for name in positive:
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"DGConfig.{name} must be a positive integer, got {value!r}")
+        for name in ["attribute_hidden_layers", "minmax_hidden_layers", "critic_hidden_layers",
+                     "aux_critic_hidden_layers"]:
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 0:
+                raise ValueError(f"DGConfig.{name} must be an integer >= 0, got {value!r}")
+        for name in ["generator_learning_rate", "critic_learning_rate", "aux_critic_learning_rate",
+                     "adam_epsilon"]:
+            if not getattr(self, name) > 0:
+                raise ValueError(f"DGConfig.{name} must be > 0, got {getattr(self, name)!r}")
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "DGConfig":
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(d) - known
+        if unknown:
+            raise ValueError(f"unknown DGConfig fields {sorted(unknown)}; known: {sorted(known)}")
+        return cls(**d)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+    def replace(self, **changes) -> "DGConfig":
+        return dataclasses.replace(self, **changes)

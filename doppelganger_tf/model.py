@@ -1,0 +1,478 @@
+"""DoppelGANger as a Keras model: WGAN-GP training through ``fit()``, generation, save/load."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Optional, Sequence
+
+import numpy as np
+import tensorflow as tf
+
+from . import transforms
+from .atomic import atomic_directory
+from .config import DGConfig
+from .dataset import Dataset, encode_attribute_table
+from .networks import Critic, FeatureGenerator, MLPGenerator, gen_flag_output
+from .outputs import Output, OutputType
+
+keras = tf.keras
+
+MODEL_FORMAT = "doppelganger_tf-model"
+CONFIG_FILE = "model.json"
+WEIGHTS_FILE = "model.weights.h5"
+_GP_EPS = 1e-8  # inside the gradient-norm square root, as in the original
+
+
+class DoppelGANger(keras.Model):
+    """DoppelGANger (Lin et al., IMC 2020).
+
+    Build with :meth:`from_dataset`, then ``compile()`` (the paper's Adam settings by default) and
+    ``fit(dataset, epochs=...)``; ``generate(n)`` returns a :class:`Dataset` in real units.
+    """
+
+    def __init__(self, feature_outputs: Sequence[Output], attribute_outputs: Sequence[Output],
+                 max_length: int, config: Optional[DGConfig] = None, *, scaling=None,
+                 seed: Optional[int] = None, **kwargs):
+        kwargs.setdefault("name", "doppelganger")
+        super().__init__(**kwargs)
+        self.config = config if config is not None else DGConfig()
+        cfg = self.config
+        if max_length % cfg.sample_len:
+            divisors = [d for d in range(1, max_length + 1) if max_length % d == 0]
+            raise ValueError(f"the series length T={max_length} is not divisible by "
+                             f"sample_len={cfg.sample_len}; use one of {divisors} or pad the "
+                             "series to a multiple of sample_len")
+        if any(o.is_gen_flag for o in feature_outputs):
+            raise ValueError("feature outputs must not contain generation flags: the model adds them")
+        self.max_length = int(max_length)
+        self.feature_outputs = tuple(feature_outputs)
+        self.attribute_outputs = tuple(attribute_outputs)
+        self.minmax_outputs = tuple(transforms.minmax_attribute_outputs(feature_outputs)
+                                    if cfg.auto_normalize else ())
+        # raw-unit min/max per encoded column, to return generated data in real units
+        self.scaling = {k: (None if v is None else np.asarray(v, np.float64))
+                        for k, v in (scaling or {}).items()}
+        self.num_attribute_columns = sum(o.dim for o in self.attribute_outputs)
+        self.num_minmax_columns = sum(o.dim for o in self.minmax_outputs)
+        self._steps = self.max_length // cfg.sample_len
+
+        bn = dict(bn_momentum=cfg.batch_norm_momentum, bn_epsilon=cfg.batch_norm_epsilon)
+        self.attribute_generator = (MLPGenerator(
+            self.attribute_outputs, cfg.attribute_hidden_layers, cfg.attribute_hidden_units,
+            name="attribute_generator", **bn) if self.attribute_outputs else None)
+        self.minmax_generator = (MLPGenerator(
+            self.minmax_outputs, cfg.minmax_hidden_layers, cfg.minmax_hidden_units,
+            name="minmax_generator", **bn) if self.minmax_outputs else None)
+        self.feature_generator = FeatureGenerator(
+            list(self.feature_outputs) + [gen_flag_output()], cfg.sample_len,
+            cfg.feature_lstm_units, cfg.feature_lstm_layers, name="feature_generator")
+        self.critic = Critic(cfg.critic_hidden_layers, cfg.critic_hidden_units, name="critic")
+        all_attr_columns = self.num_attribute_columns + self.num_minmax_columns
+        self.aux_critic = (Critic(cfg.aux_critic_hidden_layers, cfg.aux_critic_hidden_units,
+                                  name="aux_critic")
+                           if cfg.use_aux_critic and all_attr_columns > 0 else None)
+        self.rng = (tf.random.Generator.from_seed(seed) if seed is not None
+                    else tf.random.Generator.from_non_deterministic_state())
+        self._trackers = {name: keras.metrics.Mean(name=name) for name in
+                          ["d_loss", "g_loss", "gp"] + (["aux_d_loss"] if self.aux_critic else [])}
+        self._generate_fns = {}
+        self._build_networks()
+
+    # --- construction ----------------------------------------------------------------------------
+
+    @classmethod
+    def from_dataset(cls, dataset: Dataset, config: Optional[DGConfig] = None, **kwargs):
+        """A model whose outputs, length and real-unit scaling are those of ``dataset``."""
+        config = config if config is not None else DGConfig()
+        dataset.validate(config.sample_len)
+        return cls(dataset.feature_outputs, dataset.attribute_outputs, dataset.max_length,
+                   config, scaling=dataset.scaling(), **kwargs)
+
+    @property
+    def num_feature_columns(self) -> int:
+        """Encoded feature columns the generator emits, the two generation flags included."""
+        return self.feature_generator.record_dim
+
+    def _noise_dims(self):
+        cfg = self.config
+        return {"attribute_noise": (cfg.attribute_noise_dim,),
+                "minmax_noise": (cfg.minmax_noise_dim,),
+                "feature_noise": (self._steps, cfg.feature_noise_dim),
+                "initial_state": (cfg.feature_lstm_layers, 2, cfg.feature_lstm_units)}
+
+    def sample_noise(self, batch_size, normal=None):
+        """All generator noise for one batch, drawn with ``normal(shape)`` (default: self.rng)."""
+        normal = normal or (lambda shape: self.rng.normal(shape))
+        return {k: normal([batch_size, *dims]) for k, dims in self._noise_dims().items()}
+
+    def _build_networks(self):
+        """Create every variable now (inside the current strategy scope), so weights can be loaded
+        and optimizer slots created before the first step."""
+        noise = {k: tf.zeros([2, *dims]) for k, dims in self._noise_dims().items()}
+        features, _, soft_attributes, _ = self(noise, training=False)
+        self.critic(features, soft_attributes)
+        if self.aux_critic is not None:
+            self.aux_critic(None, soft_attributes)
+
+    def generator_variables(self):
+        nets = [self.attribute_generator, self.minmax_generator, self.feature_generator]
+        return [v for net in nets if net is not None for v in net.trainable_variables]
+
+    # --- forward pass ----------------------------------------------------------------------------
+
+    def call(self, noise, given_attributes=None, training=None):
+        """Generator forward pass.
+
+        Returns (features [B, T, K+2] unmasked, activity mask [B, T], soft attributes [B, A+M],
+        hard attributes [B, A+M]); "soft" is what the critics see, "hard" (one-hot argmax for
+        categorical outputs) is what the downstream generators and the user receive.
+        """
+        batch = tf.shape(noise["attribute_noise"])[0]
+        if given_attributes is not None:
+            soft = hard = tf.cast(given_attributes, tf.float32)
+        elif self.attribute_generator is not None:
+            soft, hard = self.attribute_generator(noise["attribute_noise"], training=training)
+        else:
+            soft = hard = tf.zeros([batch, 0])
+        hard = tf.stop_gradient(hard)
+        if self.minmax_generator is not None:
+            mm_soft, mm_hard = self.minmax_generator(
+                tf.concat([noise["minmax_noise"], hard], axis=-1), training=training)
+            soft = tf.concat([soft, mm_soft], axis=-1)
+            hard = tf.stop_gradient(tf.concat([hard, mm_hard], axis=-1))
+        state = noise["initial_state"]
+        states = [(state[:, i, 0], state[:, i, 1]) for i in range(self.config.feature_lstm_layers)]
+        features, mask = self.feature_generator(hard, noise["feature_noise"], states,
+                                                training=training)
+        return features, mask, soft, hard
+
+    def _fake_batch(self, batch_size, training=True):
+        features, mask, soft, _ = self(self.sample_noise(batch_size), training=training)
+        return features * mask[..., None], soft
+
+    # --- training --------------------------------------------------------------------------------
+
+    def compile(self, generator_optimizer=None, critic_optimizer=None,
+                aux_critic_optimizer=None, **kwargs):
+        """Adam(lr 1e-3, beta1 0.5, beta2 0.999, epsilon 1e-8) for each network by default."""
+        cfg = self.config
+
+        def adam(lr):
+            return keras.optimizers.Adam(learning_rate=lr, beta_1=cfg.adam_beta_1,
+                                         beta_2=cfg.adam_beta_2, epsilon=cfg.adam_epsilon)
+
+        self.generator_optimizer = generator_optimizer or adam(cfg.generator_learning_rate)
+        self.critic_optimizer = critic_optimizer or adam(cfg.critic_learning_rate)
+        self.aux_critic_optimizer = None
+        if self.aux_critic is not None:
+            self.aux_critic_optimizer = aux_critic_optimizer or adam(cfg.aux_critic_learning_rate)
+        super().compile(optimizer=self.generator_optimizer, **kwargs)
+        # slots up front: checkpoints restore into them and the step is traced once
+        for opt, variables in self._optimizer_pairs():
+            if hasattr(opt, "build"):
+                opt.build(variables)
+
+    def _optimizer_pairs(self):
+        pairs = [(self.generator_optimizer, self.generator_variables()),
+                 (self.critic_optimizer, self.critic.trainable_variables)]
+        if self.aux_critic is not None:
+            pairs.append((self.aux_critic_optimizer, self.aux_critic.trainable_variables))
+        return pairs
+
+    @property
+    def metrics(self):
+        return list(self._trackers.values())
+
+    def critic_loss_per_example(self, critic, real_features, real_attributes, fake_features,
+                                fake_attributes, gp_weight):
+        """WGAN-GP critic loss per example [B] (its mean is the batch loss) and the GP term [B].
+
+        One alpha ~ U(0,1) per sample, shared by the feature and attribute parts; the gradient
+        norm is taken per sample over features and attributes jointly."""
+        batch = tf.shape(real_attributes)[0]
+        alpha = self.rng.uniform([batch, 1])
+        x_attr = real_attributes + alpha * (fake_attributes - real_attributes)
+        watched = [x_attr]
+        x_feat = None
+        if real_features is not None:
+            x_feat = real_features + alpha[:, :, None] * (fake_features - real_features)
+            watched.append(x_feat)
+        with tf.GradientTape() as gp_tape:
+            gp_tape.watch(watched)
+            interp_score = critic(x_feat, x_attr)
+        grads = gp_tape.gradient(interp_score, watched)
+        sq_norm = tf.reduce_sum(tf.square(grads[0]), axis=1)
+        if x_feat is not None:
+            sq_norm += tf.reduce_sum(tf.square(grads[1]), axis=[1, 2])
+        gp = tf.square(tf.sqrt(sq_norm + _GP_EPS) - 1.0)
+        loss = (critic(fake_features, fake_attributes) - critic(real_features, real_attributes)
+                + gp_weight * gp)
+        return loss, gp
+
+    def _critic_update(self, critic, optimizer, real_f, real_a, fake_f, fake_a, gp_weight,
+                       replicas):
+        with tf.GradientTape() as tape:
+            loss, gp = self.critic_loss_per_example(critic, real_f, real_a, fake_f, fake_a,
+                                                    gp_weight)
+            loss = tf.reduce_mean(loss)
+            scaled = loss / replicas  # gradients are summed over replicas
+        grads = tape.gradient(scaled, critic.trainable_variables)
+        optimizer.apply_gradients(zip(grads, critic.trainable_variables))
+        return loss, tf.reduce_mean(gp)
+
+    def _generator_update(self, batch_size, replicas):
+        variables = self.generator_variables()
+        with tf.GradientTape() as tape:
+            fake_f, fake_a = self._fake_batch(batch_size, training=True)
+            loss = -tf.reduce_mean(self.critic(fake_f, fake_a))
+            if self.aux_critic is not None:
+                loss -= self.config.aux_critic_loss_weight * tf.reduce_mean(
+                    self.aux_critic(None, fake_a))
+            scaled = loss / replicas
+        grads = tape.gradient(scaled, variables)
+        self.generator_optimizer.apply_gradients(zip(grads, variables))
+        return loss
+
+    def train_step(self, data):
+        cfg = self.config
+        real_f, real_a = data["features"], data["attributes"]
+        batch = tf.shape(real_f)[0]
+        replicas = tf.cast(tf.distribute.get_strategy().num_replicas_in_sync, tf.float32)
+        for _ in range(cfg.critic_steps):
+            # the original draws fresh noise for every optimiser run
+            fake_f, fake_a = self._fake_batch(batch, training=True)
+            fake_f, fake_a = tf.stop_gradient(fake_f), tf.stop_gradient(fake_a)
+            d_loss, gp = self._critic_update(self.critic, self.critic_optimizer, real_f, real_a,
+                                             fake_f, fake_a, cfg.gradient_penalty_weight,
+                                             replicas)
+            self._trackers["d_loss"].update_state(d_loss)
+            self._trackers["gp"].update_state(gp)
+            if self.aux_critic is not None:
+                aux_loss, _ = self._critic_update(self.aux_critic, self.aux_critic_optimizer,
+                                                  None, real_a, None, fake_a,
+                                                  cfg.aux_gradient_penalty_weight, replicas)
+                self._trackers["aux_d_loss"].update_state(aux_loss)
+        for _ in range(cfg.generator_steps):
+            self._trackers["g_loss"].update_state(self._generator_update(batch, replicas))
+        return {name: t.result() for name, t in self._trackers.items()}
+
+    def prepare(self, dataset: Dataset):
+        """Dataset -> the arrays the critics see: (features incl. gen-flag columns, attributes
+        incl. min/max attributes when auto-normalisation is on)."""
+        self.check_compatible(dataset)
+        features, attributes = dataset.features, dataset.attributes
+        if self.config.auto_normalize and self.minmax_outputs:
+            features, extra = transforms.normalize_per_sample(
+                features, dataset.gen_flags, self.feature_outputs,
+                masked=self.config.auto_normalize_masked)
+            attributes = np.concatenate([attributes, extra], axis=1)
+        flags = transforms.encode_gen_flags(dataset.gen_flags, self.config.sample_len)
+        features = np.concatenate([features, flags], axis=2).astype(np.float32)
+        return features, attributes.astype(np.float32)
+
+    def check_compatible(self, dataset: Dataset):
+        dataset.validate(self.config.sample_len)
+        if dataset.max_length != self.max_length:
+            raise ValueError(f"the dataset has T={dataset.max_length} but the model was built for "
+                             f"T={self.max_length}")
+        for kind, mine, theirs in [("feature", self.feature_outputs, dataset.feature_outputs),
+                                   ("attribute", self.attribute_outputs,
+                                    dataset.attribute_outputs)]:
+            if [(o.type, o.dim, o.normalization) for o in mine] != \
+                    [(o.type, o.dim, o.normalization) for o in theirs]:
+                raise ValueError(f"the dataset's {kind} outputs differ from the model's: build "
+                                 "the model from this dataset (DoppelGANger.from_dataset)")
+
+    def training_data(self, dataset: Dataset, seed: Optional[int] = None) -> tf.data.Dataset:
+        """An endless tf.data pipeline of training batches {"features", "attributes"}: drawn with
+        replacement (the original) or shuffled without it (config.sample_with_replacement)."""
+        features, attributes = self.prepare(dataset)
+        n = features.shape[0]
+        features, attributes = tf.constant(features), tf.constant(attributes)
+        if self.config.sample_with_replacement:
+            batch = self.config.batch_size
+            indices = tf.data.Dataset.random(seed=seed).batch(batch).map(
+                lambda r: tf.math.floormod(r, n))
+        else:
+            batch = min(self.config.batch_size, n)
+            indices = (tf.data.Dataset.range(n).shuffle(n, seed=seed).repeat()
+                       .batch(batch, drop_remainder=True))
+        data = indices.map(lambda i: {"features": tf.gather(features, i),
+                                      "attributes": tf.gather(attributes, i)},
+                           num_parallel_calls=tf.data.AUTOTUNE)
+        return data.prefetch(tf.data.AUTOTUNE)
+
+    def steps_per_epoch(self, num_samples: int) -> int:
+        """N / batch, as the original's epoch."""
+        return max(1, num_samples // self.config.batch_size)
+
+    def fit(self, x=None, y=None, epochs=1, steps_per_epoch=None, initial_epoch=0, seed=None,
+            **kwargs):
+        """Keras ``fit``; ``x`` may be a :class:`Dataset` (converted with :meth:`training_data`,
+        one epoch = N / batch steps) or any input Keras accepts yielding the prepared dicts."""
+        if isinstance(x, Dataset):
+            steps_per_epoch = steps_per_epoch or self.steps_per_epoch(len(x))
+            # a resumed run continues with a different (but seeded) batch order
+            data_seed = None if seed is None else seed + initial_epoch
+            x = self.training_data(x, seed=data_seed)
+        return super().fit(x, y, epochs=epochs, steps_per_epoch=steps_per_epoch,
+                           initial_epoch=initial_epoch, **kwargs)
+
+    # --- generation ------------------------------------------------------------------------------
+
+    def _generate_fn(self, conditional: bool):
+        if conditional not in self._generate_fns:
+            noise_spec = {k: tf.TensorSpec([None, *dims], tf.float32)
+                          for k, dims in self._noise_dims().items()}
+            if conditional:
+                attr_spec = tf.TensorSpec([None, self.num_attribute_columns], tf.float32)
+                fn = tf.function(lambda noise, attrs: self(noise, attrs, training=False),
+                                 input_signature=[noise_spec, attr_spec])
+            else:
+                fn = tf.function(lambda noise: self(noise, training=False),
+                                 input_signature=[noise_spec])
+            self._generate_fns[conditional] = fn
+        return self._generate_fns[conditional]
+
+    def generate(self, n: Optional[int] = None, attributes=None, length=None,
+                 seed: Optional[int] = None, batch_size: int = 1000, clip: bool = True
+                 ) -> Dataset:
+        """Generate ``n`` samples as a :class:`Dataset` in real units.
+
+        attributes: condition on these attributes instead of generating them (the paper's
+            "different metadata distribution"): an encoded array [n, A_enc] or a pandas
+            DataFrame of raw attribute values with the attribute names as columns.
+        length: force the series length (an int or [n] ints in 1..T) instead of the generated
+            generation flags.
+        seed: the same seed (and batch_size) gives the same data, also after save/load.
+        clip: clip continuous values to the declared range (auto-normalisation can produce
+            values slightly beyond the training data's global min/max).
+        """
+        given = None
+        if attributes is not None:
+            given = encode_attribute_table(attributes, self.attribute_outputs,
+                                           self.scaling.get("attribute_min"),
+                                           self.scaling.get("attribute_max"))
+            if n is None:
+                n = len(given)
+            elif n != len(given):
+                raise ValueError(f"n={n} but {len(given)} attribute rows were given")
+        if n is None or int(n) < 1:
+            raise ValueError(f"n must be a positive number of samples, got {n!r}")
+        n = int(n)
+        lengths = self._check_lengths(length, n)
+        if seed is None:
+            seed = int(np.random.SeedSequence().entropy % (2 ** 31))
+        parts = []
+        for batch_index, start in enumerate(range(0, n, batch_size)):
+            size = min(batch_size, n - start)
+            seed_pair = tf.constant([seed, batch_index], tf.int64)
+            counter = iter(range(1 << 20))
+
+            def normal(shape):
+                # a distinct stateless stream per noise tensor of this batch
+                return tf.random.stateless_normal(shape, seed=seed_pair + [0, next(counter) << 32])
+
+            noise = self.sample_noise(size, normal)
+            if given is None:
+                out = self._generate_fn(False)(noise)
+            else:
+                out = self._generate_fn(True)(noise, tf.constant(given[start:start + size]))
+            parts.append([t.numpy() for t in out])
+        features, mask, _, hard = (np.concatenate(p, axis=0) for p in zip(*parts))
+        return self._to_dataset(features, mask, hard, lengths, clip)
+
+    def _check_lengths(self, length, n):
+        if length is None:
+            return None
+        lengths = np.broadcast_to(np.asarray(length), (n,)).astype(np.int64)
+        if lengths.min() < 1 or lengths.max() > self.max_length:
+            raise ValueError(f"length must lie in 1..{self.max_length} (the model's T), got "
+                             f"values in {lengths.min()}..{lengths.max()}")
+        return lengths
+
+    def _to_dataset(self, features, mask, hard_attributes, lengths, clip) -> Dataset:
+        gen_flags = (mask if lengths is None
+                     else transforms.gen_flags_from_lengths(lengths, self.max_length))
+        features = features[..., :-2]  # drop the generation-flag columns
+        features = _one_hot_discrete(features, self.feature_outputs)
+        attributes = hard_attributes[:, :self.num_attribute_columns]
+        if self.minmax_outputs:
+            features = transforms.renormalize_per_sample(
+                features, hard_attributes[:, self.num_attribute_columns:], gen_flags,
+                self.feature_outputs)
+        if clip:
+            features = _clip_continuous(features, self.feature_outputs)
+            attributes = _clip_continuous(attributes, self.attribute_outputs)
+        features = features * gen_flags[:, :, None]
+        return Dataset(features.astype(np.float32), attributes.astype(np.float32),
+                       gen_flags.astype(np.float32), list(self.feature_outputs),
+                       list(self.attribute_outputs), **self.scaling)
+
+    # --- persistence -----------------------------------------------------------------------------
+
+    def get_config(self):
+        return {"config": self.config.to_dict(),
+                "feature_outputs": [o.to_dict() for o in self.feature_outputs],
+                "attribute_outputs": [o.to_dict() for o in self.attribute_outputs],
+                "max_length": self.max_length,
+                "scaling": {k: (None if v is None else v.tolist())
+                            for k, v in self.scaling.items()}}
+
+    @classmethod
+    def from_config(cls, d, **kwargs):
+        return cls([Output.from_dict(o) for o in d["feature_outputs"]],
+                   [Output.from_dict(o) for o in d["attribute_outputs"]],
+                   int(d["max_length"]), DGConfig.from_dict(d["config"]),
+                   scaling=d.get("scaling"), **kwargs)
+
+    def save(self, path, overwrite: bool = True, **kwargs):
+        """Write the model (config, output specs, scaling, weights) to the directory ``path``,
+        atomically: an interrupted save leaves any previous model there intact."""
+        path = Path(path)
+        if path.exists() and not overwrite:
+            raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
+        with atomic_directory(path) as tmp:
+            payload = {"format": MODEL_FORMAT, "version": 1, **self.get_config()}
+            (tmp / CONFIG_FILE).write_text(json.dumps(payload, indent=2))
+            self.save_weights(str(tmp / WEIGHTS_FILE))
+
+    @classmethod
+    def load(cls, path) -> "DoppelGANger":
+        path = Path(path)
+        config_path = path / CONFIG_FILE
+        if not config_path.is_file():
+            raise FileNotFoundError(f"{config_path} not found: {path} is not a saved "
+                                    "DoppelGANger model (save one with model.save(path))")
+        try:
+            payload = json.loads(config_path.read_text())
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{config_path} is corrupt ({exc}); save the model again") from exc
+        if payload.get("format") != MODEL_FORMAT:
+            raise ValueError(f"{config_path} is not a {MODEL_FORMAT} file")
+        model = cls.from_config(payload)
+        model.load_weights(str(path / WEIGHTS_FILE))
+        return model
+
+
+def _one_hot_discrete(values, outputs: Sequence[Output]):
+    values = np.array(values, copy=True)
+    start = 0
+    for out in outputs:
+        if out.type is OutputType.DISCRETE:
+            block = values[..., start:start + out.dim]
+            values[..., start:start + out.dim] = np.eye(out.dim)[block.argmax(axis=-1)]
+        start += out.dim
+    return values
+
+
+def _clip_continuous(values, outputs: Sequence[Output]):
+    values = np.array(values, copy=True)
+    start = 0
+    for out in outputs:
+        if out.type is OutputType.CONTINUOUS:
+            values[..., start:start + out.dim] = np.clip(values[..., start:start + out.dim],
+                                                         out.normalization.low, 1.0)
+        start += out.dim
+    return values
