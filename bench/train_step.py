@@ -1,0 +1,86 @@
+"""Seconds per training step and generated samples per second at the paper's shapes.
+
+    python bench/train_step.py [--shapes wwt,mba] [--steps 30] [--warmup 5]
+
+WWT: batch 100, T=550, S=10, one continuous feature, attributes 9/3/2, aux critic and
+auto-normalisation on.  MBA: batch 100, T=56, S=8, two continuous features, attributes 15/5/53,
+aux critic and auto-normalisation off (the original's MBA settings).  Data are random (the step's
+cost does not depend on the values).  Prints figures; asserts nothing.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np
+import pandas as pd
+import tensorflow as tf
+from absl import app, flags
+
+from doppelganger_tf import DGConfig, Dataset, DoppelGANger, Normalization
+
+FLAGS = flags.DEFINE_string("shapes", "wwt,mba", "comma-separated shapes to run: wwt, mba")
+STEPS = flags.DEFINE_integer("steps", 30, "timed training steps")
+WARMUP = flags.DEFINE_integer("warmup", 5, "untimed steps first (tracing, allocation)")
+GEN_N = flags.DEFINE_integer("generate", 20000, "samples to generate for the generation rate")
+
+SHAPES = {
+    "wwt": dict(length=550, features=1, categories=(9, 3, 2), normalization="minusone_one",
+                config=DGConfig(sample_len=10, use_aux_critic=True, auto_normalize=True)),
+    "mba": dict(length=56, features=2, categories=(15, 5, 53), normalization="zero_one",
+                config=DGConfig(sample_len=8, use_aux_critic=False, auto_normalize=False)),
+}
+
+
+def random_dataset(length, features, categories, normalization, n=1000, seed=0):
+    rng = np.random.default_rng(seed)
+    values = rng.lognormal(size=(n, length, features))
+    attributes = pd.DataFrame({f"a{i}": rng.integers(0, k, n) for i, k in enumerate(categories)})
+    # make sure every category occurs, so the one-hot widths are the paper's
+    for i, k in enumerate(categories):
+        attributes.loc[:k - 1, f"a{i}"] = np.arange(k)
+    return Dataset.from_arrays(values, attributes, discrete_attributes=list(attributes.columns),
+                               normalization=Normalization(normalization))
+
+
+def bench_shape(name, spec):
+    dataset = random_dataset(spec["length"], spec["features"], spec["categories"],
+                             spec["normalization"])
+    tf.keras.utils.set_random_seed(0)
+    model = DoppelGANger.from_dataset(dataset, spec["config"], seed=0)
+    model.compile()
+    data = iter(model.training_data(dataset, seed=0))
+    step = model.make_train_function()
+    for _ in range(WARMUP.value):
+        step(data)
+    times = []
+    for _ in range(STEPS.value):
+        start = time.perf_counter()
+        logs = step(data)
+        float(logs["g_loss"])  # wait for the step to finish
+        times.append(time.perf_counter() - start)
+    model.generate(1000, seed=0)  # trace
+    start = time.perf_counter()
+    model.generate(GEN_N.value, seed=1)
+    gen_rate = GEN_N.value / (time.perf_counter() - start)
+    times = np.array(times)
+    print(f"{name}: T={spec['length']} S={spec['config'].sample_len} batch="
+          f"{spec['config'].batch_size}  train step median {np.median(times) * 1e3:.1f} ms "
+          f"(p10 {np.percentile(times, 10) * 1e3:.1f}, p90 {np.percentile(times, 90) * 1e3:.1f}, "
+          f"n={len(times)})  generation {gen_rate:,.0f} samples/s")
+    sys.stdout.flush()
+
+
+def main(argv):
+    del argv
+    print(f"tensorflow {tf.__version__}, {os.cpu_count()} CPUs, "
+          f"devices {[d.device_type for d in tf.config.list_physical_devices()]}")
+    for name in FLAGS.value.split(","):
+        bench_shape(name.strip(), SHAPES[name.strip()])
+
+
+if __name__ == "__main__":
+    app.run(main)
