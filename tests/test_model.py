@@ -1,0 +1,228 @@
+"""DoppelGANger model: training through fit(), generation, persistence, checkpoints."""
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pandas as pd
+import pytest
+import tensorflow as tf
+
+from doppelganger_tf import DGConfig, Dataset, DoppelGANger, Normalization, TrainingCheckpoint
+from doppelganger_tf.networks import activity_mask
+from doppelganger_tf.transforms import decode_gen_flags, encode_gen_flags
+
+# tiny networks keep every test fast; the architecture is the same
+TINY = dict(attribute_hidden_units=16, minmax_hidden_units=16, feature_lstm_units=16,
+            critic_hidden_units=32, aux_critic_hidden_units=32, batch_size=20)
+
+
+def tiny_config(**changes):
+    return DGConfig(**{**TINY, "sample_len": 4, **changes})
+
+
+def toy_dataset(n=60, length=12, seed=0, variable_length=False):
+    rng = np.random.default_rng(seed)
+    kind = rng.choice(["a", "b", "c"], size=n, p=[0.5, 0.3, 0.2])
+    size = rng.uniform(1.0, 5.0, size=n)
+    t = np.arange(length)
+    values = np.stack([np.sin(t[None, :] / 2.0 + rng.uniform(0, 6, (n, 1))) * size[:, None],
+                       rng.normal(size=(n, length))], axis=2)
+    lengths = rng.integers(3, length + 1, size=n) if variable_length else None
+    attributes = pd.DataFrame({"kind": kind, "size": size})
+    return Dataset.from_arrays(values, attributes, feature_names=["wave", "noise"],
+                               discrete_attributes=["kind"], lengths=lengths,
+                               normalization=Normalization.MINUSONE_ONE)
+
+
+@pytest.fixture
+def toy():
+    return toy_dataset()
+
+
+def trained_model(dataset, config=None, epochs=1, seed=0):
+    tf.keras.utils.set_random_seed(seed)
+    model = DoppelGANger.from_dataset(dataset, config or tiny_config(), seed=seed)
+    model.compile()
+    model.fit(dataset, epochs=epochs, seed=seed, verbose=0)
+    return model
+
+
+def test_activity_mask_matches_numpy_decoding():
+    rng = np.random.default_rng(0)
+    flags = rng.uniform(size=(50, 12, 2)).astype(np.float32)
+    np.testing.assert_array_equal(activity_mask(tf.constant(flags)).numpy(),
+                                  decode_gen_flags(flags))
+    lengths = np.array([1, 4, 12])
+    gen = (np.arange(12)[None, :] < lengths[:, None]).astype(np.float32)
+    np.testing.assert_array_equal(activity_mask(tf.constant(encode_gen_flags(gen, 4))).numpy(),
+                                  gen)
+
+
+def test_fit_reports_losses_and_generate_shapes(toy):
+    model = trained_model(toy, epochs=2)
+    history = model.history.history
+    assert set(history) == {"d_loss", "g_loss", "gp", "aux_d_loss"}
+    assert len(history["d_loss"]) == 2 and all(np.isfinite(v) for v in history["d_loss"])
+    generated = model.generate(25, seed=3)
+    assert generated.features.shape == (25, 12, 2)
+    assert generated.attributes.shape == (25, toy.attributes.shape[1])
+    assert set(generated.attribute_values()["kind"]) <= {"a", "b", "c"}
+    frame = generated.to_dataframe()
+    assert len(frame) == generated.lengths.sum()
+    # real units: the continuous attribute stays in the training data's range
+    sizes = generated.attribute_values()["size"]
+    assert sizes.min() >= 1.0 - 1e-6 and sizes.max() <= 5.0 + 1e-6
+
+
+def test_generate_is_seeded(toy):
+    model = trained_model(toy)
+    a, b, c = (model.generate(30, seed=s) for s in (7, 7, 8))
+    np.testing.assert_array_equal(a.features, b.features)
+    np.testing.assert_array_equal(a.attributes, b.attributes)
+    assert not np.array_equal(a.features, c.features)
+
+
+def test_conditional_and_forced_length_generation(toy):
+    model = trained_model(toy)
+    wanted = pd.DataFrame({"kind": ["c"] * 10 + ["a"] * 5, "size": np.linspace(1.5, 4.5, 15)})
+    generated = model.generate(attributes=wanted, seed=1)
+    got = generated.attribute_values()
+    assert list(got["kind"]) == list(wanted["kind"])
+    np.testing.assert_allclose(got["size"], wanted["size"], rtol=1e-5)
+    # an encoded array works too
+    again = model.generate(attributes=generated.attributes, seed=1)
+    np.testing.assert_array_equal(again.attributes, generated.attributes)
+
+    forced = model.generate(6, length=[1, 2, 5, 12, 7, 3], seed=2)
+    np.testing.assert_array_equal(forced.lengths, [1, 2, 5, 12, 7, 3])
+    assert np.all(forced.features[0, 1:] == 0)
+    with pytest.raises(ValueError, match="length"):
+        model.generate(3, length=13)
+    with pytest.raises(ValueError, match="zebra|categor"):
+        model.generate(attributes=pd.DataFrame({"kind": ["zebra"], "size": [2.0]}))
+
+
+def test_variable_length_data_and_masked_autonorm():
+    data = toy_dataset(variable_length=True)
+    model = trained_model(data, tiny_config(auto_normalize_masked=True))
+    generated = model.generate(40, seed=0)
+    assert generated.lengths.min() >= 1 and generated.lengths.max() <= 12
+    # everything after each series' end is zero
+    after = np.arange(12)[None, :] >= generated.lengths[:, None]
+    assert np.all(generated.features[after] == 0)
+
+
+def test_bad_model_inputs(toy):
+    with pytest.raises(ValueError, match="not divisible by sample_len"):
+        DoppelGANger.from_dataset(toy, tiny_config(sample_len=5))
+    model = DoppelGANger.from_dataset(toy, tiny_config())
+    other = toy_dataset(length=16)
+    with pytest.raises(ValueError, match="T=16"):
+        model.prepare(other)
+    with pytest.raises(ValueError, match="positive number"):
+        model.generate(0)
+    with pytest.raises(ValueError, match="n=4 but 15"):
+        model.generate(4, attributes=np.tile(toy.attributes[:1], (15, 1)))
+
+
+def test_save_load_round_trip(toy, tmp_path):
+    model = trained_model(toy)
+    before = model.generate(40, seed=11)
+    model.save(tmp_path / "model")
+    loaded = DoppelGANger.load(tmp_path / "model")
+    after = loaded.generate(40, seed=11)
+    np.testing.assert_array_equal(before.features, after.features)
+    np.testing.assert_array_equal(before.attributes, after.attributes)
+    assert loaded.config == model.config
+    # saving again replaces the model atomically; nothing else is left behind
+    model.save(tmp_path / "model")
+    assert sorted(os.listdir(tmp_path)) == ["model"]
+    payload = json.loads((tmp_path / "model" / "model.json").read_text())
+    assert payload["max_length"] == 12
+    (tmp_path / "model" / "model.json").write_text("{not json")
+    with pytest.raises(ValueError, match="corrupt"):
+        DoppelGANger.load(tmp_path / "model")
+    with pytest.raises(FileNotFoundError, match="not a saved"):
+        DoppelGANger.load(tmp_path / "nothing")
+
+
+def test_checkpoint_resume_continues_from_saved_step(toy, tmp_path):
+    tf.keras.utils.set_random_seed(0)
+    model = DoppelGANger.from_dataset(toy, tiny_config(), seed=0)
+    model.compile()
+    checkpoint = TrainingCheckpoint(tmp_path / "ckpt")
+    assert checkpoint.restore(model) == 0
+    model.fit(toy, epochs=2, callbacks=[checkpoint], verbose=0)
+    steps_per_epoch = model.steps_per_epoch(len(toy))
+    assert int(model.generator_optimizer.iterations) == 2 * steps_per_epoch
+    saved = [w.copy() for w in model.get_weights()]
+
+    # a new process would build a fresh model: restore into it
+    fresh = DoppelGANger.from_dataset(toy, tiny_config(), seed=123)
+    fresh.compile()
+    resume = TrainingCheckpoint(tmp_path / "ckpt")
+    start = resume.restore(fresh)
+    assert start == 2
+    assert int(fresh.generator_optimizer.iterations) == 2 * steps_per_epoch
+    assert int(fresh.critic_optimizer.iterations) == 2 * steps_per_epoch
+    for a, b in zip(saved, fresh.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(model.rng.state.numpy(), fresh.rng.state.numpy())
+    history = fresh.fit(toy, epochs=3, initial_epoch=start, callbacks=[resume], verbose=0)
+    assert history.epoch == [2]
+    assert int(fresh.generator_optimizer.iterations) == 3 * steps_per_epoch
+    assert resume.latest.endswith("ckpt-3")
+
+
+def test_mirrored_strategy_trains_on_two_logical_cpus():
+    # logical devices must be configured before TensorFlow starts: use a fresh interpreter
+    script = textwrap.dedent("""
+        import numpy as np, pandas as pd, tensorflow as tf
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        tf.config.set_logical_device_configuration(
+            cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+        from doppelganger_tf import DGConfig, Dataset, DoppelGANger
+        rng = np.random.default_rng(0)
+        data = Dataset.from_arrays(rng.normal(size=(40, 8, 1)),
+                                   pd.DataFrame({"k": rng.choice(["x", "y"], 40)}),
+                                   discrete_attributes=["k"])
+        strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+        with strategy.scope():
+            model = DoppelGANger.from_dataset(data, DGConfig(
+                sample_len=4, batch_size=10, attribute_hidden_units=8, minmax_hidden_units=8,
+                feature_lstm_units=8, critic_hidden_units=8, aux_critic_hidden_units=8), seed=0)
+            model.compile()
+        before = [w.copy() for w in model.critic.get_weights()]
+        history = model.fit(data, epochs=2, verbose=0)
+        assert model.distribute_strategy.num_replicas_in_sync == 2
+        assert all(np.isfinite(history.history["d_loss"]))
+        assert any(not np.array_equal(a, b) for a, b in zip(before, model.critic.get_weights()))
+        print("REPLICAS", model.distribute_strategy.num_replicas_in_sync,
+              "GEN", model.generate(5, seed=0).features.shape)
+    """)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            timeout=300, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "REPLICAS 2 GEN (5, 8, 1)" in result.stdout
+
+
+def test_real_mba_trains_one_epoch_and_generates(shared_data):
+    data = Dataset.load(shared_data / "fcc_mba")
+    assert data.features.shape == (600, 56, 2)
+    # the original repo's MBA settings: S=8, no auxiliary critic, no auto-normalisation
+    config = DGConfig(sample_len=8, use_aux_critic=False, auto_normalize=False)
+    model = trained_model(data, config, epochs=1)
+    assert int(model.generator_optimizer.iterations) == 6
+    generated = model.generate(600, seed=0)
+    assert generated.features.shape == (600, 56, 2)
+    assert generated.attributes.shape == (600, 73)
+    assert np.all((generated.features >= 0) & (generated.features <= 1))
+    for start, stop in [(0, 15), (15, 20), (20, 73)]:  # ISP, technology, state: one-hot
+        np.testing.assert_array_equal(generated.attributes[:, start:stop].sum(axis=1), 1)
+    traffic = generated.feature_values()[generated.feature_names[0]]
+    active = ~np.isnan(traffic)
+    assert np.all(traffic[active] >= data.feature_min[0] - 1e-3)
+    assert np.all(traffic[active] <= data.feature_max[0] * (1 + 1e-6))
