@@ -47,3 +47,21 @@ def autocorrelation_mse(curve_a, curve_b) -> float:
     if a.shape != b.shape:
         raise ValueError(f"curves differ in shape: {a.shape} vs {b.shape}")
     return float(np.mean((a - b) ** 2))
+
+
+def jensen_shannon_divergence(p, q) -> float:
+    """Jensen-Shannon divergence (not its square root, the distance) in bits, base 2: 0 for
+    identical histograms, 1 for disjoint ones. Inputs are normalised to sum to 1."""
+    p, q = np.asarray(p, np.float64), np.asarray(q, np.float64)
+    if p.shape != q.shape or p.ndim != 1:
+        raise ValueError(f"histograms must be 1-D of equal length, got {p.shape} and {q.shape}")
+    if p.sum() <= 0 or q.sum() <= 0 or (p < 0).any() or (q < 0).any():
+        raise ValueError("histograms must be non-negative with a positive total")
+    p, q = p / p.sum(), q / q.sum()
+    m = (p + q) / 2
+
+    def kl(a, b):
+        nz = a > 0
+        return float(np.sum(a[nz] * np.log2(a[nz] / b[nz])))
+
+    return 0.5 * kl(p, m) + 0.5 * kl(q, m)
