@@ -5,30 +5,47 @@ import contextlib
 import os
 import shutil
 import tempfile
+import uuid
 from pathlib import Path
+from typing import Iterable, Optional
 
 
 @contextlib.contextmanager
-def atomic_directory(path):
-    """Yield a temporary sibling directory; on success it replaces ``path`` in one rename.
+def atomic_directory(path, replaceable: Optional[Iterable[str]] = None):
+    """Yield a temporary sibling directory to fill; on success it is swapped into ``path``.
 
-    If the block raises, the temporary directory is removed and ``path`` is left untouched.
+    If the block raises, ``path`` is left untouched.  An existing ``path`` is replaced only if it
+    is a directory holding nothing but files named in ``replaceable`` (when given), so a save
+    never wipes a folder of unrelated files.
     """
     path = Path(path)
+    if path.exists():
+        if not path.is_dir():
+            raise FileExistsError(f"{path} exists and is not a directory")
+        if replaceable is not None:
+            foreign = sorted(p.name for p in path.iterdir() if p.name not in set(replaceable))
+            if foreign:
+                raise FileExistsError(f"refusing to replace {path}: it holds other files "
+                                      f"({foreign[:5]}); choose a new or empty directory")
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
+    token = uuid.uuid4().hex[:12]
+    tmp = path.with_name(f".{path.name}.tmp-{token}")
+    old = path.with_name(f".{path.name}.old-{token}")
+    tmp.mkdir()  # plain mkdir (not mkdtemp) so the directory gets the usual umask permissions
     try:
         yield tmp
-        old = None
         if path.exists():
-            old = path.parent / f".{path.name}.old-{os.getpid()}"
-            os.replace(path, old)
-        os.replace(tmp, path)
-        if old is not None:
+            os.rename(path, old)
+            try:
+                os.rename(tmp, path)
+            except BaseException:
+                os.rename(old, path)
+                raise
             shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
+        else:
+            os.rename(tmp, path)
+    finally:
         shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 @contextlib.contextmanager
@@ -42,8 +59,15 @@ def atomic_file(path, mode="w"):
             yield f
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

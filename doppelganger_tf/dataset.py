@@ -21,12 +21,9 @@ from __future__ import annotations
 import enum
 import json
 import math
-import os
 import pickle
-import shutil
 import sys
 import types
-import uuid
 import zipfile
 import zlib
 from pathlib import Path
@@ -35,8 +32,11 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 import pandas as pd
 
-from .outputs import Normalization, Output, OutputType, load_original_specs, total_dim
-from .transforms import gen_flags_from_lengths, global_scale, global_unscale, lengths_from_gen_flags
+from .atomic import atomic_directory
+from .outputs import (Normalization, Output, OutputType, load_original_specs, output_blocks,
+                      total_dim)
+from .transforms import (gen_flags_from_lengths, global_scale, global_unscale,
+                         lengths_from_gen_flags)
 
 RANGE_TOL = 1e-5  # slack on normalisation ranges and one-hot values (float32 rounding)
 
@@ -245,7 +245,7 @@ class Dataset:
                         f"value per encoded {what} column (0/1 for discrete columns)")
                 if not np.isfinite(array).all():
                     raise ValueError(f"{name} holds NaN or infinite values")
-            for out, start, stop in _blocks(outputs):
+            for out, start, stop in output_blocks(outputs):
                 if out.is_continuous and np.any(high[start:stop] <= low[start:stop]):
                     raise ValueError(
                         f"{what}_max must exceed {what}_min for continuous {what} {out.name!r} "
@@ -459,10 +459,9 @@ class Dataset:
         gen_flags and the min/max arrays when present) and ``specs.json``.  Atomic: written
         into a temporary sibling directory that then replaces ``path`` (which may only hold a
         dataset saved before)."""
-        def write(directory: Path):
+        with atomic_directory(path, replaceable={DATA_FILE, SPECS_FILE}) as directory:
             np.savez_compressed(directory / DATA_FILE, **self._arrays(original=False))
             (directory / SPECS_FILE).write_text(self._specs_json())
-        _write_directory_atomically(Path(path), write, {DATA_FILE, SPECS_FILE})
 
     def save_original(self, directory) -> None:
         """Write the original release's layout, readable by its code: ``data_train.npz``
@@ -471,16 +470,14 @@ class Dataset:
         (protocol-2 pickles of ``output.Output`` objects).  Names and categories, which those
         pickles cannot hold, go to a ``specs.json`` beside them that :meth:`load` reads back.
         Atomic like :meth:`save`."""
-        def write(target: Path):
+        names = {ORIGINAL_DATA_FILE, ORIGINAL_FEATURE_SPECS, ORIGINAL_ATTRIBUTE_SPECS, SPECS_FILE}
+        with atomic_directory(directory, replaceable=names) as target:
             np.savez_compressed(target / ORIGINAL_DATA_FILE, **self._arrays(original=True))
             (target / ORIGINAL_FEATURE_SPECS).write_bytes(
                 _original_specs_pickle(self.feature_outputs))
             (target / ORIGINAL_ATTRIBUTE_SPECS).write_bytes(
                 _original_specs_pickle(self.attribute_outputs))
             (target / SPECS_FILE).write_text(self._specs_json())
-        _write_directory_atomically(
-            Path(directory), write,
-            {ORIGINAL_DATA_FILE, ORIGINAL_FEATURE_SPECS, ORIGINAL_ATTRIBUTE_SPECS, SPECS_FILE})
 
     @classmethod
     def load(cls, path) -> "Dataset":
@@ -603,17 +600,9 @@ def _optional_float64(values) -> Optional[np.ndarray]:
     return None if values is None else np.array(values, dtype=np.float64)
 
 
-def _blocks(outputs: Sequence[Output]):
-    """(output, start, stop) of each output's encoded columns."""
-    start = 0
-    for out in outputs:
-        yield out, start, start + out.dim
-        start += out.dim
-
-
 def _check_encoding(rows: np.ndarray, outputs, what: str, locate: Callable[[int], str]):
     """Check encoded rows [M, columns]: continuous values in range, discrete blocks one-hot."""
-    for out, start, stop in _blocks(outputs):
+    for out, start, stop in output_blocks(outputs):
         block = rows[:, start:stop]
         if out.is_continuous:
             low = out.normalization.low
@@ -660,7 +649,7 @@ def _label_array(labels) -> np.ndarray:
 
 def _decoded_columns(encoded: np.ndarray, outputs, low, high):
     """Yield (output, raw column name, real values [...]) for each raw column of ``outputs``."""
-    for out, start, stop in _blocks(outputs):
+    for out, start, stop in output_blocks(outputs):
         values = _decode_block(encoded[..., start:stop], out,
                                None if low is None else low[start:stop],
                                None if high is None else high[start:stop])
@@ -812,7 +801,7 @@ def _encode_columns(columns, names, discrete, normalization, outputs, value_rang
 
     blocks, lows, highs = [], [], []
     raw = iter(zip(names, columns))
-    for out, start, _ in _blocks(outputs):
+    for out, start, _ in output_blocks(outputs):
         if not out.is_continuous:
             name, values = next(raw)
             blocks.append(_one_hot(values, out, what, locate))
@@ -926,38 +915,6 @@ def _scale(values, name: str, what: str, locate, normalization: Normalization, g
 
 
 # --- helpers: files -------------------------------------------------------------------------------
-
-def _write_directory_atomically(path: Path, write: Callable[[Path], None], names: set) -> None:
-    """Fill a temporary sibling directory, then swap it into place, so readers never see a
-    half-written dataset.  An existing ``path`` is replaced only when it holds nothing but
-    files we write (``names``)."""
-    if path.exists():
-        if not path.is_dir():
-            raise FileExistsError(f"{path} exists and is not a directory")
-        foreign = sorted(p.name for p in path.iterdir() if p.name not in names)
-        if foreign:
-            raise FileExistsError(f"refusing to replace {path}: it holds other files "
-                                  f"({foreign[:5]}); choose a new or empty directory")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    token = uuid.uuid4().hex[:12]
-    tmp = path.with_name(f".{path.name}.tmp-{token}")
-    old = path.with_name(f".{path.name}.old-{token}")
-    tmp.mkdir()  # plain mkdir (not mkdtemp) so the directory gets the usual umask permissions
-    try:
-        write(tmp)
-        if path.exists():
-            os.rename(path, old)
-            try:
-                os.rename(tmp, path)
-            except BaseException:
-                os.rename(old, path)
-                raise
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.rename(tmp, path)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-
 
 def _read_npz(file: Path, keys: Dict[str, str]) -> Dict[str, np.ndarray]:
     """Read the arrays named by ``keys`` (our name -> stored name; the first three required)."""

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Optional, Sequence
 
@@ -14,7 +13,7 @@ from .atomic import atomic_directory
 from .config import DGConfig
 from .dataset import Dataset, encode_attribute_table
 from .networks import Critic, FeatureGenerator, MLPGenerator, gen_flag_output
-from .outputs import Output, OutputType
+from .outputs import Output, output_blocks
 
 keras = tf.keras
 
@@ -433,7 +432,7 @@ class DoppelGANger(keras.Model):
         path = Path(path)
         if path.exists() and not overwrite:
             raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
-        with atomic_directory(path) as tmp:
+        with atomic_directory(path, replaceable={CONFIG_FILE, WEIGHTS_FILE}) as tmp:
             payload = {"format": MODEL_FORMAT, "version": 1, **self.get_config()}
             (tmp / CONFIG_FILE).write_text(json.dumps(payload, indent=2))
             self.save_weights(str(tmp / WEIGHTS_FILE))
@@ -458,21 +457,15 @@ class DoppelGANger(keras.Model):
 
 def _one_hot_discrete(values, outputs: Sequence[Output]):
     values = np.array(values, copy=True)
-    start = 0
-    for out in outputs:
-        if out.type is OutputType.DISCRETE:
-            block = values[..., start:start + out.dim]
-            values[..., start:start + out.dim] = np.eye(out.dim)[block.argmax(axis=-1)]
-        start += out.dim
+    for out, start, stop in output_blocks(outputs):
+        if not out.is_continuous:
+            values[..., start:stop] = np.eye(out.dim)[values[..., start:stop].argmax(axis=-1)]
     return values
 
 
 def _clip_continuous(values, outputs: Sequence[Output]):
     values = np.array(values, copy=True)
-    start = 0
-    for out in outputs:
-        if out.type is OutputType.CONTINUOUS:
-            values[..., start:start + out.dim] = np.clip(values[..., start:start + out.dim],
-                                                         out.normalization.low, 1.0)
-        start += out.dim
+    for out, start, stop in output_blocks(outputs):
+        if out.is_continuous:
+            values[..., start:stop] = np.clip(values[..., start:stop], out.normalization.low, 1.0)
     return values

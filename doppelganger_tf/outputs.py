@@ -12,7 +12,7 @@ import enum
 import io
 import json
 import pickle
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Iterable, List, Optional, Sequence, Tuple
 
 
@@ -137,6 +137,14 @@ def _json_scalar(value):
 
 def total_dim(outputs: Iterable[Output]) -> int:
     return int(sum(o.dim for o in outputs))
+
+
+def output_blocks(outputs: Iterable[Output]):
+    """(output, start, stop) of each output's encoded columns."""
+    start = 0
+    for out in outputs:
+        yield out, start, start + out.dim
+        start += out.dim
 
 
 def outputs_to_json(outputs: Sequence[Output]) -> str:

@@ -10,7 +10,7 @@ from typing import List, Sequence, Tuple
 
 import numpy as np
 
-from .outputs import Normalization, Output, OutputType
+from .outputs import Normalization, Output, OutputType, output_blocks
 
 AUTONORM_EPS = 1e-4  # widening of each sample's [min, max], as in the original
 
@@ -95,12 +95,8 @@ def minmax_attribute_outputs(feature_outputs: Sequence[Output]) -> List[Output]:
 
 def _continuous_columns(feature_outputs: Sequence[Output]):
     """(column index, normalization) of every continuous feature column."""
-    cols, start = [], 0
-    for out in feature_outputs:
-        if out.type is OutputType.CONTINUOUS:
-            cols.extend((start + i, out.normalization) for i in range(out.dim))
-        start += out.dim
-    return cols
+    return [(col, out.normalization) for out, start, stop in output_blocks(feature_outputs)
+            if out.is_continuous for col in range(start, stop)]
 
 
 def normalize_per_sample(features, gen_flags, feature_outputs: Sequence[Output],
