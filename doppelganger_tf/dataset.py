@@ -18,12 +18,8 @@ get real units back with :meth:`Dataset.to_dataframe`, :meth:`Dataset.feature_va
 """
 from __future__ import annotations
 
-import enum
 import json
 import math
-import pickle
-import sys
-import types
 import zipfile
 import zlib
 from pathlib import Path
@@ -33,8 +29,8 @@ import numpy as np
 import pandas as pd
 
 from .atomic import atomic_directory
-from .outputs import (Normalization, Output, OutputType, load_original_specs, output_blocks,
-                      total_dim)
+from .outputs import (Normalization, Output, OutputType, dump_original_specs,
+                      load_original_specs, output_blocks, total_dim)
 from .transforms import (gen_flags_from_lengths, global_scale, global_unscale,
                          lengths_from_gen_flags)
 
@@ -474,9 +470,9 @@ class Dataset:
         with atomic_directory(directory, replaceable=names) as target:
             np.savez_compressed(target / ORIGINAL_DATA_FILE, **self._arrays(original=True))
             (target / ORIGINAL_FEATURE_SPECS).write_bytes(
-                _original_specs_pickle(self.feature_outputs))
+                dump_original_specs(self.feature_outputs))
             (target / ORIGINAL_ATTRIBUTE_SPECS).write_bytes(
-                _original_specs_pickle(self.attribute_outputs))
+                dump_original_specs(self.attribute_outputs))
             (target / SPECS_FILE).write_text(self._specs_json())
 
     @classmethod
@@ -978,43 +974,3 @@ def _same_encoding(from_pickle: List[Output], from_json: List[Output], pickle_fi
 
 
 # Stand-ins for the original release's ``output`` module, so that its code can unpickle ours.
-_OriginalOutputType = enum.Enum("OutputType", [("CONTINUOUS", "CONTINUOUS"),
-                                               ("DISCRETE", "DISCRETE")],
-                                module="output", qualname="OutputType")
-_OriginalNormalization = enum.Enum("Normalization", [("ZERO_ONE", "ZERO_ONE"),
-                                                     ("MINUSONE_ONE", "MINUSONE_ONE")],
-                                   module="output", qualname="Normalization")
-
-
-class _OriginalOutput:
-    def __init__(self, type_, dim, normalization=None, is_gen_flag=False):
-        self.type_ = type_
-        self.dim = dim
-        self.normalization = normalization
-        self.is_gen_flag = is_gen_flag
-
-
-_OriginalOutput.__module__ = "output"
-_OriginalOutput.__qualname__ = "Output"
-
-
-def _original_specs_pickle(outputs: Sequence[Output]) -> bytes:
-    """Protocol-2 pickle (readable by Python 2 and 3) of ``output.Output`` objects."""
-    items = [_OriginalOutput(_OriginalOutputType[o.type.name], o.dim,
-                             _OriginalNormalization[o.normalization.name]
-                             if o.is_continuous else None, o.is_gen_flag)
-             for o in outputs]
-    module = types.ModuleType("output")
-    module.Output = _OriginalOutput
-    module.OutputType = _OriginalOutputType
-    module.Normalization = _OriginalNormalization
-    # pickle records classes by module name and checks sys.modules; register ours briefly
-    previous = sys.modules.get("output")
-    sys.modules["output"] = module
-    try:
-        return pickle.dumps(items, protocol=2)
-    finally:
-        if previous is None:
-            del sys.modules["output"]
-        else:
-            sys.modules["output"] = previous

@@ -12,6 +12,8 @@ import enum
 import io
 import json
 import pickle
+import sys
+import types
 from dataclasses import dataclass
 from typing import Iterable, List, Optional, Sequence, Tuple
 
@@ -238,3 +240,46 @@ def load_original_specs(path_or_bytes) -> List[Output]:
         specs.append(Output(type=otype, dim=int(state["dim"]), normalization=normalization,
                             is_gen_flag=bool(state.get("is_gen_flag", False))))
     return specs
+
+
+_OriginalOutputType = enum.Enum("OutputType", [("CONTINUOUS", "CONTINUOUS"),
+                                               ("DISCRETE", "DISCRETE")],
+                                module="output", qualname="OutputType")
+_OriginalNormalization = enum.Enum("Normalization", [("ZERO_ONE", "ZERO_ONE"),
+                                                     ("MINUSONE_ONE", "MINUSONE_ONE")],
+                                   module="output", qualname="Normalization")
+
+
+class _OriginalOutput:
+    def __init__(self, type_, dim, normalization=None, is_gen_flag=False):
+        self.type_ = type_
+        self.dim = dim
+        self.normalization = normalization
+        self.is_gen_flag = is_gen_flag
+
+
+_OriginalOutput.__module__ = "output"
+_OriginalOutput.__qualname__ = "Output"
+
+
+def dump_original_specs(outputs: Sequence[Output]) -> bytes:
+    """Protocol-2 pickle (readable by Python 2 and 3) of ``output.Output`` objects: the
+    original release's spec format (names and categories are lost)."""
+    items = [_OriginalOutput(_OriginalOutputType[o.type.name], o.dim,
+                             _OriginalNormalization[o.normalization.name]
+                             if o.is_continuous else None, o.is_gen_flag)
+             for o in outputs]
+    module = types.ModuleType("output")
+    module.Output = _OriginalOutput
+    module.OutputType = _OriginalOutputType
+    module.Normalization = _OriginalNormalization
+    # pickle records classes by module name and checks sys.modules; register ours briefly
+    previous = sys.modules.get("output")
+    sys.modules["output"] = module
+    try:
+        return pickle.dumps(items, protocol=2)
+    finally:
+        if previous is None:
+            del sys.modules["output"]
+        else:
+            sys.modules["output"] = previous
