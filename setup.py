@@ -15,6 +15,8 @@ INSTALL_REQUIRES = [
     "scipy>=1.10,<1.14",
     "matplotlib>=3.7,<3.10",
     "absl-py>=1.0,<2",
+    "scikit-learn>=1.3,<1.10",
+    "hmmlearn>=0.3,<0.4",
 ]
 
 setup(
