@@ -226,3 +226,14 @@ def test_real_mba_trains_one_epoch_and_generates(shared_data):
     active = ~np.isnan(traffic)
     assert np.all(traffic[active] >= data.feature_min[0] - 1e-3)
     assert np.all(traffic[active] <= data.feature_max[0] * (1 + 1e-6))
+
+
+def test_progress_logger_reports_eta(toy):
+    from doppelganger_tf.callbacks import ProgressLogger
+    lines = []
+    model = DoppelGANger.from_dataset(toy, tiny_config(), seed=0)
+    model.compile()
+    model.fit(toy, epochs=3, initial_epoch=1, verbose=0,
+              callbacks=[ProgressLogger(every=1, print_fn=lines.append)])
+    assert [line.split()[1] for line in lines] == ["2/3", "3/3"]
+    assert "d_loss=" in lines[0] and "ETA" in lines[0]
