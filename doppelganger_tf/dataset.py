@@ -218,9 +218,12 @@ class Dataset:
             raise ValueError(f"features are non-zero after the end of sample {n} (step {t}); "
                              "features must be zero where gen_flags is 0 (multiply them by "
                              "gen_flags[..., None])")
-        sample_idx, step_idx = np.nonzero(active)
-        _check_encoding(self.features[active], self.feature_outputs, "feature",
-                        lambda r: f"sample {sample_idx[r]}, step {step_idx[r]}")
+
+        def locate(row):  # only computed for an error: the index arrays would be N*T long
+            n, t = np.argwhere(active)[row]
+            return f"sample {n}, step {t}"
+
+        _check_encoding(self.features[active], self.feature_outputs, "feature", locate)
         _check_encoding(self.attributes, self.attribute_outputs, "attribute",
                         lambda r: f"sample {r}")
 
