@@ -1,4 +1,46 @@
-"""Fidelity metrics of the paper (DESIGN.md section 6)."""
-from .metrics import autocorrelation, autocorrelation_mse, jensen_shannon_divergence
+"""Fidelity, downstream and memorisation metrics of the paper (DESIGN.md section 6), and plots.
 
-__all__ = ["autocorrelation", "autocorrelation_mse", "jensen_shannon_divergence"]
+numpy / scipy / scikit-learn only (matplotlib imported inside the plotting functions); importing
+this package never imports TensorFlow.
+
+- :mod:`.metrics`: autocorrelation, Wasserstein-1, Jensen-Shannon, Kolmogorov-Smirnov; attribute,
+  length and (max+min)/2 histograms; per-sample totals and feature correlations.
+- :mod:`.downstream`: train-on-generated / test-on-real classification and forecasting.
+- :mod:`.memorization`: nearest real neighbours of generated samples.
+- :mod:`.plots`: PNG figures mirroring the paper's.
+"""
+from .downstream import (CLASSIFIER_NAMES, REGRESSOR_NAMES, classifier_accuracies,
+                         evaluate_classifiers, evaluate_regressors, forecasting_r2,
+                         forecasting_windows, make_classifiers, make_regressors,
+                         ranking_correlation, series_matrix)
+from .memorization import nearest_neighbours
+from .metrics import (attribute_categories, attribute_codes, attribute_histogram, attribute_jsd,
+                      autocorrelation, autocorrelation_mse, cdf_distances,
+                      correlation_distances, empirical_cdf, feature_correlation,
+                      feature_midrange, feature_series, feature_totals,
+                      jensen_shannon_divergence, ks_statistic, length_distances,
+                      length_histogram, length_jsd, length_wasserstein, midrange_wasserstein,
+                      pearson_per_sample, series_midrange, series_totals, shared_histograms,
+                      totals_wasserstein, wasserstein1, wasserstein_by_attribute)
+from .plots import (plot_accuracies, plot_attribute_histograms, plot_autocorrelation, plot_cdfs,
+                    plot_length_histograms, plot_nearest_neighbours)
+
+__all__ = [
+    # metrics
+    "autocorrelation", "autocorrelation_mse", "jensen_shannon_divergence", "wasserstein1",
+    "totals_wasserstein", "ks_statistic", "cdf_distances", "empirical_cdf", "shared_histograms",
+    "series_totals", "series_midrange", "pearson_per_sample", "length_histogram", "length_jsd",
+    "length_wasserstein", "feature_series", "feature_totals", "feature_midrange",
+    "feature_correlation", "attribute_categories", "attribute_codes", "attribute_histogram",
+    "attribute_jsd", "wasserstein_by_attribute", "midrange_wasserstein", "length_distances",
+    "correlation_distances",
+    # downstream
+    "CLASSIFIER_NAMES", "REGRESSOR_NAMES", "series_matrix", "forecasting_windows",
+    "make_classifiers", "make_regressors", "evaluate_classifiers", "evaluate_regressors",
+    "classifier_accuracies", "ranking_correlation", "forecasting_r2",
+    # memorisation
+    "nearest_neighbours",
+    # plots
+    "plot_autocorrelation", "plot_cdfs", "plot_attribute_histograms", "plot_length_histograms",
+    "plot_nearest_neighbours", "plot_accuracies",
+]
