@@ -1,0 +1,192 @@
+"""Shared machinery of the experiment scripts: flags, training each model with progress,
+checkpoints and resume, generation, and writing results.json / results.md / figures."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import Callable, Dict, List
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np
+from absl import flags, logging
+
+from doppelganger_tf.atomic import atomic_file
+from doppelganger_tf.dataset import Dataset
+
+MODEL_NAMES = ("dg", "hmm", "ar", "rnn", "naive_gan")
+FLAGS = flags.FLAGS
+
+
+def define_flags(*, sample_len: int, aux_critic: bool, auto_normalize: bool, epochs: int):
+    """Flags every experiment script shares; the defaults are that dataset's paper settings."""
+    flags.DEFINE_string("data", None, "directory of the training Dataset (Dataset.load reads "
+                        "our layout or the original release's)")
+    flags.DEFINE_string("test_data", None, "optional held-out real Dataset directory")
+    flags.DEFINE_string("output", None, "directory for models, generated data, results")
+    flags.DEFINE_list("models", list(MODEL_NAMES), f"models to run, from {MODEL_NAMES}")
+    flags.DEFINE_integer("epochs", epochs, "DoppelGANger training epochs (N / batch steps each)")
+    flags.DEFINE_integer("baseline_epochs", 50, "training epochs of the neural baselines")
+    flags.DEFINE_integer("sample_len", sample_len, "DoppelGANger records per LSTM step (S)")
+    flags.DEFINE_integer("batch_size", 100, "training batch size")
+    flags.DEFINE_bool("aux_critic", aux_critic, "use the auxiliary (attribute) critic")
+    flags.DEFINE_bool("auto_normalize", auto_normalize, "per-sample min/max auto-normalisation")
+    flags.DEFINE_integer("seed", 0, "seed for weights, batches and generation")
+    flags.DEFINE_integer("num_generate", None, "samples to generate (default: as many as the "
+                         "training data)")
+    flags.DEFINE_bool("resume", False, "resume DoppelGANger from its last checkpoint and reuse "
+                      "finished models' generated data")
+    flags.DEFINE_integer("log_every", 10, "print losses and ETA every this many epochs")
+    flags.mark_flags_as_required(["data", "output"])
+
+
+def dg_config():
+    from doppelganger_tf.config import DGConfig
+    return DGConfig(sample_len=FLAGS.sample_len, batch_size=FLAGS.batch_size,
+                    use_aux_critic=FLAGS.aux_critic, auto_normalize=FLAGS.auto_normalize)
+
+
+def train_doppelganger(train: Dataset, out: Path):
+    """Train (or resume) DoppelGANger with checkpoints; returns the trained model."""
+    import tensorflow as tf
+
+    from doppelganger_tf.callbacks import ProgressLogger, TrainingCheckpoint
+    from doppelganger_tf.model import DoppelGANger
+
+    tf.keras.utils.set_random_seed(FLAGS.seed)
+    model = DoppelGANger.from_dataset(train, dg_config(), seed=FLAGS.seed)
+    model.compile()
+    checkpoint_dir = out / "checkpoints"
+    if not FLAGS.resume and checkpoint_dir.exists():
+        shutil.rmtree(checkpoint_dir)  # a fresh run must not mix with an old one
+    checkpoint = TrainingCheckpoint(checkpoint_dir, every_n_epochs=max(1, FLAGS.log_every))
+    start = checkpoint.restore(model)
+    if start:
+        logging.info("dg: resuming after epoch %d", start)
+    if start < FLAGS.epochs:
+        model.fit(train, epochs=FLAGS.epochs, initial_epoch=start, seed=FLAGS.seed, verbose=0,
+                  callbacks=[checkpoint, ProgressLogger(FLAGS.log_every, logging.info)])
+    model.save(out / "model")
+    return model
+
+
+def build_baseline(name: str):
+    from doppelganger_tf import baselines
+    return {"hmm": baselines.HMMBaseline, "ar": baselines.ARBaseline,
+            "rnn": baselines.RNNBaseline, "naive_gan": baselines.NaiveGANBaseline}[name]()
+
+
+def run_models(train: Dataset) -> Dict[str, dict]:
+    """Train each requested model and generate; returns {model: {"generated", "wall_time_s"}}.
+
+    Generated data are saved under <output>/<model>/generated; with --resume a model whose
+    generated data exist is not trained again."""
+    unknown = set(FLAGS.models) - set(MODEL_NAMES)
+    if unknown:
+        raise ValueError(f"unknown models {sorted(unknown)}; choose from {MODEL_NAMES}")
+    n = FLAGS.num_generate or len(train)
+    runs = {}
+    for name in FLAGS.models:
+        out = Path(FLAGS.output) / name
+        timing_file = out / "timing.json"
+        if FLAGS.resume and (out / "generated").exists() and timing_file.exists():
+            logging.info("%s: reusing %s", name, out / "generated")
+            runs[name] = {"generated": Dataset.load(out / "generated"),
+                          **json.loads(timing_file.read_text())}
+            continue
+        logging.info("%s: training", name)
+        started = time.perf_counter()
+        if name == "dg":
+            model = train_doppelganger(train, out)
+        else:
+            model = build_baseline(name).fit(train, epochs=FLAGS.baseline_epochs,
+                                             seed=FLAGS.seed)
+        trained = time.perf_counter()
+        generated = model.generate(n, seed=FLAGS.seed)
+        finished = time.perf_counter()
+        generated.save(out / "generated")
+        timing = {"train_time_s": trained - started, "generate_time_s": finished - trained,
+                  "wall_time_s": finished - started}
+        write_json(timing_file, timing)
+        logging.info("%s: done in %.0f s", name, timing["wall_time_s"])
+        runs[name] = {"generated": generated, **timing}
+    return runs
+
+
+def split_real_halves(dataset: Dataset, seed: int):
+    """Two random halves of the real data: their distance is the floor a model can reach."""
+    order = np.random.default_rng(seed).permutation(len(dataset))
+    half = len(dataset) // 2
+    return dataset.subset(order[:half]), dataset.subset(order[half:2 * half])
+
+
+def autocorrelation_of(dataset: Dataset, feature: str):
+    """Average autocorrelation curve of one feature over the dataset's active steps."""
+    from doppelganger_tf.evaluation import autocorrelation, feature_series
+    series = np.nan_to_num(feature_series(dataset, feature))
+    return autocorrelation(series, dataset.lengths)
+
+
+def nearest_neighbour_figures(real: Dataset, runs: Dict[str, dict], feature: str, out: Path):
+    """figure21_nearest_neighbours_<model>.png: generated series beside their nearest real
+    ones (the paper's memorisation check)."""
+    from doppelganger_tf.evaluation import (feature_series, nearest_neighbours,
+                                            plot_nearest_neighbours)
+    real_series = np.nan_to_num(feature_series(real, feature))
+    for name, run in runs.items():
+        generated = np.nan_to_num(feature_series(run["generated"], feature))[:3]
+        indices, _ = nearest_neighbours(generated, real_series, k=3)
+        plot_nearest_neighbours(generated, real_series, indices,
+                                out / f"figure21_nearest_neighbours_{name}.png")
+
+
+def write_json(path, payload) -> None:
+    with atomic_file(path) as f:
+        json.dump(payload, f, indent=2, default=float)
+
+
+def markdown_table(rows: Dict[str, Dict[str, float]], columns: List[str]) -> str:
+    head = "| model | " + " | ".join(columns) + " |"
+    rule = "|---|" + "---|" * len(columns)
+    lines = [head, rule]
+    for model, values in rows.items():
+        cells = [_fmt(values.get(c)) for c in columns]
+        lines.append(f"| {model} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, (int, np.integer)):
+        return str(value)
+    if abs(value) >= 1000 or (0 < abs(value) < 1e-3):
+        return f"{value:.3g}"
+    return f"{value:.4f}"
+
+
+def write_results(dataset_name: str, metrics: Dict[str, Dict[str, float]],
+                  columns: List[str], notes: str = "") -> None:
+    """results.json (every metric of every model plus the flags) and results.md."""
+    out = Path(FLAGS.output)
+    flag_values = {name: FLAGS[name].value for name in FLAGS
+                   if FLAGS.find_module_defining_flag(name) in (__name__, "__main__")}
+    write_json(out / "results.json", {"dataset": dataset_name, "flags": flag_values,
+                                      "models": metrics})
+    with atomic_file(out / "results.md") as f:
+        f.write(f"# {dataset_name}: fidelity of generated data\n\n")
+        f.write(markdown_table(metrics, columns))
+        if notes:
+            f.write("\n" + notes.strip() + "\n")
+
+
+def main_wrapper(run: Callable[[], None]):
+    def main(argv):
+        if len(argv) > 1:
+            raise ValueError(f"unexpected arguments {argv[1:]}")
+        Path(FLAGS.output).mkdir(parents=True, exist_ok=True)
+        run()
+    return main
