@@ -23,26 +23,18 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np
 from absl import app, flags
 
-OUTPUT = flags.DEFINE_string("output", "demo_output", "directory for everything the demo writes")
-NUM_SAMPLES = flags.DEFINE_integer("num_samples", 1000, "synthetic pages to train on")
-LENGTH = flags.DEFINE_integer("length", 550, "days per page (WWT: 550)")
-EPOCHS = flags.DEFINE_integer("epochs", 200, "training epochs (one epoch = N / batch steps)")
-SAMPLE_LEN = flags.DEFINE_integer("sample_len", 10, "records generated per LSTM step")
-SEED = flags.DEFINE_integer("seed", 0, "seed for data, weights and generation")
-VERBOSE = flags.DEFINE_integer("verbose", 2, "Keras fit verbosity (0 silent, 1 bar, 2 per epoch)")
-
 ATTRIBUTES = ["domain", "access", "agent"]
 
 
-def build_dataset(num_samples, length, seed):
-    from .dataset import Dataset
-    from .outputs import Normalization
-    from .synthetic import make_wwt_like
-
-    views, attributes = make_wwt_like(num_samples, length, seed=seed)
-    return Dataset.from_arrays(np.log1p(views), attributes.reset_index(drop=True),
-                               feature_names=["views"], discrete_attributes=ATTRIBUTES,
-                               normalization=Normalization.MINUSONE_ONE)
+def define_flags():
+    """Defined only when run as a program, so importing this module defines no flags."""
+    flags.DEFINE_string("output", "demo_output", "directory for everything the demo writes")
+    flags.DEFINE_integer("num_samples", 1000, "synthetic pages to train on")
+    flags.DEFINE_integer("length", 550, "days per page (WWT: 550)")
+    flags.DEFINE_integer("epochs", 200, "training epochs (one epoch = N / batch steps)")
+    flags.DEFINE_integer("sample_len", 10, "records generated per LSTM step")
+    flags.DEFINE_integer("seed", 0, "seed for data, weights and generation")
+    flags.DEFINE_integer("verbose", 2, "Keras fit verbosity (0 silent, 1 bar, 2 per epoch)")
 
 
 def write_figure(real, generated, path):
@@ -101,9 +93,10 @@ def run(output, num_samples, length, epochs, sample_len, seed, verbose=2):
     from .callbacks import TrainingCheckpoint
     from .config import DGConfig
     from .model import DoppelGANger
+    from .synthetic import wwt_like_dataset
 
     os.makedirs(output, exist_ok=True)
-    dataset = build_dataset(num_samples, length, seed)
+    dataset = wwt_like_dataset(num_samples, length, seed)
     print(f"synthetic WWT-schema data: {len(dataset)} pages x {dataset.max_length} days")
     tf.keras.utils.set_random_seed(seed)
     model = DoppelGANger.from_dataset(dataset, DGConfig(sample_len=sample_len), seed=seed)
@@ -133,11 +126,12 @@ def run(output, num_samples, length, epochs, sample_len, seed, verbose=2):
 
 def main(argv):
     del argv
-    run(OUTPUT.value, NUM_SAMPLES.value, LENGTH.value, EPOCHS.value, SAMPLE_LEN.value,
-        SEED.value, VERBOSE.value)
+    f = flags.FLAGS
+    run(f.output, f.num_samples, f.length, f.epochs, f.sample_len, f.seed, f.verbose)
 
 
 def run_from_command_line():
+    define_flags()
     app.run(main)
 
 

@@ -13,7 +13,7 @@ from .atomic import atomic_directory
 from .config import DGConfig
 from .dataset import Dataset, encode_attribute_table
 from .networks import Critic, FeatureGenerator, MLPGenerator, gen_flag_output
-from .outputs import Output, output_blocks
+from .outputs import Output
 
 keras = tf.keras
 
@@ -395,16 +395,13 @@ class DoppelGANger(keras.Model):
         gen_flags = (mask if lengths is None
                      else transforms.gen_flags_from_lengths(lengths, self.max_length))
         features = features[..., :-2]  # drop the generation-flag columns
-        features = _one_hot_discrete(features, self.feature_outputs)
-        attributes = hard_attributes[:, :self.num_attribute_columns]
         if self.minmax_outputs:
             features = transforms.renormalize_per_sample(
                 features, hard_attributes[:, self.num_attribute_columns:], gen_flags,
                 self.feature_outputs)
-        if clip:
-            features = _clip_continuous(features, self.feature_outputs)
-            attributes = _clip_continuous(attributes, self.attribute_outputs)
-        features = features * gen_flags[:, :, None]
+        features = transforms.harden(features, self.feature_outputs, clip) * gen_flags[..., None]
+        attributes = transforms.harden(hard_attributes[:, :self.num_attribute_columns],
+                                       self.attribute_outputs, clip)
         return Dataset(features.astype(np.float32), attributes.astype(np.float32),
                        gen_flags.astype(np.float32), list(self.feature_outputs),
                        list(self.attribute_outputs), **self.scaling)
@@ -454,18 +451,3 @@ class DoppelGANger(keras.Model):
         model.load_weights(str(path / WEIGHTS_FILE))
         return model
 
-
-def _one_hot_discrete(values, outputs: Sequence[Output]):
-    values = np.array(values, copy=True)
-    for out, start, stop in output_blocks(outputs):
-        if not out.is_continuous:
-            values[..., start:stop] = np.eye(out.dim)[values[..., start:stop].argmax(axis=-1)]
-    return values
-
-
-def _clip_continuous(values, outputs: Sequence[Output]):
-    values = np.array(values, copy=True)
-    for out, start, stop in output_blocks(outputs):
-        if out.is_continuous:
-            values[..., start:stop] = np.clip(values[..., start:stop], out.normalization.low, 1.0)
-    return values

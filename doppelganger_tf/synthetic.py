@@ -55,7 +55,7 @@ import pandas as pd
 
 __all__ = [
     "DOMAINS", "ACCESSES", "AGENTS", "START_DATE",
-    "wwt_schema", "make_wwt_like", "make_wwt_like_dataframe",
+    "wwt_schema", "make_wwt_like", "make_wwt_like_dataframe", "wwt_like_dataset",
 ]
 
 START_DATE = "2015-07-01"  # day 0 of the series (a Wednesday), as in the real WWT data
@@ -237,3 +237,17 @@ def make_wwt_like_dataframe(num_samples: int = 1000, length: int = 550,
         "agent": attrs["agent"].to_numpy()[page],
         "views": views[:, :, 0].reshape(-1),
     })
+
+
+def wwt_like_dataset(num_samples: int = 1000, length: int = 550, seed: int = 0):
+    """:func:`make_wwt_like` as a :class:`doppelganger_tf.Dataset`: feature "views" holds
+    log1p(views) scaled to [-1, 1] (expm1 turns generated values back into views); attributes
+    domain, access, agent."""
+    from .dataset import Dataset
+    from .outputs import Normalization
+
+    views, attributes = make_wwt_like(num_samples, length, seed=seed)
+    return Dataset.from_arrays(np.log1p(views), attributes.reset_index(drop=True),
+                               feature_names=["views"],
+                               discrete_attributes=list(attributes.columns),
+                               normalization=Normalization.MINUSONE_ONE)

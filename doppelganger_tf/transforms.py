@@ -76,6 +76,21 @@ def decode_gen_flags(flag_columns) -> np.ndarray:
     return np.cumprod(before, axis=1)
 
 
+# --- generated values -> valid encodings ---------------------------------------------------------
+
+def harden(values, outputs: Sequence[Output], clip: bool = True) -> np.ndarray:
+    """Discrete blocks -> one-hot argmax; continuous blocks clipped to their normalisation range
+    (unless ``clip=False``).  Any leading shape; returns float32."""
+    values = np.array(values, dtype=np.float32, copy=True)
+    for out, start, stop in output_blocks(outputs):
+        block = values[..., start:stop]
+        if not out.is_continuous:
+            values[..., start:stop] = np.eye(out.dim, dtype=np.float32)[block.argmax(axis=-1)]
+        elif clip:
+            values[..., start:stop] = np.clip(block, out.normalization.low, 1.0)
+    return values
+
+
 # --- per-sample auto-normalisation ---------------------------------------------------------------
 
 def minmax_attribute_outputs(feature_outputs: Sequence[Output]) -> List[Output]:

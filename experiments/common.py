@@ -21,10 +21,11 @@ MODEL_NAMES = ("dg", "hmm", "ar", "rnn", "naive_gan")
 FLAGS = flags.FLAGS
 
 
-def define_flags(*, sample_len: int, aux_critic: bool, auto_normalize: bool, epochs: int):
+def define_flags(*, sample_len: int, aux_critic: bool, auto_normalize: bool, epochs: int,
+                 data_default=None):
     """Flags every experiment script shares; the defaults are that dataset's paper settings."""
-    flags.DEFINE_string("data", None, "directory of the training Dataset (Dataset.load reads "
-                        "our layout or the original release's)")
+    flags.DEFINE_string("data", data_default, "directory of the training Dataset "
+                        "(Dataset.load reads our layout or the original release's)")
     flags.DEFINE_string("test_data", None, "optional held-out real Dataset directory")
     flags.DEFINE_string("output", None, "directory for models, generated data, results")
     flags.DEFINE_list("models", list(MODEL_NAMES), f"models to run, from {MODEL_NAMES}")
@@ -40,7 +41,7 @@ def define_flags(*, sample_len: int, aux_critic: bool, auto_normalize: bool, epo
     flags.DEFINE_bool("resume", False, "resume DoppelGANger from its last checkpoint and reuse "
                       "finished models' generated data")
     flags.DEFINE_integer("log_every", 10, "print losses and ETA every this many epochs")
-    flags.mark_flags_as_required(["data", "output"])
+    flags.mark_flags_as_required(["output"] if data_default else ["data", "output"])
 
 
 def dg_config():
