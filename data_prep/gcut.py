@@ -105,7 +105,7 @@ FEATURE_COLUMNS = tuple(column for _, column in FEATURES)
 MICROSECONDS = 1_000_000
 MEASUREMENT_WINDOW_S = 300
 DEFAULT_END_TIME_TOLERANCE_S = 300.0
-DEFAULT_BLOCK_BYTES = 16 << 20
+DEFAULT_BLOCK_BYTES = 4 << 20  # peak memory is about 10 x this, see the docs
 MISSING_VALUE_POLICIES = ("drop", "zero")
 PART_PATTERN = "part-*-of-*.csv*"
 
@@ -446,6 +446,7 @@ def _check_field_counts(path: Path, block: bytes, first_line: int, columns: Sequ
     ends = np.flatnonzero(buf == 10)
     commas = np.flatnonzero(buf == 44)
     per_line = np.diff(np.searchsorted(commas, ends), prepend=0)
+    del commas
     bad = np.flatnonzero(per_line != len(columns) - 1)
     if len(bad):
         i = int(bad[0])

@@ -93,24 +93,25 @@ def run_models(train: Dataset) -> Dict[str, dict]:
     for name in FLAGS.models:
         out = Path(FLAGS.output) / name
         timing_file = out / "timing.json"
+        epochs = FLAGS.epochs if name == "dg" else FLAGS.baseline_epochs
         if FLAGS.resume and (out / "generated").exists() and timing_file.exists():
-            logging.info("%s: reusing %s", name, out / "generated")
-            runs[name] = {"generated": Dataset.load(out / "generated"),
-                          **json.loads(timing_file.read_text())}
-            continue
+            previous = json.loads(timing_file.read_text())
+            if previous.get("epochs") == epochs:  # finished with these settings: reuse
+                logging.info("%s: reusing %s", name, out / "generated")
+                runs[name] = {"generated": Dataset.load(out / "generated"), **previous}
+                continue
         logging.info("%s: training", name)
         started = time.perf_counter()
         if name == "dg":
             model = train_doppelganger(train, out)
         else:
-            model = build_baseline(name).fit(train, epochs=FLAGS.baseline_epochs,
-                                             seed=FLAGS.seed)
+            model = build_baseline(name).fit(train, epochs=epochs, seed=FLAGS.seed)
         trained = time.perf_counter()
         generated = model.generate(n, seed=FLAGS.seed)
         finished = time.perf_counter()
         generated.save(out / "generated")
-        timing = {"train_time_s": trained - started, "generate_time_s": finished - trained,
-                  "wall_time_s": finished - started}
+        timing = {"epochs": epochs, "train_time_s": trained - started,
+                  "generate_time_s": finished - trained, "wall_time_s": finished - started}
         write_json(timing_file, timing)
         logging.info("%s: done in %.0f s", name, timing["wall_time_s"])
         runs[name] = {"generated": generated, **timing}

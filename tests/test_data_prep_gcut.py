@@ -147,7 +147,15 @@ def fixture(real, tmp_path_factory):
     write_gz(usage / "part-00000-of-00500.csv.gz", _lines(part0))
     write_gz(usage / "part-00001-of-00500.csv.gz", _lines(part1))
     ids = {"A": a, "B": b, "C": c, "F": f, "E": e, "H": h, "G": g, "K1": k1, "K2": k2}
-    return {"usage": usage, "events": real["path"], "records": recs,
+    # the real task_events rows of these tasks only (for the runs with tiny blocks)
+    chosen = set(v[:2] for v in ids.values()) | {no_end}
+    rows = [key in chosen for key in zip(df[2], df[3])]
+    with gzip.open(real["path"], "rt") as f:
+        real_lines = f.readlines()
+    small_events = write_gz(root / "task_events_subset" / "part-00001-of-00500.csv.gz",
+                            [line for line, keep in zip(real_lines, rows) if keep])
+    return {"usage": usage, "events": real["path"], "small_events": small_events,
+            "records": recs,
             "ids": {k: v[:2] for k, v in ids.items()},
             "kept": {"A": ("FINISH", 4), "E": ("FINISH", 6), "H": ("KILL", 5),
                      "K1": ("FAIL", 1), "K2": ("EVICT", 3)},
@@ -193,9 +201,9 @@ def test_last_terminal_event_and_ties(tmp_path):
 
 # --- conversion on the real ids -------------------------------------------------------------------
 
-def _convert(fixture, **kwargs):
+def _convert(fixture, events="events", **kwargs):
     kwargs.setdefault("max_length", 10)
-    return gcut.convert_with_tasks(fixture["events"], fixture["usage"], **kwargs)
+    return gcut.convert_with_tasks(fixture[events], fixture["usage"], **kwargs)
 
 
 def test_convert_filters_and_values(fixture):
@@ -243,23 +251,26 @@ def test_convert_filters_and_values(fixture):
 
 
 def test_block_size_and_order_do_not_change_the_result(fixture):
-    big, report_big, tasks_big = _convert(fixture, sample_len=4)
-    small, report_small, tasks_small = _convert(fixture, sample_len=4, block_bytes=300)
+    big, report_big, tasks_big = _convert(fixture, "small_events", sample_len=4)
+    small, report_small, tasks_small = _convert(fixture, "small_events", sample_len=4,
+                                                block_bytes=300)
     # tiny blocks split H's shuffled records over blocks: resolved exactly in pass 3
     assert report_small.to_dict()["tasks_with_unordered_records"] >= 1
     assert report_big.dropped == report_small.dropped
+    assert report_big.dropped["no_end_event"] == 1 and report_big.kept == 5
     pd.testing.assert_frame_equal(tasks_big, tasks_small)
     np.testing.assert_array_equal(big["train"].features, small["train"].features)
 
 
 def test_sampling_is_uniform_seeded_and_counted(fixture):
     _, report0, tasks0 = _convert(fixture, num_samples=2, seed=0)
-    _, report0b, tasks0b = _convert(fixture, num_samples=2, seed=0, block_bytes=500)
+    _, _, tasks0s = _convert(fixture, "small_events", num_samples=2, seed=0)
+    _, _, tasks0b = _convert(fixture, "small_events", num_samples=2, seed=0, block_bytes=500)
     assert report0.kept == 2 and report0.dropped["not_sampled"] == 3
-    pd.testing.assert_frame_equal(tasks0, tasks0b)
+    pd.testing.assert_frame_equal(tasks0s, tasks0b)
     seen = set()
     for seed in range(12):
-        _, _, tasks = _convert(fixture, num_samples=2, seed=seed)
+        _, _, tasks = _convert(fixture, "small_events", num_samples=2, seed=seed)
         seen |= set(_by_task(tasks))
     assert seen == {fixture["ids"][k] for k in fixture["kept"]}
 
@@ -355,6 +366,8 @@ def test_random_trace_matches_pandas_reference(tmp_path):
                 s, e = t0 + r * WINDOW, t0 + (r + 1) * WINDOW
                 if rng.random() < 0.05:
                     s += 1_000_000
+                if r == n - 1 and rng.random() < 0.05:  # the last record ends before it starts
+                    e = s - 1_000_000
                 v = float(rng.random())
                 if rng.random() < 0.02:
                     v = None

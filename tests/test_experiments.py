@@ -1,0 +1,77 @@
+"""The experiment scripts run end to end (tiny epoch counts on top of their quick flagfiles)."""
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+MODELS = {"dg", "hmm", "ar", "rnn", "naive_gan"}
+
+
+def run_script(script, *args):
+    result = subprocess.run([sys.executable, str(ROOT / "experiments" / script), *args],
+                            cwd=ROOT, capture_output=True, text=True, timeout=900,
+                            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    assert result.returncode == 0, result.stderr[-4000:]
+    return result
+
+
+def test_mba_quick_configuration_on_real_data(shared_data, tmp_path):
+    out = tmp_path / "mba"
+    run_script("mba.py", "--flagfile", str(ROOT / "experiments/flags/mba_quick.flags"),
+               "--data", str(shared_data / "fcc_mba"), "--output", str(out),
+               "--epochs=2", "--baseline_epochs=1", "--log_every=1")
+    results = json.loads((out / "results.json").read_text())
+    assert set(results["models"]) == MODELS | {"real halves"}
+    for name in MODELS:
+        row = results["models"][name]
+        # NaN when a barely trained model generates no home of that technology
+        for key in ("w1_total_traffic_dsl", "w1_total_traffic_cable"):
+            assert math.isnan(row[key]) or row[key] >= 0
+        assert 0 <= row["jsd_attribute_1"] <= 1
+        assert row["wall_time_s"] > 0
+    table = (out / "results.md").read_text()
+    assert "w1_total_traffic_dsl" in table and "| naive_gan |" in table
+    for figure in ["figure1_autocorrelation.png", "table2_total_traffic_cdf_dsl.png",
+                   "figure21_nearest_neighbours_dg.png"]:
+        assert (out / figure).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (out / "dg" / "model" / "model.json").exists()
+
+    # --resume reuses finished models and continues DG from its checkpoint
+    resumed = run_script("mba.py", "--flagfile", str(ROOT / "experiments/flags/mba_quick.flags"),
+                         "--data", str(shared_data / "fcc_mba"), "--output", str(out),
+                         "--epochs=3", "--baseline_epochs=1", "--models=dg,hmm",
+                         "--log_every=1", "--resume")
+    assert "resuming after epoch 2" in resumed.stderr
+    assert "hmm: reusing" in resumed.stderr
+
+
+def test_wwt_quick_configuration_on_embedded_data(tmp_path):
+    out = tmp_path / "wwt"
+    run_script("wwt.py", "--flagfile", str(ROOT / "experiments/flags/wwt_quick.flags"),
+               "--output", str(out), "--synthetic_samples=60", "--synthetic_length=70",
+               "--epochs=1", "--baseline_epochs=1", "--models=dg,hmm",
+               "--forecast_history=50", "--forecast_horizon=10")
+    results = json.loads((out / "results.json").read_text())
+    assert set(results["models"]) == {"dg", "hmm", "real (held-out)"}
+    assert "autocorrelation_mse" in results["models"]["dg"]
+    assert results["models"]["real (held-out)"]["forecast_r2_linear_regression"] > -1
+    assert (out / "figure1_autocorrelation.png").exists()
+
+
+def test_sample_len_sweep_picks_a_divisor(tmp_path):
+    from doppelganger_tf.synthetic import wwt_like_dataset
+    wwt_like_dataset(40, 20, seed=0).save(tmp_path / "data")
+    out = tmp_path / "sweep"
+    result = run_script("sample_len_sweep.py", "--data", str(tmp_path / "data"),
+                        "--output", str(out), "--sample_lens=3,5,10", "--epochs=1",
+                        "--batch_size=20")
+    sweep = json.loads((out / "sweep.json").read_text())
+    assert set(sweep["rows"]) == {"S=5", "S=10"}  # 3 does not divide T=20: skipped
+    assert sweep["best_sample_len"] in (5, 10)
+    assert f"best sample_len: {sweep['best_sample_len']}" in result.stdout
+    assert (out / "figure4_sample_len.png").exists()
