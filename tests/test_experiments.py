@@ -74,3 +74,37 @@ def test_sample_len_sweep_picks_a_divisor(tmp_path):
     assert sweep["best_sample_len"] in (5, 10)
     assert f"best sample_len: {sweep['best_sample_len']}" in result.stdout
     assert (out / "figure4_sample_len.png").exists()
+
+
+def gcut_like(n, seed):
+    """Variable-length usage series whose end event shifts their level (GCUT's schema)."""
+    import numpy as np
+    import pandas as pd
+
+    from doppelganger_tf import Dataset
+    rng = np.random.default_rng(seed)
+    events = rng.choice(["FAIL", "KILL", "EVICT", "FINISH"], size=n)
+    lengths = rng.integers(2, 21, size=n)
+    level = pd.Series(events).map({"FAIL": 0.1, "KILL": 0.3, "EVICT": 0.6, "FINISH": 0.9})
+    values = level.to_numpy()[:, None, None] + 0.05 * rng.normal(size=(n, 20, 2))
+    return Dataset.from_arrays(values, pd.DataFrame({"end_event_type": events}),
+                               feature_names=["cpu_rate", "canonical_memory_usage"],
+                               discrete_attributes=["end_event_type"], lengths=lengths)
+
+
+def test_gcut_quick_configuration(tmp_path):
+    gcut_like(60, 0).save(tmp_path / "train")
+    gcut_like(40, 1).save(tmp_path / "test")
+    out = tmp_path / "gcut"
+    run_script("gcut.py", "--flagfile", str(ROOT / "experiments/flags/gcut_quick.flags"),
+               "--data", str(tmp_path / "train"), "--test_data", str(tmp_path / "test"),
+               "--output", str(out), "--epochs=1", "--baseline_epochs=1", "--models=dg,hmm",
+               "--batch_size=20")
+    results = json.loads((out / "results.json").read_text())
+    assert set(results["models"]) == {"dg", "hmm", "real halves"}
+    # trained on the real data, a decision tree separates the four levels
+    assert results["models"]["real halves"]["accuracy_decision_tree"] > 0.8
+    assert "ranking_spearman" in results["models"]["hmm"]
+    assert 0 <= results["models"]["dg"]["length_jsd"] <= 1
+    for figure in ["figure9_length_hist.png", "figure13_classifier_accuracy.png"]:
+        assert (out / figure).exists()
