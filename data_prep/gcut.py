@@ -11,10 +11,12 @@ One sample per task (job ID, task index), as in the paper (Lin et al., IMC 2020,
 - metadata (attribute) ``end_event_type``: the task's LAST terminal event among EVICT (2),
   FAIL (3), FINISH (4), KILL (5), by timestamp (ties: the later row in part/file order).  One
   DISCRETE attribute of dim 4, category order :data:`END_EVENTS` = FAIL, KILL, EVICT, FINISH (the
-  original spec pickle has dim 4 and no labels; this is the paper's listing order).
+  original spec pickle has dim 4 and no labels, and the original release ships no GCUT data, so
+  nothing pins another order).  LOST and the other event types never end a task here.
 - measurements (features): the 9 series of the paper's Table 6, in :data:`FEATURES` order, one
   record per ``task_usage`` row (a 5-minute measurement window), each CONTINUOUS ZERO_ONE of
-  dim 1, scaled with one global min/max per feature over the written samples.
+  dim 1, scaled with one global min/max per feature over the written samples.  Values are kept
+  as float32 (the trace prints about 4 significant digits).
 
 Filters (each dropped task is counted once, under the first that fails, in this order):
 ``no_end_event`` (the task has rows in task_events but no terminal event), ``no_usage_records``,
@@ -42,8 +44,8 @@ outside the packable range.  An empty part (0 bytes, or a gzip holding nothing) 
 having no rows and listed in the report under ``empty_parts``.
 
 Run ``python -m data_prep.gcut --task_events DIR --task_usage DIR --output OUT``; it writes
-``OUT/train``, ``OUT/report.json`` and ``OUT/tasks.csv`` (job ID, task index, end event and
-length of each sample).
+``OUT/train`` (and ``OUT/test`` with ``--test_fraction``), ``OUT/report.json`` and
+``OUT/tasks.csv`` (split, job ID, task index, end event and length of each sample).
 """
 from __future__ import annotations
 
@@ -53,10 +55,8 @@ import io
 import os
 import sys
 import zlib
-from collections import OrderedDict
 from pathlib import Path
-from typing import (Callable, Dict, Iterable, Iterator, List, NamedTuple, Optional, Sequence,
-                    Tuple, Union)
+from typing import Callable, Dict, Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 import pandas as pd
@@ -246,10 +246,12 @@ def attribute_outputs() -> List[Output]:
 def convert(task_events, task_usage, *, num_samples: int = 100000, seed: int = 0,
             max_length: Optional[int] = None, sample_len: Optional[int] = None,
             end_time_tolerance: float = DEFAULT_END_TIME_TOLERANCE_S,
-            missing_values: str = "drop", block_bytes: int = DEFAULT_BLOCK_BYTES,
+            missing_values: str = "drop", test_fraction: float = 0.0,
+            block_bytes: int = DEFAULT_BLOCK_BYTES,
             progress: Optional[Callable[[str], None]] = None
             ) -> Tuple[Dict[str, Dataset], Report]:
-    """Convert GCUT parts; returns ``({"train": Dataset}, report)``.
+    """Convert GCUT parts; returns ``({"train": Dataset}, report)`` (plus ``"test"`` when
+    ``test_fraction > 0``).
 
     task_events / task_usage: part files, directories or globs (see :func:`resolve_parts`).
     num_samples: tasks drawn uniformly without replacement (seeded by ``seed``) among the tasks
@@ -260,26 +262,31 @@ def convert(task_events, task_usage, *, num_samples: int = 100000, seed: int = 0
     end_time_tolerance: seconds; a task is kept only when its end event's time lies within
         [last_end - tol, last_end + tol], last_end the end of its last usage record.
     missing_values: "drop" a task with an empty field in a used column, or read it as "zero".
+    test_fraction: hold out this fraction of the sampled tasks as ``"test"`` (default 0: train
+        only; the paper trains on the whole sample).  Both splits share one scaling and one T.
     Raises ValueError on malformed input (naming the file and line), bad arguments, or when no
     task survives.  :func:`convert_with_tasks` also returns which task each sample is.
     """
     datasets, report, _ = convert_with_tasks(
         task_events, task_usage, num_samples=num_samples, seed=seed, max_length=max_length,
         sample_len=sample_len, end_time_tolerance=end_time_tolerance,
-        missing_values=missing_values, block_bytes=block_bytes, progress=progress)
+        missing_values=missing_values, test_fraction=test_fraction, block_bytes=block_bytes,
+        progress=progress)
     return datasets, report
 
 
 def convert_with_tasks(task_events, task_usage, *, num_samples: int = 100000, seed: int = 0,
                        max_length: Optional[int] = None, sample_len: Optional[int] = None,
                        end_time_tolerance: float = DEFAULT_END_TIME_TOLERANCE_S,
-                       missing_values: str = "drop", block_bytes: int = DEFAULT_BLOCK_BYTES,
+                       missing_values: str = "drop", test_fraction: float = 0.0,
+                       block_bytes: int = DEFAULT_BLOCK_BYTES,
                        progress: Optional[Callable[[str], None]] = None
                        ) -> Tuple[Dict[str, Dataset], Report, pd.DataFrame]:
-    """:func:`convert`, plus a DataFrame with one row per sample (in the dataset's order):
-    ``job_id``, ``task_index``, ``end_event``, ``length``."""
+    """:func:`convert`, plus a DataFrame with one row per sample: ``split``, ``sample`` (its
+    index in that split's dataset), ``job_id``, ``task_index``, ``end_event``, ``length``
+    (the train samples, then the test samples)."""
     _check_arguments(num_samples, seed, max_length, sample_len, end_time_tolerance,
-                     missing_values, block_bytes)
+                     missing_values, block_bytes, test_fraction)
     say = progress or (lambda message: None)
     event_parts = resolve_parts(task_events, "task_events")
     usage_parts = resolve_parts(task_usage, "task_usage")
@@ -294,6 +301,7 @@ def convert_with_tasks(task_events, task_usage, *, num_samples: int = 100000, se
         "max_length_policy": "drop longer tasks (never truncate)",
         "sample_len": None if sample_len is None else int(sample_len),
         "end_time_tolerance_s": float(end_time_tolerance), "missing_values": missing_values,
+        "test_fraction": float(test_fraction),
         "end_event_categories": list(END_EVENTS), "features": list(FEATURE_NAMES)})
     notes: List[str] = []
 
@@ -347,14 +355,23 @@ def convert_with_tasks(task_events, task_usage, *, num_samples: int = 100000, se
             f"no task passed the filters (dropped: {_nonzero(report.dropped)}); check that "
             "task_events and task_usage come from the same trace (the same parts' time range)")
     chosen = valid[np.argsort(priority[valid], kind="stable")][:num_samples]
-    chosen = np.sort(chosen)  # output in (job ID, task index) order
     report.drop(NOT_SAMPLED, len(valid) - len(chosen))
     if len(chosen) < num_samples:
         notes.append(f"only {len(valid)} tasks passed the filters, fewer than num_samples="
                      f"{num_samples}: all of them were kept")
+    # the split follows the same random order; each split is written in (job, task) order
+    num_test = int(len(chosen) * test_fraction)
+    if test_fraction > 0 and (num_test == 0 or num_test == len(chosen)):
+        raise ValueError(f"{len(chosen)} sampled tasks cannot be split with test_fraction="
+                         f"{test_fraction} (train {len(chosen) - num_test}, test {num_test}); "
+                         "use more tasks or test_fraction=0 for no test set")
+    split_members = {"train": np.sort(chosen[num_test:])}
+    if test_fraction > 0:
+        split_members["test"] = np.sort(chosen[:num_test])
 
-    # record counts are exact for every task (counting needs no order)
-    report.note("lengths_of_valid_tasks", _length_stats(summary.count[valid]))
+    # the length distribution before the max_length cap (record counts need no order)
+    usable = np.flatnonzero((verdict == _VALID) | (verdict == _TOO_LONG))
+    report.note("lengths_before_max_length", _length_stats(summary.count[usable], max_length))
     report.note("end_events_valid_tasks", _category_counts(candidates.category[valid]))
     report.note("task_usage", {
         "parts": usage_stats.parts, "rows": usage_stats.rows,
@@ -363,19 +380,25 @@ def convert_with_tasks(task_events, task_usage, *, num_samples: int = 100000, se
         "rows_of_tasks_without_end_event": summary.rows_no_end_event,
         "rows_of_tasks_not_in_task_events": summary.rows_unknown_task})
 
-    dataset, lengths = _build_dataset(records, np.searchsorted(wanted, chosen),
-                                      candidates.category[chosen], max_length, sample_len,
-                                      missing_values, report, notes)
-    job, task = _unpack(candidates.keys[chosen])
-    tasks = pd.DataFrame({"job_id": job, "task_index": task,
-                          "end_event": [END_EVENTS[c] for c in candidates.category[chosen]],
-                          "length": lengths})
+    datasets, lengths = _build_datasets(
+        records, {name: (np.searchsorted(wanted, members), candidates.category[members])
+                  for name, members in split_members.items()},
+        max_length, sample_len, missing_values, report, notes)
+    tables = []
+    for name, members in split_members.items():
+        job, task = _unpack(candidates.keys[members])
+        tables.append(pd.DataFrame({
+            "split": name, "sample": np.arange(len(members)), "job_id": job, "task_index": task,
+            "end_event": [END_EVENTS[c] for c in candidates.category[members]],
+            "length": lengths[name]}))
+        report.note(f"{name}_size", int(len(members)))
+    tasks = pd.concat(tables, ignore_index=True)
     report.kept = len(chosen)
     report.note("sampled", int(len(chosen)))
     report.note("end_events_sampled", _category_counts(candidates.category[chosen]))
-    report.note("lengths_of_sampled_tasks", _length_stats(lengths))
+    report.note("lengths_of_sampled_tasks", _length_stats(tasks["length"].to_numpy()))
     report.note("notes", notes)
-    return {"train": dataset}, report, tasks
+    return datasets, report, tasks
 
 
 # --- reading parts --------------------------------------------------------------------------------
@@ -496,9 +519,9 @@ def _raise_bad_value(path, block, first_line, columns, ints, floats, exc):
                     ok[row] = False
             kind = "an integer (this column is required)"
         else:
+            # an empty field is a missing value; anything else must be a finite number
             number = pd.to_numeric(text.where(text != "", "0"), errors="coerce").to_numpy()
-            lowered = text.str.lower()
-            ok = (np.isfinite(number) | (lowered == "nan").to_numpy())
+            ok = np.isfinite(number) & ~text.str.lower().isin(["nan", "+nan", "-nan"]).to_numpy()
             kind = "a finite number or empty"
         bad = np.flatnonzero(~ok)
         if len(bad) and (first_bad is None or bad[0] < first_bad[0]):
@@ -773,44 +796,60 @@ def _collect_records(paths: Sequence[Path], keys: np.ndarray, block_bytes: int,
 
 def _exact_summary(records: _Records, groups: Sequence[int]) -> Dict[str, np.ndarray]:
     """count / flags / max_end of the given record groups, from their sorted records."""
-    count = np.zeros(len(groups), np.int64)
-    flags = np.zeros(len(groups), np.uint8)
-    max_end = np.full(len(groups), np.iinfo(np.int64).min, np.int64)
-    for i, g in enumerate(groups):
-        lo, hi = records.bounds[g], records.bounds[g + 1]
-        start, end = records.start[lo:hi], records.end[lo:hi]
-        count[i] = hi - lo
-        if hi == lo:
-            continue
-        if np.any(end[:-1] != start[1:]) or np.any(end < start):
-            flags[i] |= _DISCONTINUOUS
-        if np.isnan(records.values[lo:hi]).any():
-            flags[i] |= _MISSING
-        max_end[i] = end.max()
-    return {"count": count, "flags": flags, "max_end": max_end}
+    num_groups = len(records.bounds) - 1
+    sizes = np.diff(records.bounds)
+    group_of = np.repeat(np.arange(num_groups), sizes)
+    broken = np.zeros(len(group_of), bool)
+    broken[1:] = (group_of[1:] == group_of[:-1]) & (records.end[:-1] != records.start[1:])
+    broken |= records.end < records.start
+    missing = np.isnan(records.values).any(axis=1)
+    flags = np.zeros(num_groups, np.uint8)
+    flags[np.bincount(group_of, weights=broken, minlength=num_groups) > 0] |= _DISCONTINUOUS
+    flags[np.bincount(group_of, weights=missing, minlength=num_groups) > 0] |= _MISSING
+    max_end = np.full(num_groups, np.iinfo(np.int64).min, np.int64)
+    filled = np.flatnonzero(sizes > 0)
+    if len(filled):
+        max_end[filled] = np.maximum.reduceat(records.end, records.bounds[filled])
+    groups = np.asarray(groups, np.int64)
+    return {"count": sizes[groups], "flags": flags[groups], "max_end": max_end[groups]}
 
 
 # --- building the dataset -------------------------------------------------------------------------
 
-def _build_dataset(records: _Records, groups: Sequence[int], categories: np.ndarray,
-                   max_length: Optional[int], sample_len: Optional[int], missing_values: str,
-                   report: Report, notes: List[str]) -> Tuple[Dataset, np.ndarray]:
-    """Dense [N, T, 9] features scaled with one global min/max per feature (over the written
-    records), one-hot attributes; built in place (no second dense copy)."""
+def _split_rows(records: _Records, groups: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    """-> (the record rows of the groups, group after group; the groups' lengths)."""
     groups = np.asarray(groups, np.int64)
     lo_b, hi_b = records.bounds[groups], records.bounds[groups + 1]
     lengths = (hi_b - lo_b).astype(np.int64)
-    # the rows of every group, group after group
     offsets = np.repeat(lo_b - np.r_[0, np.cumsum(lengths)[:-1]], lengths)
-    rows = np.arange(int(lengths.sum())) + offsets
+    return np.arange(int(lengths.sum())) + offsets, lengths
+
+
+def _raw_values(records: _Records, rows: np.ndarray, missing_values: str) -> np.ndarray:
     flat = records.values[rows].astype(np.float64)
-    if missing_values == "zero":
-        filled = int(np.isnan(flat).sum())
-        if filled:
-            notes.append(f"{filled} empty measurement fields were read as 0 "
-                         "(missing_values='zero')")
-        flat = np.nan_to_num(flat, nan=0.0)
-    low, high = flat.min(axis=0), flat.max(axis=0)
+    return np.nan_to_num(flat, nan=0.0) if missing_values == "zero" else flat
+
+
+def _build_datasets(records: _Records, splits: Dict[str, Tuple[np.ndarray, np.ndarray]],
+                    max_length: Optional[int], sample_len: Optional[int], missing_values: str,
+                    report: Report, notes: List[str]
+                    ) -> Tuple[Dict[str, Dataset], Dict[str, np.ndarray]]:
+    """``splits``: name -> (record groups, categories).  Dense [N, T, 9] features scaled with
+    one global min/max per feature over the records of ALL splits (so the splits share one
+    scaling), one T for all splits, one-hot attributes; each split is built in place (no second
+    dense copy)."""
+    rows_of = {name: _split_rows(records, groups) for name, (groups, _) in splits.items()}
+    low = np.full(len(FEATURES), np.inf)
+    high = np.full(len(FEATURES), -np.inf)
+    filled = 0
+    for rows, _ in rows_of.values():
+        if missing_values == "zero":
+            filled += int(np.isnan(records.values[rows]).sum())
+        flat = _raw_values(records, rows, missing_values)
+        low, high = np.minimum(low, flat.min(axis=0)), np.maximum(high, flat.max(axis=0))
+        del flat
+    if filled:
+        notes.append(f"{filled} empty measurement fields were read as 0 (missing_values='zero')")
     constant = [FEATURE_NAMES[j] for j in np.flatnonzero(high <= low)]
     if constant:
         notes.append(f"features {constant} are constant over the written samples; they were "
@@ -819,30 +858,37 @@ def _build_dataset(records: _Records, groups: Sequence[int], categories: np.ndar
     report.note("scaling", {"normalization": "zero_one",
                             "feature_min": dict(zip(FEATURE_NAMES, low.tolist())),
                             "feature_max": dict(zip(FEATURE_NAMES, high.tolist())),
-                            "computed_on": "every record of the written samples"})
+                            "computed_on": "every record of the written samples (all splits)"})
 
-    total = int(max_length) if max_length is not None else int(lengths.max())
+    longest = max(int(lengths.max()) for _, lengths in rows_of.values())
+    total = int(max_length) if max_length is not None else longest
     if sample_len is not None:
         total = -(-total // int(sample_len)) * int(sample_len)
-    gen_flags = gen_flags_from_lengths(lengths, total)
-    features = np.zeros((len(groups), total, len(FEATURES)), np.float32)
-    scaled = np.empty(flat.shape, np.float32)
-    for j in range(len(FEATURES)):
-        scaled[:, j] = global_scale(flat[:, j], low[j], high[j], Normalization.ZERO_ONE)
-    del flat
-    features[gen_flags > 0.5] = scaled
-    del scaled
-    attributes = np.zeros((len(groups), len(END_EVENTS)), np.float32)
-    attributes[np.arange(len(groups)), categories.astype(np.int64)] = 1.0
-    dataset = Dataset(features, attributes, gen_flags, feature_outputs(), attribute_outputs(),
-                      feature_min=low, feature_max=high,
-                      attribute_min=np.zeros(len(END_EVENTS)),
-                      attribute_max=np.ones(len(END_EVENTS)))
-    if sample_len is not None:
-        check_sample_len(dataset.max_length, int(sample_len))
+    datasets, split_lengths, dense_bytes = {}, {}, 0
+    for name, (groups, categories) in splits.items():
+        rows, lengths = rows_of[name]
+        gen_flags = gen_flags_from_lengths(lengths, total)
+        features = np.zeros((len(lengths), total, len(FEATURES)), np.float32)
+        flat = _raw_values(records, rows, missing_values)
+        scaled = np.empty(flat.shape, np.float32)
+        for j in range(len(FEATURES)):
+            scaled[:, j] = global_scale(flat[:, j], low[j], high[j], Normalization.ZERO_ONE)
+        del flat
+        features[gen_flags > 0.5] = scaled
+        del scaled
+        attributes = np.zeros((len(lengths), len(END_EVENTS)), np.float32)
+        attributes[np.arange(len(lengths)), np.asarray(categories, np.int64)] = 1.0
+        datasets[name] = Dataset(features, attributes, gen_flags, feature_outputs(),
+                                 attribute_outputs(), feature_min=low, feature_max=high,
+                                 attribute_min=np.zeros(len(END_EVENTS)),
+                                 attribute_max=np.ones(len(END_EVENTS)))
+        if sample_len is not None:
+            check_sample_len(total, int(sample_len))
+        split_lengths[name] = lengths
+        dense_bytes += int(features.nbytes)
     report.note("max_length_T", int(total))
-    report.note("dense_feature_bytes", int(features.nbytes))
-    return dataset, lengths
+    report.note("dense_feature_bytes", dense_bytes)
+    return datasets, split_lengths
 
 
 # --- small helpers --------------------------------------------------------------------------------
@@ -852,14 +898,16 @@ def _category_counts(categories: np.ndarray) -> Dict[str, int]:
     return {name: int(counts[i]) for i, name in enumerate(END_EVENTS)}
 
 
-def _length_stats(lengths: np.ndarray) -> dict:
+def _length_stats(lengths: np.ndarray, max_length: Optional[int] = None) -> dict:
     if len(lengths) == 0:
         return {"count": 0}
     lengths = np.asarray(lengths)
-    return {"count": int(len(lengths)), "min": int(lengths.min()),
-            "median": float(np.median(lengths)), "p97": float(np.percentile(lengths, 97)),
-            "max": int(lengths.max()),
-            "fraction_le_50": float(np.mean(lengths <= 50))}
+    stats = {"count": int(len(lengths)), "min": int(lengths.min()),
+             "median": float(np.median(lengths)), "p97": float(np.percentile(lengths, 97)),
+             "max": int(lengths.max()), "fraction_le_50": float(np.mean(lengths <= 50))}
+    if max_length is not None:
+        stats[f"fraction_le_max_length_{max_length}"] = float(np.mean(lengths <= max_length))
+    return stats
 
 
 def _nonzero(counts: Dict[str, int]) -> Dict[str, int]:
@@ -867,7 +915,7 @@ def _nonzero(counts: Dict[str, int]) -> Dict[str, int]:
 
 
 def _check_arguments(num_samples, seed, max_length, sample_len, end_time_tolerance,
-                     missing_values, block_bytes):
+                     missing_values, block_bytes, test_fraction):
     def positive_int(value, name, optional=False):
         if optional and value is None:
             return
@@ -888,6 +936,9 @@ def _check_arguments(num_samples, seed, max_length, sample_len, end_time_toleran
                          f"{end_time_tolerance!r}") from None
     if not np.isfinite(tol) or tol < 0:
         raise ValueError(f"end_time_tolerance must be finite and >= 0 seconds, got {tol}")
+    if isinstance(test_fraction, bool) or not isinstance(test_fraction, (int, float)) \
+            or not 0 <= test_fraction < 1:
+        raise ValueError(f"test_fraction must be a number in [0, 1), got {test_fraction!r}")
     if missing_values not in MISSING_VALUE_POLICIES:
         raise ValueError(f"missing_values must be one of {MISSING_VALUE_POLICIES}, got "
                          f"{missing_values!r}")
@@ -896,7 +947,7 @@ def _check_arguments(num_samples, seed, max_length, sample_len, end_time_toleran
 def write_tasks(path, tasks: pd.DataFrame) -> None:
     """Write which task each sample is (``tasks.csv``), atomically."""
     with atomic_file(Path(path)) as f:
-        tasks.rename_axis("sample").to_csv(f)
+        tasks.to_csv(f, index=False)
 
 
 # --- command line ---------------------------------------------------------------------------------
@@ -923,7 +974,9 @@ def define_flags() -> None:
     flags.DEFINE_enum("missing_values", "drop", list(MISSING_VALUE_POLICIES),
                       "A task with an empty field in a used usage column: drop it, or read the "
                       "field as 0.")
-    flags.DEFINE_bool("original_layout", False, "Also write <output>/original/train in the "
+    flags.DEFINE_float("test_fraction", 0.0, "Hold out this fraction of the sampled tasks as "
+                       "<output>/test (same scaling and T as train). Default: train only.")
+    flags.DEFINE_bool("original_layout", False, "Also write <output>/original/<split> in the "
                       "original release's layout.")
     flags.mark_flags_as_required(["task_events", "task_usage", "output"])
 
@@ -942,7 +995,7 @@ def main(argv) -> None:
             FLAGS.task_events, FLAGS.task_usage, num_samples=FLAGS.num_samples,
             seed=FLAGS.seed, max_length=FLAGS.max_length, sample_len=FLAGS.sample_len,
             end_time_tolerance=FLAGS.end_time_tolerance_s, missing_values=FLAGS.missing_values,
-            progress=progress)
+            test_fraction=FLAGS.test_fraction, progress=progress)
     except (ValueError, OSError) as exc:
         raise SystemExit(f"data_prep.gcut: error: {exc}")
     output = Path(FLAGS.output)
@@ -951,8 +1004,8 @@ def main(argv) -> None:
         write_tasks(output / "tasks.csv", tasks)
     except OSError as exc:
         raise SystemExit(f"data_prep.gcut: error writing {output}: {exc}")
-    train = datasets["train"]
-    print(f"kept {report.kept} tasks (N={train.num_samples}, T={train.max_length}), dropped "
+    sizes = ", ".join(f"{name} {len(d)}" for name, d in datasets.items())
+    print(f"kept {report.kept} tasks ({sizes}; T={datasets['train'].max_length}), dropped "
           f"{_nonzero(report.dropped)}; wrote {output}")
     for note in report.facts.get("notes", []):
         print(f"note: {note}")

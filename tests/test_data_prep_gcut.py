@@ -77,7 +77,7 @@ def _lines(recs):
     return [usage_line(*rec) for rec in recs]
 
 
-# --- the real part and the fixture built on it -----------------------------------------------------
+# --- the real part and the fixture built on it ---------------------------------------------------
 
 def _real_end_events(path):
     """Direct pandas computation on the real part: last terminal event per task."""
@@ -224,6 +224,10 @@ def test_convert_filters_and_values(fixture):
     assert facts["task_usage"]["parts"] == 2
     assert facts["end_events_sampled"] == {"FAIL": 1, "KILL": 1, "EVICT": 1, "FINISH": 2}
     assert facts["lengths_of_sampled_tasks"]["max"] == 6
+    # the cap's effect: 6 tasks passed the other filters, one of them (12 records) is too long
+    before = facts["lengths_before_max_length"]
+    assert before["count"] == 6 and before["max"] == 12
+    assert before["fraction_le_max_length_10"] == pytest.approx(5 / 6)
 
     # specs as the original GCUT pickles: one DISCRETE(4), nine CONTINUOUS ZERO_ONE dim 1
     assert [o.name for o in train.feature_outputs] == [n for n, _ in TABLE6]
@@ -291,6 +295,26 @@ def test_tolerance_and_max_length_choices(fixture):
     assert datasets["train"].max_length == 12 and report.kept == 7
     g = _by_task(tasks)[fixture["ids"]["G"]]
     assert datasets["train"].feature_values()["canonical_memory_usage"][g, 1] == 0.0
+
+
+def test_test_fraction_splits_the_same_sample(fixture):
+    whole, _, tasks = _convert(fixture, num_samples=4, seed=3)
+    datasets, report, split = _convert(fixture, num_samples=4, seed=3, test_fraction=0.5)
+    assert set(datasets) == {"train", "test"} and report.kept == 4
+    assert report.to_dict()["train_size"] == report.to_dict()["test_size"] == 2
+    assert set(_by_task(split)) == set(_by_task(tasks))  # the same 4 tasks, split in two
+    train, test = datasets["train"], datasets["test"]
+    assert train.max_length == test.max_length == whole["train"].max_length
+    np.testing.assert_array_equal(train.feature_min, test.feature_min)
+    np.testing.assert_array_equal(train.feature_max, whole["train"].feature_max)
+    for name, dataset in datasets.items():
+        part = split[split.split == name]
+        assert part["sample"].tolist() == list(range(len(dataset)))
+        assert dataset.lengths.tolist() == part.length.tolist()
+    with pytest.raises(ValueError, match="cannot be split"):
+        _convert(fixture, num_samples=1, test_fraction=0.5)
+    with pytest.raises(ValueError, match="test_fraction"):
+        _convert(fixture, test_fraction=1.0)
 
 
 def test_matches_from_arrays_and_collect_usage(fixture):
@@ -488,16 +512,21 @@ def test_cli_writes_a_loadable_dataset(fixture, tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "data_prep.gcut", f"--task_events={fixture['events']}",
          f"--task_usage={fixture['usage']}", f"--output={out}", "--max_length=10",
-         "--sample_len=5", "--end_time_tolerance_s=300", "--seed=1", "--original_layout"],
+         "--sample_len=5", "--end_time_tolerance_s=300", "--seed=1", "--original_layout",
+         "--test_fraction=0.4"],
         cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     report = json.loads((out / "report.json").read_text())
     assert report["dataset"] == "gcut" and report["kept"] == 5
     assert report["dropped"]["longer_than_max_length"] == 1
-    train = Dataset.load(out / "train")
-    assert train.max_length == 10 and train.num_samples == 5
+    train, test = Dataset.load(out / "train"), Dataset.load(out / "test")
+    assert train.max_length == test.max_length == 10
+    assert (train.num_samples, test.num_samples) == (3, 2)
     tasks = pd.read_csv(out / "tasks.csv")
-    assert train.lengths.tolist() == tasks.length.tolist()
+    assert list(tasks.columns) == ["split", "sample", "job_id", "task_index", "end_event",
+                                   "length"]
+    assert train.lengths.tolist() == tasks[tasks.split == "train"].length.tolist()
+    assert test.lengths.tolist() == tasks[tasks.split == "test"].length.tolist()
     assert sorted(tasks.length) == sorted(length for _, length in fixture["kept"].values())
     original = Dataset.load(out / "original" / "train")
     np.testing.assert_array_equal(original.features, train.features)
