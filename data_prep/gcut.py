@@ -61,7 +61,7 @@ from typing import Callable, Dict, Iterator, List, NamedTuple, Optional, Sequenc
 import numpy as np
 import pandas as pd
 
-from data_prep.report import Report, write_converted
+from data_prep.report import Report, command_line_errors, finish_run
 from doppelganger_tf.atomic import atomic_file
 from doppelganger_tf.dataset import Dataset, check_sample_len
 from doppelganger_tf.outputs import Normalization, Output, OutputType
@@ -352,7 +352,7 @@ def convert_with_tasks(task_events, task_usage, *, num_samples: int = 100000, se
     valid = np.flatnonzero(verdict == _VALID)
     if len(valid) == 0:
         raise ValueError(
-            f"no task passed the filters (dropped: {_nonzero(report.dropped)}); check that "
+            f"no task passed the filters (dropped: {report.nonzero_drops()}); check that "
             "task_events and task_usage come from the same trace (the same parts' time range)")
     chosen = valid[np.argsort(priority[valid], kind="stable")][:num_samples]
     report.drop(NOT_SAMPLED, len(valid) - len(chosen))
@@ -910,9 +910,6 @@ def _length_stats(lengths: np.ndarray, max_length: Optional[int] = None) -> dict
     return stats
 
 
-def _nonzero(counts: Dict[str, int]) -> Dict[str, int]:
-    return {k: v for k, v in counts.items() if v}
-
 
 def _check_arguments(num_samples, seed, max_length, sample_len, end_time_tolerance,
                      missing_values, block_bytes, test_fraction):
@@ -990,26 +987,16 @@ def main(argv) -> None:
     def progress(message):
         print(message, file=sys.stderr, flush=True)
 
-    try:
+    with command_line_errors("data_prep.gcut"):
         datasets, report, tasks = convert_with_tasks(
             FLAGS.task_events, FLAGS.task_usage, num_samples=FLAGS.num_samples,
             seed=FLAGS.seed, max_length=FLAGS.max_length, sample_len=FLAGS.sample_len,
             end_time_tolerance=FLAGS.end_time_tolerance_s, missing_values=FLAGS.missing_values,
             test_fraction=FLAGS.test_fraction, progress=progress)
-    except (ValueError, OSError) as exc:
-        raise SystemExit(f"data_prep.gcut: error: {exc}")
-    output = Path(FLAGS.output)
-    try:
-        write_converted(output, datasets, report, original_layout=FLAGS.original_layout)
-        write_tasks(output / "tasks.csv", tasks)
-    except OSError as exc:
-        raise SystemExit(f"data_prep.gcut: error writing {output}: {exc}")
     sizes = ", ".join(f"{name} {len(d)}" for name, d in datasets.items())
-    print(f"kept {report.kept} tasks ({sizes}; T={datasets['train'].max_length}), dropped "
-          f"{_nonzero(report.dropped)}; wrote {output}")
-    for note in report.facts.get("notes", []):
-        print(f"note: {note}")
-
+    finish_run("data_prep.gcut", FLAGS.output, datasets, report, FLAGS.original_layout,
+               f"kept {report.kept} tasks ({sizes}; T={datasets['train'].max_length})",
+               extra=lambda out: write_tasks(out / "tasks.csv", tasks))
 
 if __name__ == "__main__":
     from absl import app as _app

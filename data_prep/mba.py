@@ -49,7 +49,7 @@ import numpy as np
 import pandas as pd
 from absl import app, flags
 
-from data_prep.report import Report, write_converted
+from data_prep.report import Report, command_line_errors, finish_run
 from doppelganger_tf.dataset import Dataset
 from doppelganger_tf.outputs import Normalization, Output, OutputType
 
@@ -701,7 +701,7 @@ def convert(loss_path, usage_path, profile_path, *, start="2017-10-01", end="201
     kept = _select_units(candidates, profiles, loss_w, traffic, windows, report)
     if len(kept) == 0:
         raise ValueError(f"no unit passed the filters ({len(candidates)} units seen, dropped: "
-                         f"{_nonzero(report.dropped)}); check the inputs and the window")
+                         f"{report.nonzero_drops()}); check the inputs and the window")
     report.note("units_complete", int(len(kept)))
     order = np.random.default_rng(seed).permutation(len(kept))
     chosen = np.sort(kept[order[:num_samples]])
@@ -779,9 +779,6 @@ def _build_dataset(units: np.ndarray, profiles: pd.DataFrame, loss_w: pd.DataFra
     return dataset, scaling
 
 
-def _nonzero(counts) -> dict:
-    return {k: v for k, v in counts.items() if v}
-
 
 # --- command line ---------------------------------------------------------------------------------
 
@@ -823,27 +820,16 @@ def define_flags() -> None:
 def main(argv) -> None:
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {argv[1:]}")
-    try:
+    with command_line_errors("data_prep.mba"):
         datasets, report = convert(
             FLAGS.loss_input, FLAGS.usage_input, FLAGS.profiles, start=FLAGS.start,
             end=FLAGS.end, window_hours=FLAGS.window_hours, num_samples=FLAGS.num_samples,
             seed=FLAGS.seed, usage_columns=FLAGS.usage_columns,
             loss_columns=FLAGS.loss_columns)
-    except (ValueError, OSError) as exc:
-        raise SystemExit(f"data_prep.mba: error: {exc}")
-    output = Path(FLAGS.output)
-    try:
-        write_converted(output, datasets, report, original_layout=FLAGS.original_layout)
-    except OSError as exc:
-        raise SystemExit(f"data_prep.mba: error writing {output}: {exc}")
-    facts = report.facts
-    train = datasets["train"]
-    print(f"units seen {facts['units_seen']}, complete {facts['units_complete']}, kept "
-          f"{report.kept} (N={len(train)}, T={train.max_length}); dropped "
-          f"{_nonzero(report.dropped)}; wrote {output}")
-    for note in facts.get("notes", []):
-        print(f"note: {note}")
-
+    facts, train = report.facts, datasets["train"]
+    finish_run("data_prep.mba", FLAGS.output, datasets, report, FLAGS.original_layout,
+               f"units seen {facts['units_seen']}, complete {facts['units_complete']}, kept "
+               f"{report.kept} (N={len(train)}, T={train.max_length})")
 
 if __name__ == "__main__":
     define_flags()

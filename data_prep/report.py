@@ -1,10 +1,11 @@
 """The JSON report every converter writes: what it read, kept and dropped, and why."""
 from __future__ import annotations
 
+import contextlib
 import json
 from collections import OrderedDict
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any, Callable, Dict, Optional
 
 from doppelganger_tf.atomic import atomic_file
 
@@ -28,6 +29,9 @@ class Report:
     def note(self, key: str, value: Any) -> None:
         self.facts[key] = value
 
+    def nonzero_drops(self) -> Dict[str, int]:
+        return {k: v for k, v in self.dropped.items() if v}
+
     def to_dict(self) -> dict:
         return {"dataset": self.dataset, "kept": int(self.kept), "dropped": dict(self.dropped),
                 **self.facts}
@@ -48,3 +52,27 @@ def write_converted(output_dir, datasets: Dict[str, Any], report: Report,
         if original_layout:
             dataset.save_original(output_dir / "original" / name)
     report.write(output_dir / "report.json")
+
+
+@contextlib.contextmanager
+def command_line_errors(program: str):
+    """Bad input or an unreadable file ends a converter run with one clear line, not a trace."""
+    try:
+        yield
+    except (ValueError, OSError) as exc:
+        raise SystemExit(f"{program}: error: {exc}") from None
+
+
+def finish_run(program: str, output_dir, datasets: Dict[str, Any], report: Report,
+               original_layout: bool, summary: str,
+               extra: Optional[Callable[[Path], None]] = None) -> None:
+    """A converter's last step: write everything (``extra(output_dir)`` writes any
+    converter-specific file), then print the summary line and the report's notes."""
+    output_dir = Path(output_dir)
+    with command_line_errors(program):
+        write_converted(output_dir, datasets, report, original_layout=original_layout)
+        if extra is not None:
+            extra(output_dir)
+    print(f"{summary}; dropped {report.nonzero_drops()}; wrote {output_dir}")
+    for note in report.facts.get("notes", []):
+        print(f"note: {note}")

@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 from absl import app, flags
 
-from data_prep.report import Report, write_converted
+from data_prep.report import Report, command_line_errors, finish_run
 from doppelganger_tf.atomic import atomic_file
 from doppelganger_tf.dataset import Dataset
 from doppelganger_tf.outputs import Normalization, Output, OutputType
@@ -142,7 +142,7 @@ def convert_with_pages(input_path, *, num_samples: int = 100000, test_fraction: 
     if valid == 0:
         raise ValueError(
             f"{path}: none of its {rows['rows_read']} rows is usable (dropped: "
-            f"{_nonzero(report.dropped)}; examples: {report.facts.get('examples', {})}); "
+            f"{report.nonzero_drops()}; examples: {report.facts.get('examples', {})}); "
             "check that this is Kaggle's train_1.csv")
 
     # uniform sample without replacement, then the split, from one seeded permutation
@@ -502,9 +502,6 @@ def _check_arguments(num_samples, test_fraction, seed, chunk_rows) -> None:
                          f"0 = no test set), got {test_fraction!r}")
 
 
-def _nonzero(counts) -> dict:
-    return {k: v for k, v in counts.items() if v}
-
 
 def write_pages(path, pages: Dict[str, List[str]]) -> None:
     """Write ``pages.csv``: split, sample (index in that split's Dataset), page."""
@@ -547,25 +544,14 @@ def define_flags() -> None:
 def main(argv) -> None:
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {argv[1:]}")
-    try:
+    with command_line_errors("data_prep.wwt"):
         datasets, report, pages = convert_with_pages(
             FLAGS.input, num_samples=FLAGS.num_samples, test_fraction=FLAGS.test_fraction,
             seed=FLAGS.seed, normalization=FLAGS.normalization, log1p=FLAGS.log1p)
-    except (ValueError, OSError) as exc:
-        raise SystemExit(f"data_prep.wwt: error: {exc}")
-    output = Path(FLAGS.output)
-    try:
-        write_converted(output, datasets, report, original_layout=FLAGS.original_layout)
-        write_pages(output / "pages.csv", pages)
-    except OSError as exc:
-        raise SystemExit(f"data_prep.wwt: error writing {output}: {exc}")
-    facts = report.facts
-    print(f"read {facts['rows_read']} rows, kept {report.kept} "
-          f"({', '.join(f'{n} {len(d)}' for n, d in datasets.items())}), "
-          f"dropped {_nonzero(report.dropped)}; wrote {output}")
-    for note in facts.get("notes", []):
-        print(f"note: {note}")
-
+    sizes = ", ".join(f"{n} {len(d)}" for n, d in datasets.items())
+    finish_run("data_prep.wwt", FLAGS.output, datasets, report, FLAGS.original_layout,
+               f"read {report.facts['rows_read']} rows, kept {report.kept} ({sizes})",
+               extra=lambda out: write_pages(out / "pages.csv", pages))
 
 if __name__ == "__main__":
     define_flags()
