@@ -110,6 +110,9 @@ def run_models(train: Dataset) -> Dict[str, dict]:
         generated = model.generate(n, seed=FLAGS.seed)
         finished = time.perf_counter()
         generated.save(out / "generated")
+        if name == "dg":  # the model's samples in real units, one row per time step
+            with atomic_file(out / "generated.csv") as f:
+                generated.to_dataframe().to_csv(f, index=False)
         timing = {"epochs": epochs, "train_time_s": trained - started,
                   "generate_time_s": finished - trained, "wall_time_s": finished - started}
         write_json(timing_file, timing)
