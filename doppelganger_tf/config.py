@@ -58,6 +58,10 @@ class DGConfig:
     generator_steps: int = 1  # generator updates per batch
     # the original draws batches with replacement; False shuffles without replacement
     sample_with_replacement: bool = True
+    # speed option (not the original): the generator step reuses the last critic step's fake
+    # batch (scored by the updated critics) instead of running the generator on fresh noise,
+    # saving one generator forward pass per batch
+    reuse_fake_batch: bool = False
 
     def __post_init__(self):
         positive = ["sample_len", "attribute_noise_dim", "minmax_noise_dim", "feature_noise_dim",

@@ -220,40 +220,57 @@ class DoppelGANger(keras.Model):
         optimizer.apply_gradients(zip(grads, critic.trainable_variables))
         return loss, tf.reduce_mean(gp)
 
-    def _generator_update(self, batch_size, replicas):
-        variables = self.generator_variables()
-        with tf.GradientTape() as tape:
-            fake_f, fake_a = self._fake_batch(batch_size, training=True)
-            loss = -tf.reduce_mean(self.critic(fake_f, fake_a))
-            if self.aux_critic is not None:
-                loss -= self.config.aux_critic_loss_weight * tf.reduce_mean(
-                    self.aux_critic(None, fake_a))
-            scaled = loss / replicas
-        grads = tape.gradient(scaled, variables)
-        self.generator_optimizer.apply_gradients(zip(grads, variables))
+    def _generator_loss(self, fake_f, fake_a):
+        loss = -tf.reduce_mean(self.critic(fake_f, fake_a))
+        if self.aux_critic is not None:
+            loss -= self.config.aux_critic_loss_weight * tf.reduce_mean(
+                self.aux_critic(None, fake_a))
         return loss
+
+    def _apply_generator_gradients(self, tape, loss, scaled_loss):
+        variables = self.generator_variables()
+        grads = tape.gradient(scaled_loss, variables)
+        self.generator_optimizer.apply_gradients(zip(grads, variables))
+        self._trackers["g_loss"].update_state(loss)
+
+    def _critic_step(self, real_f, real_a, fake_f, fake_a, replicas):
+        """Update both critics on one fake batch (no gradient flows back to the generator)."""
+        cfg = self.config
+        fake_f, fake_a = tf.stop_gradient(fake_f), tf.stop_gradient(fake_a)
+        d_loss, gp = self._critic_update(self.critic, self.critic_optimizer, real_f, real_a,
+                                         fake_f, fake_a, cfg.gradient_penalty_weight, replicas)
+        self._trackers["d_loss"].update_state(d_loss)
+        self._trackers["gp"].update_state(gp)
+        if self.aux_critic is not None:
+            aux_loss, _ = self._critic_update(self.aux_critic, self.aux_critic_optimizer, None,
+                                              real_a, None, fake_a,
+                                              cfg.aux_gradient_penalty_weight, replicas)
+            self._trackers["aux_d_loss"].update_state(aux_loss)
 
     def train_step(self, data):
         cfg = self.config
         real_f, real_a = data["features"], data["attributes"]
         batch = tf.shape(real_f)[0]
         replicas = tf.cast(tf.distribute.get_strategy().num_replicas_in_sync, tf.float32)
-        for _ in range(cfg.critic_steps):
+        shared = cfg.reuse_fake_batch  # the last critic step's fakes also train the generator
+        for _ in range(cfg.critic_steps - shared):
             # the original draws fresh noise for every optimiser run
-            fake_f, fake_a = self._fake_batch(batch, training=True)
-            fake_f, fake_a = tf.stop_gradient(fake_f), tf.stop_gradient(fake_a)
-            d_loss, gp = self._critic_update(self.critic, self.critic_optimizer, real_f, real_a,
-                                             fake_f, fake_a, cfg.gradient_penalty_weight,
-                                             replicas)
-            self._trackers["d_loss"].update_state(d_loss)
-            self._trackers["gp"].update_state(gp)
-            if self.aux_critic is not None:
-                aux_loss, _ = self._critic_update(self.aux_critic, self.aux_critic_optimizer,
-                                                  None, real_a, None, fake_a,
-                                                  cfg.aux_gradient_penalty_weight, replicas)
-                self._trackers["aux_d_loss"].update_state(aux_loss)
-        for _ in range(cfg.generator_steps):
-            self._trackers["g_loss"].update_state(self._generator_update(batch, replicas))
+            self._critic_step(real_f, real_a, *self._fake_batch(batch), replicas)
+        generator_steps = cfg.generator_steps
+        if shared:
+            with tf.GradientTape() as tape:
+                fake_f, fake_a = self._fake_batch(batch)
+                with tape.stop_recording():
+                    self._critic_step(real_f, real_a, fake_f, fake_a, replicas)
+                loss = self._generator_loss(fake_f, fake_a)  # scored by the updated critics
+                scaled = loss / replicas
+            self._apply_generator_gradients(tape, loss, scaled)
+            generator_steps -= 1
+        for _ in range(generator_steps):
+            with tf.GradientTape() as tape:
+                loss = self._generator_loss(*self._fake_batch(batch))
+                scaled = loss / replicas  # gradients are summed over replicas
+            self._apply_generator_gradients(tape, loss, scaled)
         return {name: t.result() for name, t in self._trackers.items()}
 
     def prepare(self, dataset: Dataset):

@@ -35,6 +35,8 @@ def define_flags(*, sample_len: int, aux_critic: bool, auto_normalize: bool, epo
     flags.DEFINE_integer("batch_size", 100, "training batch size")
     flags.DEFINE_bool("aux_critic", aux_critic, "use the auxiliary (attribute) critic")
     flags.DEFINE_bool("auto_normalize", auto_normalize, "per-sample min/max auto-normalisation")
+    flags.DEFINE_bool("reuse_fake_batch", False, "speed option: the generator step reuses the "
+                      "critic step's fake batch (one generator forward pass per batch)")
     flags.DEFINE_integer("seed", 0, "seed for weights, batches and generation")
     flags.DEFINE_integer("num_generate", None, "samples to generate (default: as many as the "
                          "training data)")
@@ -47,7 +49,8 @@ def define_flags(*, sample_len: int, aux_critic: bool, auto_normalize: bool, epo
 def dg_config():
     from doppelganger_tf.config import DGConfig
     return DGConfig(sample_len=FLAGS.sample_len, batch_size=FLAGS.batch_size,
-                    use_aux_critic=FLAGS.aux_critic, auto_normalize=FLAGS.auto_normalize)
+                    use_aux_critic=FLAGS.aux_critic, auto_normalize=FLAGS.auto_normalize,
+                    reuse_fake_batch=FLAGS.reuse_fake_batch)
 
 
 def train_doppelganger(train: Dataset, out: Path):

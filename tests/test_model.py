@@ -237,3 +237,22 @@ def test_progress_logger_reports_eta(toy):
               callbacks=[ProgressLogger(every=1, print_fn=lines.append)])
     assert [line.split()[1] for line in lines] == ["2/3", "3/3"]
     assert "d_loss=" in lines[0] and "ETA" in lines[0]
+
+
+@pytest.mark.parametrize("reuse, passes", [(False, 2), (True, 1)])
+def test_generator_forward_passes_per_training_step(toy, reuse, passes):
+    """The original runs the generator once for the critic step and once for the generator
+    step; reuse_fake_batch shares one. Counted at trace time (one trace = one step's graph)."""
+    model = DoppelGANger.from_dataset(toy, tiny_config(reuse_fake_batch=reuse), seed=0)
+    model.compile()
+    calls = []
+    forward = model.feature_generator.call
+
+    def counting_call(*args, **kwargs):
+        calls.append(1)
+        return forward(*args, **kwargs)
+
+    model.feature_generator.call = counting_call
+    model.fit(toy, epochs=1, steps_per_epoch=3, verbose=0)
+    assert len(calls) == passes
+    assert np.isfinite(model.history.history["g_loss"][0])
