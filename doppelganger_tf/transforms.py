@@ -152,13 +152,13 @@ def renormalize_per_sample(features, extra_attributes, gen_flags,
                            feature_outputs: Sequence[Output]) -> np.ndarray:
     """Inverse of :func:`normalize_per_sample`: max = mid + half, min = mid - half; steps after
     the end of each series are zeroed."""
-    features = np.array(features, dtype=np.float64, copy=True)
-    extra = np.asarray(extra_attributes, np.float64)
+    features = np.array(features, dtype=np.float32, copy=True)
+    extra = np.asarray(extra_attributes, np.float32)
     for i, (col, norm) in enumerate(_continuous_columns(feature_outputs)):
         mid, half = extra[:, 2 * i], extra[:, 2 * i + 1]
         z = features[:, :, col]
         if norm is Normalization.MINUSONE_ONE:
             z = (z + 1.0) / 2.0
         features[:, :, col] = z * (2.0 * half)[:, None] + (mid - half)[:, None]
-    features *= np.asarray(gen_flags, np.float64)[:, :, None]
-    return features.astype(np.float32)
+    features *= np.asarray(gen_flags, np.float32)[:, :, None]
+    return features
