@@ -46,22 +46,46 @@ def random_dataset(length, features, categories, normalization, n=1000, seed=0):
                                normalization=Normalization(normalization))
 
 
-def bench_shape(name, spec):
+def build_training(spec, batch_size=None, **config_overrides):
+    """(model, dataset, data iterator, compiled train function) for one shape."""
+    config = spec["config"]
+    if batch_size is not None:
+        config_overrides["batch_size"] = batch_size
+    if config_overrides:
+        config = config.replace(**config_overrides)
     dataset = random_dataset(spec["length"], spec["features"], spec["categories"],
-                             spec["normalization"])
+                             spec["normalization"], n=max(1000, config.batch_size))
     tf.keras.utils.set_random_seed(0)
-    model = DoppelGANger.from_dataset(dataset, spec["config"], seed=0)
+    model = DoppelGANger.from_dataset(dataset, config, seed=0)
     model.compile()
     data = iter(model.training_data(dataset, seed=0))
-    step = model.make_train_function()
-    for _ in range(WARMUP.value):
+    return model, dataset, data, model.make_train_function()
+
+
+def time_steps(data, step, steps, warmup):
+    """Seconds of each of `steps` training steps, after `warmup` untimed ones."""
+    for _ in range(warmup):
         step(data)
     times = []
-    for _ in range(STEPS.value):
+    for _ in range(steps):
         start = time.perf_counter()
         logs = step(data)
         float(logs["g_loss"])  # wait for the step to finish
         times.append(time.perf_counter() - start)
+    return times
+
+
+def time_training_steps(shape_name, steps, warmup, batch_size=None, **config_overrides):
+    """Seconds per training step at shape `shape_name` (a key of SHAPES): a list of `steps`
+    figures measured after `warmup` untimed steps.  `batch_size` and `config_overrides`
+    (DGConfig fields) change the shape's configuration."""
+    _, _, data, step = build_training(SHAPES[shape_name], batch_size, **config_overrides)
+    return time_steps(data, step, steps, warmup)
+
+
+def bench_shape(name, spec):
+    model, _, data, step = build_training(spec)
+    times = time_steps(data, step, STEPS.value, WARMUP.value)
     model.generate(1000, seed=0)  # trace
     start = time.perf_counter()
     model.generate(GEN_N.value, seed=1)

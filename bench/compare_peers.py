@@ -1,0 +1,281 @@
+"""Our training step against gretel-synthetics' PyTorch DGAN, at the paper's WWT shape.
+
+    python bench/compare_peers.py [--repetitions 3] [--steps 20] [--warmup 5] [--batch_sizes 100]
+
+Both sides train DoppelGANger at the same shape (T=550, sample_len 10, one continuous feature
+scaled to [-1, 1] with per-example min/max scaling, three categorical attributes with 9/3/2
+categories, auxiliary critic) and network sizes (noise 5, attribute and min/max generators
+2 x 100 with batch norm, LSTM 1 x 100, critics 4 x 200 hidden, Adam 1e-3 / beta1 0.5, gradient
+penalty 10, one critic and one generator update per batch) on random data.  Each measurement runs
+in its own subprocess: ours with this interpreter (or --ours_python) through
+bench/train_step.py's time_training_steps, gretel's with bench/_envs/gretel/bin/python through
+bench/_gretel_step.py (see its docstring for how a gretel batch is timed).  The two alternate,
+ours first in odd repetitions and gretel first in even ones.  Prints ms per batch (median of the
+timed batches after warm-up) per repetition and over all repetitions, and gretel/ours.
+Asserts nothing; not part of the test suite.  See docs/benchmarks.md.
+
+The gretel environment is created on first use and reused afterwards.  gretel-synthetics
+0.22.20's declared requirements (sdv<0.18, rdt<1.3) have no release for Python 3.11, so the
+package is installed with --no-deps next to the libraries its timeseries_dgan module imports
+(torch, numpy<1.24, pandas<2, scipy<1.11, category-encoders 2.4.0).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+GRETEL_ENV = BENCH / "_envs" / "gretel"
+GRETEL_PYTHON = GRETEL_ENV / "bin" / "python"
+GRETEL_VERSION = "0.22.20"
+# what gretel_synthetics.timeseries_dgan imports, at versions within gretel-synthetics 0.22.20's
+# pins (numpy<1.24, pandas<2, scipy<1.11, category-encoders==2.4.0) that exist for Python 3.11
+GRETEL_DEPS = ["numpy==1.23.5", "pandas==1.5.3", "scipy==1.10.1", "category-encoders==2.4.0",
+               "tqdm>=4.66,<5"]
+DEFAULT_TORCH = "torch==2.13.0"
+SHAPE = "wwt"
+SHAPE_TEXT = ("WWT shape: T=550, sample_len=10, 1 continuous feature (per-example scaling), "
+              "attributes 9/3/2, auxiliary critic")
+
+
+# --------------------------------------------------------------------------- our side (worker)
+
+def run_ours_worker(args):
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    sys.path.insert(0, str(BENCH))
+    import tensorflow as tf
+    import train_step  # bench/train_step.py
+
+    overrides = parse_overrides(args.ours_config)
+    times = train_step.time_training_steps(SHAPE, args.steps, args.warmup,
+                                           batch_size=args.batch, **overrides)
+    print(json.dumps({"side": "ours", "batch": args.batch, "times": times,
+                      "overrides": overrides,
+                      "versions": {"tensorflow": tf.__version__},
+                      "python": sys.version.split()[0]}))
+
+
+def parse_overrides(items):
+    overrides = {}
+    for item in items or []:
+        key, _, value = item.partition("=")
+        try:
+            overrides[key] = json.loads(value)
+        except json.JSONDecodeError:
+            overrides[key] = value
+    return overrides
+
+
+# --------------------------------------------------------------------------- gretel environment
+
+def gretel_env_ready():
+    if not GRETEL_PYTHON.exists():
+        return False
+    check = ("from importlib.metadata import version; "
+             "import gretel_synthetics.timeseries_dgan.dgan, torch; "
+             "print(version('gretel-synthetics'))")
+    result = subprocess.run([str(GRETEL_PYTHON), "-c", check], capture_output=True, text=True)
+    return result.returncode == 0 and result.stdout.strip() == GRETEL_VERSION
+
+
+def pip(*arguments):
+    command = [str(GRETEL_PYTHON), "-m", "pip", "install", "--disable-pip-version-check",
+               *arguments]
+    print("  $", " ".join(command), file=sys.stderr, flush=True)
+    result = subprocess.run(command, capture_output=True, text=True)
+    return result.returncode, result.stdout + result.stderr
+
+
+def ensure_gretel_env(base_python, torch_spec):
+    """Path of the gretel environment's python, creating the environment if needed; None (after
+    printing why) if it cannot be installed."""
+    if gretel_env_ready():
+        return GRETEL_PYTHON
+    print(f"creating the gretel environment in {GRETEL_ENV} "
+          f"(gretel-synthetics {GRETEL_VERSION}, {torch_spec}); a minute or two", file=sys.stderr,
+          flush=True)
+    GRETEL_ENV.parent.mkdir(parents=True, exist_ok=True)
+    steps = [
+        lambda: subprocess_output([base_python, "-m", "venv", "--clear", str(GRETEL_ENV)]),
+        lambda: pip(torch_spec, *GRETEL_DEPS),
+        lambda: pip("--no-deps", f"gretel-synthetics=={GRETEL_VERSION}"),
+    ]
+    for step in steps:
+        code, output = step()
+        if code != 0:
+            errors = [line for line in output.splitlines()
+                      if "ERROR" in line or "error" in line.lower()] or output.splitlines()
+            print("\ngretel-synthetics could not be installed, so only our side is timed. "
+                  "The failing step said:\n  " + "\n  ".join(errors[-8:]) +
+                  f"\n(where {torch_spec} is not to be had, pass another, e.g. "
+                  "--torch 'torch>=2.1'; rerunning retries the installation)", file=sys.stderr)
+            return None
+    if not gretel_env_ready():
+        print("the gretel environment was installed but gretel_synthetics.timeseries_dgan does "
+              "not import; only our side is timed", file=sys.stderr)
+        return None
+    return GRETEL_PYTHON
+
+
+def subprocess_output(command):
+    print("  $", " ".join(command), file=sys.stderr, flush=True)
+    result = subprocess.run(command, capture_output=True, text=True)
+    return result.returncode, result.stdout + result.stderr
+
+
+# --------------------------------------------------------------------------- driver
+
+def run_side(side, batch, args, gretel_python):
+    common = ["--batch", str(batch), "--steps", str(args.steps), "--warmup", str(args.warmup)]
+    if side == "ours":
+        command = [args.ours_python, str(Path(__file__).resolve()), "--worker", "ours", *common]
+        for item in args.ours_config or []:
+            command += ["--ours_config", item]
+        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    else:
+        command = [str(gretel_python), str(BENCH / "_gretel_step.py"), *common,
+                   "--threads", str(args.torch_threads),
+                   "--critic_hidden", str(args.gretel_critic_hidden)]
+        env = dict(os.environ)
+    start = time.perf_counter()
+    result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env=env)
+    wall = time.perf_counter() - start
+    lines = result.stdout.strip().splitlines()
+    if result.returncode != 0 or not lines:
+        tail = "\n    ".join((result.stdout + result.stderr).strip().splitlines()[-15:])
+        print(f"  {side} batch {batch} failed (exit {result.returncode}):\n    {tail}",
+              file=sys.stderr, flush=True)
+        return None
+    record = json.loads(lines[-1])
+    record["wall_s"] = wall
+    print(f"  {side:6s} batch {batch:5d}: median {statistics.median(record['times']) * 1e3:7.1f} "
+          f"ms/batch over {len(record['times'])} timed batches ({wall:.0f} s with start-up)",
+          file=sys.stderr, flush=True)
+    return record
+
+
+def ms(times):
+    return statistics.median(times) * 1e3 if times else None
+
+
+def fmt(value, spec=".1f"):
+    return "n/a" if value is None else format(value, spec)
+
+
+def print_table(results, batch_sizes, repetitions):
+    header = (f"{'batch':>5}  {'repetition':>10}  {'ours ms/batch':>13}  "
+              f"{'gretel ms/batch':>15}  {'gretel/ours':>11}")
+    print(header)
+    print("-" * len(header))
+    for batch in batch_sizes:
+        pooled = {"ours": [], "gretel": []}
+        for rep in range(repetitions):
+            row = {}
+            for side in ("ours", "gretel"):
+                record = results.get((batch, rep, side))
+                times = record["times"] if record else []
+                pooled[side] += times
+                row[side] = ms(times)
+            ratio = row["gretel"] / row["ours"] if row["ours"] and row["gretel"] else None
+            print(f"{batch:>5}  {rep + 1:>10}  {fmt(row['ours']):>13}  {fmt(row['gretel']):>15}"
+                  f"  {fmt(ratio, '.2f'):>11}")
+        ours, gretel = ms(pooled["ours"]), ms(pooled["gretel"])
+        ratio = gretel / ours if ours and gretel else None
+        print(f"{batch:>5}  {'all':>10}  {fmt(ours):>13}  {fmt(gretel):>15}  "
+              f"{fmt(ratio, '.2f'):>11}")
+
+
+def git_state():
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                                capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "doppelganger_tf"], cwd=ROOT,
+                               capture_output=True, text=True).stdout.strip()
+        return commit + (" (doppelganger_tf/ has uncommitted changes)" if dirty else "")
+    except OSError:
+        return "unknown"
+
+
+def main():
+    parser = argparse.ArgumentParser(
+        description="Compare our training step with gretel-synthetics' DGAN (ms per batch).")
+    parser.add_argument("--repetitions", type=int, default=3)
+    parser.add_argument("--steps", type=int, default=20, help="timed batches per run")
+    parser.add_argument("--warmup", type=int, default=5, help="untimed batches first")
+    parser.add_argument("--batch_sizes", default="100",
+                        help="comma-separated batch sizes, e.g. 100,1000")
+    parser.add_argument("--torch_threads", type=int, default=os.cpu_count(),
+                        help="torch.set_num_threads for gretel (default: number of cores); "
+                             "TensorFlow keeps its default threading")
+    parser.add_argument("--gretel_critic_hidden", type=int, default=4,
+                        help="hidden layers of gretel's critics: 4 as the paper and ours "
+                             "(default; patches gretel's class) or 5 as gretel ships them")
+    parser.add_argument("--ours_python", default=sys.executable,
+                        help="interpreter with doppelganger_tf installed (default: this one)")
+    parser.add_argument("--ours_config", action="append", metavar="FIELD=VALUE",
+                        help="DGConfig override for our side, e.g. reuse_fake_batch=true "
+                             "(repeatable)")
+    parser.add_argument("--base_python", default="python3",
+                        help="interpreter that creates the gretel environment")
+    parser.add_argument("--torch", default=DEFAULT_TORCH, dest="torch_spec",
+                        help="torch requirement installed into the gretel environment")
+    parser.add_argument("--json", help="also write every measurement to this file")
+    parser.add_argument("--worker", choices=["ours"], help=argparse.SUPPRESS)
+    parser.add_argument("--batch", type=int, default=100, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.worker == "ours":
+        run_ours_worker(args)
+        return
+
+    batch_sizes = [int(b) for b in args.batch_sizes.split(",")]
+    gretel_python = ensure_gretel_env(args.base_python, args.torch_spec)
+    sides = ("ours", "gretel") if gretel_python else ("ours",)
+
+    results = {}
+    for rep in range(args.repetitions):
+        order = sides if rep % 2 == 0 else tuple(reversed(sides))
+        print(f"repetition {rep + 1}/{args.repetitions} ({' then '.join(order)})",
+              file=sys.stderr, flush=True)
+        for batch in batch_sizes:
+            for side in order:
+                results[(batch, rep, side)] = run_side(side, batch, args, gretel_python)
+
+    some = {side: next((r for r in results.values() if r and r["side"] == side), None)
+            for side in ("ours", "gretel")}
+    print()
+    print(SHAPE_TEXT)
+    print(f"machine: {os.cpu_count()} cores, {platform.processor() or platform.machine()}; "
+          f"python {platform.python_version()}")
+    ours_overrides = parse_overrides(args.ours_config)
+    print(f"ours: doppelganger_tf at {git_state()}, tensorflow "
+          f"{some['ours']['versions']['tensorflow'] if some['ours'] else '?'} (default threads)"
+          + (f", DGConfig overrides {ours_overrides}" if ours_overrides else ""))
+    if some["gretel"]:
+        g = some["gretel"]
+        versions = ", ".join(f"{k} {v}" for k, v in g["versions"].items())
+        print(f"gretel: {versions}; torch threads {g['threads']}; critics "
+              f"{g['critic_hidden_layers']} x 200 hidden, critic input {g['critic_input_dim']}")
+    elif gretel_python is None:
+        print("gretel: not installed (see the message above); only our side was run")
+    print(f"{args.repetitions} repetitions, {args.warmup} warm-up + {args.steps} timed batches "
+          f"per run; ms/batch = median of the timed batches ('all': of every repetition's)")
+    print()
+    print_table(results, batch_sizes, args.repetitions)
+
+    if args.json:
+        rows = [dict(record, repetition=rep + 1) for (batch, rep, side), record
+                in sorted(results.items()) if record]
+        Path(args.json).write_text(json.dumps(rows, indent=1))
+
+
+if __name__ == "__main__":
+    main()
