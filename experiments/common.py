@@ -124,6 +124,15 @@ def run_models(train: Dataset) -> Dict[str, dict]:
     return runs
 
 
+def metric_rows(real: Dataset, runs: Dict[str, dict], evaluate) -> Dict[str, dict]:
+    """{model: evaluate(real, generated) + timings} plus the "real halves" floor row."""
+    rows = {name: {**evaluate(real, run["generated"]),
+                   "train_time_s": run["train_time_s"], "wall_time_s": run["wall_time_s"]}
+            for name, run in runs.items()}
+    rows["real halves"] = evaluate(*split_real_halves(real, FLAGS.seed))
+    return rows
+
+
 def split_real_halves(dataset: Dataset, seed: int):
     """Two random halves of the real data: their distance is the floor a model can reach."""
     order = np.random.default_rng(seed).permutation(len(dataset))

@@ -55,11 +55,7 @@ def run():
     real = Dataset.load(FLAGS.data)
     test = Dataset.load(FLAGS.test_data) if FLAGS.test_data else None
     runs = common.run_models(real)
-    rows = {name: {**evaluate(real, run["generated"]),
-                   "train_time_s": run["train_time_s"], "wall_time_s": run["wall_time_s"]}
-            for name, run in runs.items()}
-    half_a, half_b = common.split_real_halves(real, FLAGS.seed)
-    rows["real halves"] = evaluate(half_a, half_b)
+    rows = common.metric_rows(real, runs, evaluate)
     datasets = {"real": real, **{name: run["generated"] for name, run in runs.items()}}
     out = Path(FLAGS.output)
     if test is not None:

@@ -105,11 +105,7 @@ def run():
 
     real = Dataset.load(FLAGS.data)
     runs = common.run_models(real)
-    rows = {name: {**evaluate(real, run["generated"]),
-                   "train_time_s": run["train_time_s"], "wall_time_s": run["wall_time_s"]}
-            for name, run in runs.items()}
-    half_a, half_b = common.split_real_halves(real, FLAGS.seed)
-    rows["real halves"] = evaluate(half_a, half_b)
+    rows = common.metric_rows(real, runs, evaluate)
     columns = ["w1_total_traffic_dsl", "w1_total_traffic_cable", "autocorrelation_mse_traffic",
                "w1_midrange_traffic"] + [f"jsd_{n}" for n in real.attribute_names] + [
         "ks_traffic_loss_correlation", "wall_time_s"]
