@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass
+from typing import Optional
 
 
 @dataclass
@@ -63,6 +64,10 @@ class DGConfig:
     # saving one generator forward pass per batch
     reuse_fake_batch: bool = False
 
+    # differential privacy (DP-SGD on both critics); None = off
+    dp_noise_multiplier: Optional[float] = None
+    dp_l2_norm_clip: float = 1.0
+
     def __post_init__(self):
         positive = ["sample_len", "attribute_noise_dim", "minmax_noise_dim", "feature_noise_dim",
                     "attribute_hidden_units", "minmax_hidden_units", "feature_lstm_units",
@@ -77,6 +82,11 @@ class DGConfig:
             value = getattr(self, name)
             if not isinstance(value, int) or value < 0:
                 raise ValueError(f"DGConfig.{name} must be an integer >= 0, got {value!r}")
+        if self.dp_noise_multiplier is not None and not self.dp_noise_multiplier > 0:
+            raise ValueError("DGConfig.dp_noise_multiplier must be > 0 (or None for no DP), got "
+                             f"{self.dp_noise_multiplier!r}")
+        if not self.dp_l2_norm_clip > 0:
+            raise ValueError(f"DGConfig.dp_l2_norm_clip must be > 0, got {self.dp_l2_norm_clip!r}")
         for name in ["generator_learning_rate", "critic_learning_rate", "aux_critic_learning_rate",
                      "adam_epsilon"]:
             if not getattr(self, name) > 0:

@@ -1,6 +1,7 @@
 """DoppelGANger as a Keras model: WGAN-GP training through ``fit()``, generation, save/load."""
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 from typing import Optional, Sequence
@@ -8,7 +9,7 @@ from typing import Optional, Sequence
 import numpy as np
 import tensorflow as tf
 
-from . import transforms
+from . import privacy, transforms
 from .atomic import atomic_directory
 from .config import DGConfig
 from .dataset import Dataset, encode_attribute_table
@@ -161,11 +162,18 @@ class DoppelGANger(keras.Model):
             return keras.optimizers.Adam(learning_rate=lr, beta_1=cfg.adam_beta_1,
                                          beta_2=cfg.adam_beta_2, epsilon=cfg.adam_epsilon)
 
+        critic_adam = adam
+        if self.uses_dp:
+            if tf.distribute.get_strategy().num_replicas_in_sync > 1:
+                raise ValueError("DP training runs on one device: per-example clipping does not "
+                                 "combine with gradients summed over replicas")
+            critic_adam = functools.partial(privacy.dp_adam, cfg)
         self.generator_optimizer = generator_optimizer or adam(cfg.generator_learning_rate)
-        self.critic_optimizer = critic_optimizer or adam(cfg.critic_learning_rate)
+        self.critic_optimizer = critic_optimizer or critic_adam(cfg.critic_learning_rate)
         self.aux_critic_optimizer = None
         if self.aux_critic is not None:
-            self.aux_critic_optimizer = aux_critic_optimizer or adam(cfg.aux_critic_learning_rate)
+            self.aux_critic_optimizer = (aux_critic_optimizer
+                                         or critic_adam(cfg.aux_critic_learning_rate))
         super().compile(optimizer=self.generator_optimizer, **kwargs)
         # slots up front: checkpoints restore into them and the step is traced once
         for opt, variables in self._optimizer_pairs():
@@ -209,15 +217,23 @@ class DoppelGANger(keras.Model):
                 + gp_weight * gp)
         return loss, gp
 
+    @property
+    def uses_dp(self) -> bool:
+        return self.config.dp_noise_multiplier is not None
+
     def _critic_update(self, critic, optimizer, real_f, real_a, fake_f, fake_a, gp_weight,
                        replicas):
         with tf.GradientTape() as tape:
-            loss, gp = self.critic_loss_per_example(critic, real_f, real_a, fake_f, fake_a,
-                                                    gp_weight)
-            loss = tf.reduce_mean(loss)
+            per_example, gp = self.critic_loss_per_example(critic, real_f, real_a, fake_f,
+                                                           fake_a, gp_weight)
+            loss = tf.reduce_mean(per_example)
             scaled = loss / replicas  # gradients are summed over replicas
-        grads = tape.gradient(scaled, critic.trainable_variables)
-        optimizer.apply_gradients(zip(grads, critic.trainable_variables))
+        if self.uses_dp:
+            # the DP optimizer clips per example: it needs the loss vector, never its mean
+            optimizer.minimize(per_example, critic.trainable_variables, tape=tape)
+        else:
+            grads = tape.gradient(scaled, critic.trainable_variables)
+            optimizer.apply_gradients(zip(grads, critic.trainable_variables))
         return loss, tf.reduce_mean(gp)
 
     def _generator_loss(self, fake_f, fake_a):
