@@ -17,3 +17,18 @@ def shared_data():
     if not SHARED_DATA.is_dir():
         pytest.skip(f"real data folder {SHARED_DATA} is absent (set DGTF_SHARED_DATA to use it)")
     return SHARED_DATA
+
+
+def assert_trains_a_few_steps(dataset, **config):
+    """A converted dataset must load into a tiny DoppelGANger and train two finite steps."""
+    import numpy as np
+
+    from doppelganger_tf.config import DGConfig
+    from doppelganger_tf.model import DoppelGANger
+
+    tiny = dict(batch_size=2, attribute_hidden_units=8, minmax_hidden_units=8,
+                feature_lstm_units=8, critic_hidden_units=8, aux_critic_hidden_units=8)
+    model = DoppelGANger.from_dataset(dataset, DGConfig(**{**tiny, **config}))
+    model.compile()
+    history = model.fit(dataset, epochs=1, steps_per_epoch=2, verbose=0)
+    assert history.history and all(np.isfinite(v).all() for v in history.history.values())

@@ -15,6 +15,8 @@ from data_prep import wwt
 from doppelganger_tf.dataset import Dataset
 from doppelganger_tf.outputs import Normalization
 
+from conftest import assert_trains_a_few_steps
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DATES = [(dt.date(2015, 7, 1) + dt.timedelta(days=i)).isoformat() for i in range(550)]
 HEADER = "Page," + ",".join(DATES) + "\n"
@@ -399,14 +401,5 @@ def test_import_defines_no_flags():
 # --- training -------------------------------------------------------------------------------------
 
 def test_converted_dataset_trains(kaggle_file):
-    from doppelganger_tf.config import DGConfig
-    from doppelganger_tf.model import DoppelGANger
-
     datasets, _ = wwt.convert(kaggle_file, test_fraction=0)
-    train = datasets["train"]
-    model = DoppelGANger.from_dataset(train, DGConfig(
-        sample_len=10, batch_size=4, attribute_hidden_units=8, minmax_hidden_units=8,
-        feature_lstm_units=8, critic_hidden_units=8, aux_critic_hidden_units=8))
-    model.compile()
-    history = model.fit(train, epochs=1, steps_per_epoch=2, verbose=0)
-    assert all(np.isfinite(v).all() for v in history.history.values())
+    assert_trains_a_few_steps(datasets["train"], sample_len=10, batch_size=4)
