@@ -67,6 +67,10 @@ class DGConfig:
     # differential privacy (DP-SGD on both critics); None = off
     dp_noise_multiplier: Optional[float] = None
     dp_l2_norm_clip: float = 1.0
+    # how per-example gradients are clipped (same result, different cost): "ghost" = per-example
+    # norms from activations and their gradients (about one plain step), "vectorized" =
+    # tensorflow-privacy's VectorizedDPKerasAdamOptimizer (a per-example Jacobian, ~10x)
+    dp_clipping: str = "ghost"
 
     def __post_init__(self):
         positive = ["sample_len", "attribute_noise_dim", "minmax_noise_dim", "feature_noise_dim",
@@ -85,6 +89,9 @@ class DGConfig:
         if self.dp_noise_multiplier is not None and not self.dp_noise_multiplier > 0:
             raise ValueError("DGConfig.dp_noise_multiplier must be > 0 (or None for no DP), got "
                              f"{self.dp_noise_multiplier!r}")
+        if self.dp_clipping not in ("ghost", "vectorized"):
+            raise ValueError("DGConfig.dp_clipping must be 'ghost' or 'vectorized', got "
+                             f"{self.dp_clipping!r}")
         if not self.dp_l2_norm_clip > 0:
             raise ValueError(f"DGConfig.dp_l2_norm_clip must be > 0, got {self.dp_l2_norm_clip!r}")
         for name in ["generator_learning_rate", "critic_learning_rate", "aux_critic_learning_rate",

@@ -9,7 +9,7 @@ from typing import Optional, Sequence
 import numpy as np
 import tensorflow as tf
 
-from . import privacy, transforms
+from . import dp_clipping, privacy, transforms
 from .atomic import atomic_directory
 from .config import DGConfig
 from .dataset import Dataset, encode_attribute_table
@@ -21,7 +21,6 @@ keras = tf.keras
 MODEL_FORMAT = "doppelganger_tf-model"
 CONFIG_FILE = "model.json"
 WEIGHTS_FILE = "model.weights.h5"
-_GP_EPS = 1e-8  # inside the gradient-norm square root, as in the original
 
 
 class DoppelGANger(keras.Model):
@@ -167,7 +166,9 @@ class DoppelGANger(keras.Model):
             if tf.distribute.get_strategy().num_replicas_in_sync > 1:
                 raise ValueError("DP training runs on one device: per-example clipping does not "
                                  "combine with gradients summed over replicas")
-            critic_adam = functools.partial(privacy.dp_adam, cfg)
+            if cfg.dp_clipping == "vectorized":
+                critic_adam = functools.partial(privacy.dp_adam, cfg)
+            # "ghost": plain Adam on gradients this model clips and noises (_dp_gradients)
         self.generator_optimizer = generator_optimizer or adam(cfg.generator_learning_rate)
         self.critic_optimizer = critic_optimizer or critic_adam(cfg.critic_learning_rate)
         self.aux_critic_optimizer = None
@@ -192,13 +193,13 @@ class DoppelGANger(keras.Model):
         return list(self._trackers.values())
 
     def critic_loss_per_example(self, critic, real_features, real_attributes, fake_features,
-                                fake_attributes, gp_weight):
+                                fake_attributes, gp_weight, alpha=None):
         """WGAN-GP critic loss per example [B] (its mean is the batch loss) and the GP term [B].
 
-        One alpha ~ U(0,1) per sample, shared by the feature and attribute parts; the gradient
-        norm is taken per sample over features and attributes jointly."""
-        batch = tf.shape(real_attributes)[0]
-        alpha = self.rng.uniform([batch, 1])
+        One alpha ~ U(0,1) per sample ([B, 1], drawn when not given), shared by the feature and
+        attribute parts; the gradient norm is taken per sample over both jointly."""
+        if alpha is None:
+            alpha = self.rng.uniform([tf.shape(real_attributes)[0], 1])
         x_attr = real_attributes + alpha * (fake_attributes - real_attributes)
         watched = [x_attr]
         x_feat = None
@@ -212,7 +213,7 @@ class DoppelGANger(keras.Model):
         sq_norm = tf.reduce_sum(tf.square(grads[0]), axis=1)
         if x_feat is not None:
             sq_norm += tf.reduce_sum(tf.square(grads[1]), axis=[1, 2])
-        gp = tf.square(tf.sqrt(sq_norm + _GP_EPS) - 1.0)
+        gp = tf.square(tf.sqrt(sq_norm + dp_clipping.GP_EPSILON) - 1.0)
         loss = (critic(fake_features, fake_attributes) - critic(real_features, real_attributes)
                 + gp_weight * gp)
         return loss, gp
@@ -221,8 +222,27 @@ class DoppelGANger(keras.Model):
     def uses_dp(self) -> bool:
         return self.config.dp_noise_multiplier is not None
 
+    def _dp_gradients(self, critic, real_f, real_a, fake_f, fake_a, gp_weight):
+        """DP-SGD gradient of the critic loss ("ghost" clipping): per-example clipped sum plus
+        Gaussian noise, over the batch; also the loss [B] and GP term [B]."""
+        cfg = self.config
+        alpha = self.rng.uniform([tf.shape(real_a)[0], 1])
+        real_x, fake_x = critic.flat_input(real_f, real_a), critic.flat_input(fake_f, fake_a)
+        interpolates = real_x + alpha * (fake_x - real_x)
+        sums, loss, gp, _ = dp_clipping.clipped_gradient_sum(
+            critic.dense_pairs(), real_x, fake_x, interpolates, gp_weight, cfg.dp_l2_norm_clip)
+        grads = dp_clipping.noised_mean(sums, tf.shape(real_a)[0], cfg.dp_l2_norm_clip,
+                                        cfg.dp_noise_multiplier)
+        variables = [v for pair in critic.dense_pairs() for v in pair]
+        return grads, variables, loss, gp
+
     def _critic_update(self, critic, optimizer, real_f, real_a, fake_f, fake_a, gp_weight,
                        replicas):
+        if self.uses_dp and self.config.dp_clipping == "ghost":
+            grads, variables, per_example, gp = self._dp_gradients(critic, real_f, real_a,
+                                                                   fake_f, fake_a, gp_weight)
+            optimizer.apply_gradients(zip(grads, variables))
+            return tf.reduce_mean(per_example), tf.reduce_mean(gp)
         with tf.GradientTape() as tape:
             per_example, gp = self.critic_loss_per_example(critic, real_f, real_a, fake_f,
                                                            fake_a, gp_weight)

@@ -109,12 +109,21 @@ class Critic(keras.layers.Layer):
                        for i in range(hidden_layers)]
         self.score = keras.layers.Dense(1, name="score")
 
-    def call(self, features, attributes):
+    @staticmethod
+    def flat_input(features, attributes):
+        """What the first layer reads: [flatten(features), attributes] (attributes alone for
+        the auxiliary critic)."""
         if features is None:
-            x = attributes
-        else:
-            flat = tf.reshape(features, [-1, features.shape[1] * features.shape[2]])
-            x = tf.concat([flat, attributes], axis=-1)
+            return attributes
+        flat = tf.reshape(features, [-1, features.shape[1] * features.shape[2]])
+        return tf.concat([flat, attributes], axis=-1)
+
+    def dense_pairs(self):
+        """(kernel, bias) of every layer, the score layer last (for DP's per-example clipping)."""
+        return [(layer.kernel, layer.bias) for layer in [*self.hidden, self.score]]
+
+    def call(self, features, attributes):
+        x = self.flat_input(features, attributes)
         for layer in self.hidden:
             x = layer(x)
         return self.score(x)[:, 0]

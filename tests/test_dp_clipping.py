@@ -1,0 +1,84 @@
+"""Ghost clipping: the per-example clipped gradient sum of the WGAN-GP critic loss, computed
+without per-example gradients, equals the one from per-example tapes; noise is added at the
+DP-SGD scale."""
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from doppelganger_tf import DoppelGANger, dp_clipping
+from test_model import tiny_config, toy_dataset
+
+BATCH = 6
+
+
+@pytest.fixture(scope="module")
+def critic_inputs():
+    toy = toy_dataset()
+    model = DoppelGANger.from_dataset(toy, tiny_config(dp_noise_multiplier=1.0), seed=0)
+    features, attributes = model.prepare(toy)
+    fake_f, _, fake_a, _ = model(model.sample_noise(BATCH), training=False)
+    alpha = tf.constant(np.random.default_rng(0).uniform(size=(BATCH, 1)), tf.float32)
+    return model, tf.constant(features[:BATCH]), tf.constant(attributes[:BATCH]), fake_f, \
+        fake_a, alpha
+
+
+def per_example_gradients(model, critic, real_f, real_a, fake_f, fake_a, alpha):
+    """Reference: one tape per example through the model's own WGAN-GP loss."""
+    variables = [v for pair in critic.dense_pairs() for v in pair]
+    grads = []
+    for i in range(BATCH):
+        part = slice(i, i + 1)
+        with tf.GradientTape() as tape:
+            loss, _ = model.critic_loss_per_example(
+                critic, None if real_f is None else real_f[part], real_a[part],
+                None if fake_f is None else fake_f[part], fake_a[part], 10.0, alpha=alpha[part])
+        grads.append([g.numpy() for g in tape.gradient(loss, variables)])
+    return grads
+
+
+@pytest.mark.parametrize("which", ["critic", "aux_critic"])
+def test_ghost_clipping_equals_per_example_clipping(critic_inputs, which):
+    model, real_f, real_a, fake_f, fake_a, alpha = critic_inputs
+    critic = getattr(model, which)
+    if which == "aux_critic":  # the auxiliary critic reads attributes only
+        real_f = fake_f = None
+    reference = per_example_gradients(model, critic, real_f, real_a, fake_f, fake_a, alpha)
+    reference_norms = np.array([np.sqrt(sum(np.sum(g ** 2) for g in r)) for r in reference])
+    clip = float(np.median(reference_norms))  # half the examples get clipped
+
+    real_x, fake_x = critic.flat_input(real_f, real_a), critic.flat_input(fake_f, fake_a)
+    sums, loss, gp, norms = dp_clipping.clipped_gradient_sum(
+        critic.dense_pairs(), real_x, fake_x, real_x + alpha * (fake_x - real_x), 10.0, clip)
+    np.testing.assert_allclose(norms.numpy(), reference_norms, rtol=1e-4)
+    scale = clip / np.maximum(reference_norms, clip)
+    assert (scale < 1).any() and (scale == 1).any()
+    for k, got in enumerate(sums):
+        want = sum(scale[i] * reference[i][k] for i in range(BATCH))
+        np.testing.assert_allclose(got.numpy(), want, atol=1e-5 * max(1.0, np.abs(want).max()))
+    # every clipped per-example gradient that reaches the sum has norm <= C
+    assert np.all(scale * reference_norms <= clip * (1 + 1e-6))
+    expected_loss, expected_gp = model.critic_loss_per_example(
+        critic, real_f, real_a, fake_f, fake_a, 10.0, alpha=alpha)
+    np.testing.assert_allclose(loss.numpy(), expected_loss.numpy(), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(gp.numpy(), expected_gp.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_noised_mean_adds_gaussian_noise_at_the_dp_sgd_scale():
+    tf.random.set_seed(0)
+    zeros = [tf.zeros([200, 50]), tf.zeros([50])]
+    noised = dp_clipping.noised_mean(zeros, 100, l2_norm_clip=0.5, noise_multiplier=4.0)
+    values = np.concatenate([g.numpy().ravel() for g in noised])
+    # per coordinate: z * C / batch = 4 * 0.5 / 100
+    assert np.std(values) == pytest.approx(0.02, rel=0.05)
+    assert abs(np.mean(values)) < 0.002
+
+
+def test_model_dp_gradient_is_noised_at_the_dp_sgd_scale(critic_inputs):
+    model, real_f, real_a, fake_f, fake_a, _ = critic_inputs
+    grads, variables, loss, _ = model._dp_gradients(model.critic, real_f, real_a, fake_f,
+                                                    fake_a, 10.0)
+    assert len(grads) == len(model.critic.trainable_variables)
+    noise_std = np.std(np.concatenate([g.numpy().ravel() for g in grads]))
+    # clip 1, z 1: the noise alone has std 1/6 per coordinate; the clipped mean is far smaller
+    assert noise_std == pytest.approx(1.0 / BATCH, rel=0.2)
+    assert loss.shape == (BATCH,)
