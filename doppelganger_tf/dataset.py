@@ -14,7 +14,9 @@ The paper calls attributes *metadata* and features *measurements*.  The canonica
 Build a Dataset from raw values with :meth:`Dataset.from_arrays` or :meth:`Dataset.from_dataframe`;
 get real units back with :meth:`Dataset.to_dataframe`, :meth:`Dataset.feature_values` and
 :meth:`Dataset.attribute_values`.  Storage: :meth:`Dataset.save` writes our layout,
-:meth:`Dataset.save_original` the original release's, :meth:`Dataset.load` reads both.
+:meth:`Dataset.save_original` the original release's, :class:`DatasetStreamWriter` a dataset too
+large for memory batch by batch (one ``.npy`` file per array), and :meth:`Dataset.load` reads all
+three (the ``.npy`` layout memory-mapped).
 """
 from __future__ import annotations
 
@@ -493,6 +495,10 @@ class Dataset:
             data_file = path / DATA_FILE
             arrays = _read_npz(data_file, {k: k for k in _ARRAY_KEYS})
             feature_outputs, attribute_outputs = _read_specs_json(path / SPECS_FILE)
+        elif (path / _npy_name("features")).exists():
+            data_file = path / _npy_name("features")
+            arrays = _read_npy_layout(path)
+            feature_outputs, attribute_outputs = _read_specs_json(path / SPECS_FILE)
         elif (path / ORIGINAL_DATA_FILE).exists():
             data_file = path / ORIGINAL_DATA_FILE
             arrays = _read_npz(data_file, {k: _ORIGINAL_KEYS[k] for k in _ARRAY_KEYS})
@@ -507,8 +513,9 @@ class Dataset:
                                                    path / SPECS_FILE)
         else:
             raise FileNotFoundError(
-                f"{path} holds neither {DATA_FILE} (doppelganger_tf layout) nor "
-                f"{ORIGINAL_DATA_FILE} (the original release's layout)")
+                f"{path} holds neither {DATA_FILE} (doppelganger_tf layout), "
+                f"{_npy_name('features')} (streamed layout) nor {ORIGINAL_DATA_FILE} (the "
+                "original release's layout)")
         try:
             return cls(feature_outputs=feature_outputs, attribute_outputs=attribute_outputs,
                        **arrays)
@@ -526,6 +533,101 @@ class Dataset:
                            "feature_outputs": [o.to_dict() for o in self.feature_outputs],
                            "attribute_outputs": [o.to_dict() for o in self.attribute_outputs]},
                           indent=2)
+
+
+class DatasetStreamWriter:
+    """Write ``num_samples`` samples into directory ``path`` batch by batch, memory flat in N:
+    each array goes to its own memory-mapped ``<name>.npy`` (plus ``specs.json``), which
+    :meth:`Dataset.load` reads back memory-mapped. Atomic: the directory appears only once all
+    samples were appended and the block exited cleanly::
+
+        with DatasetStreamWriter("out/generated", 1_000_000) as writer:
+            for batch in batches:          # Datasets with the same specs
+                writer.append(batch)
+    """
+
+    def __init__(self, path, num_samples: int):
+        _check_positive_int(num_samples, "num_samples")
+        self.path = Path(path)
+        self.num_samples = int(num_samples)
+        self.written = 0
+        self._arrays = None
+        self._specs = None
+        self._directory_context = None
+        self._directory = None
+
+    def __enter__(self) -> "DatasetStreamWriter":
+        names = {SPECS_FILE, *(_npy_name(k) for k in _ARRAY_KEYS)}
+        self._directory_context = atomic_directory(self.path, replaceable=names)
+        self._directory = self._directory_context.__enter__()
+        return self
+
+    def append(self, batch: "Dataset") -> None:
+        if self._directory is None:
+            raise RuntimeError("use DatasetStreamWriter in a with-block")
+        if self.written + len(batch) > self.num_samples:
+            raise ValueError(f"appending {len(batch)} samples would exceed the declared "
+                             f"num_samples={self.num_samples} ({self.written} written)")
+        if self._arrays is None:
+            self._start(batch)
+        elif batch._specs_json() != self._specs or batch.max_length != \
+                self._arrays["features"].shape[1]:
+            raise ValueError("every appended batch must have the specs and length of the first")
+        rows = slice(self.written, self.written + len(batch))
+        for key in ("features", "attributes", "gen_flags"):
+            self._arrays[key][rows] = getattr(batch, key)
+        self.written += len(batch)
+
+    def _start(self, first: "Dataset") -> None:
+        self._specs = first._specs_json()
+        (self._directory / SPECS_FILE).write_text(self._specs)
+        self._arrays = {}
+        for key in ("features", "attributes", "gen_flags"):
+            template = getattr(first, key)
+            self._arrays[key] = np.lib.format.open_memmap(
+                self._directory / _npy_name(key), mode="w+", dtype=np.float32,
+                shape=(self.num_samples, *template.shape[1:]))
+        for key in _ARRAY_KEYS[3:]:  # the raw-unit min/max, when present
+            if getattr(first, key) is not None:
+                np.save(self._directory / _npy_name(key), getattr(first, key))
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc is None and self.written != self.num_samples:
+            exc = ValueError(f"only {self.written} of the declared {self.num_samples} samples "
+                             "were appended; nothing was written")
+        if self._arrays is not None:
+            for array in self._arrays.values():
+                array.flush()
+            self._arrays = None  # close the maps before the directory is renamed
+        if exc is None:
+            self._directory_context.__exit__(None, None, None)
+            return False
+        self._directory_context.__exit__(type(exc), exc, exc.__traceback__)  # drops the temp dir
+        if exc_type is None:
+            raise exc
+        return False
+
+
+def _npy_name(key: str) -> str:
+    return f"{key}.npy"
+
+
+def _read_npy_layout(path: Path) -> Dict[str, np.ndarray]:
+    """The arrays of a streamed dataset, memory-mapped read-only."""
+    arrays = {}
+    for key in _ARRAY_KEYS:
+        file = path / _npy_name(key)
+        if not file.exists():
+            if key in ("features", "attributes", "gen_flags"):
+                raise FileNotFoundError(f"{file} is missing: {path} is an incomplete streamed "
+                                        "dataset; write it again")
+            continue
+        try:
+            arrays[key] = np.load(file, mmap_mode="r" if key == "features" else None,
+                                  allow_pickle=False)
+        except (OSError, ValueError, EOFError) as exc:
+            raise ValueError(f"cannot read {file}: {exc}; it is corrupt, write it again") from exc
+    return arrays
 
 
 # Stored arrays (the first three required), and their names in the original layout.

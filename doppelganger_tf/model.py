@@ -400,7 +400,31 @@ class DoppelGANger(keras.Model):
         seed: the same seed (and batch_size) gives the same data, also after save/load.
         clip: clip continuous values to the declared range (auto-normalisation can produce
             values slightly beyond the training data's global min/max).
+
+        For more samples than fit in memory use :meth:`generate_to`.
         """
+        parts = list(self._generated_batches(n, attributes, length, seed, batch_size))
+        features, mask, hard, lengths = (
+            None if p[0] is None else np.concatenate(p, axis=0) for p in zip(*parts))
+        return self._to_dataset(features, mask, hard, lengths, clip)
+
+    def generate_to(self, path, n: int, attributes=None, length=None,
+                    seed: Optional[int] = None, batch_size: int = 1000, clip: bool = True
+                    ) -> Path:
+        """Generate ``n`` samples straight to the directory ``path`` (one ``.npy`` per array,
+        read back with ``Dataset.load``), holding one batch in memory at a time; the same
+        samples as ``generate`` with the same arguments. Atomic: nothing appears at ``path``
+        unless all ``n`` were written."""
+        from .dataset import DatasetStreamWriter
+
+        with DatasetStreamWriter(path, n) as writer:
+            for features, mask, hard, lengths in self._generated_batches(
+                    n, attributes, length, seed, batch_size):
+                writer.append(self._to_dataset(features, mask, hard, lengths, clip))
+        return Path(path)
+
+    def _generated_batches(self, n, attributes, length, seed, batch_size):
+        """Yield (features, mask, hard attributes, forced lengths or None) per batch."""
         given = None
         if attributes is not None:
             given = encode_attribute_table(attributes, self.attribute_outputs,
@@ -412,11 +436,12 @@ class DoppelGANger(keras.Model):
                 raise ValueError(f"n={n} but {len(given)} attribute rows were given")
         if n is None or int(n) < 1:
             raise ValueError(f"n must be a positive number of samples, got {n!r}")
-        n = int(n)
+        if int(batch_size) < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        n, batch_size = int(n), int(batch_size)
         lengths = self._check_lengths(length, n)
         if seed is None:
             seed = int(np.random.SeedSequence().entropy % (2 ** 31))
-        parts = []
         for batch_index, start in enumerate(range(0, n, batch_size)):
             size = min(batch_size, n - start)
             seed_pair = tf.constant([seed, batch_index], tf.int64)
@@ -431,9 +456,9 @@ class DoppelGANger(keras.Model):
                 out = self._generate_fn(False)(noise)
             else:
                 out = self._generate_fn(True)(noise, tf.constant(given[start:start + size]))
-            parts.append([t.numpy() for t in out])
-        features, mask, _, hard = (np.concatenate(p, axis=0) for p in zip(*parts))
-        return self._to_dataset(features, mask, hard, lengths, clip)
+            features, mask, _, hard = (t.numpy() for t in out)
+            yield (features, mask, hard,
+                   None if lengths is None else lengths[start:start + size])
 
     def _check_lengths(self, length, n):
         if length is None:

@@ -542,3 +542,56 @@ def test_load_real_mba(shared_data, tmp_path):
 
     ds.save_original(tmp_path / "copy")
     assert_same(Dataset.load(tmp_path / "copy"), ds)
+
+
+# --- streamed layout ----------------------------------------------------------------------------
+
+def mixed_dataset():
+    features, attributes, _ = raw_example(seed=1)
+    return Dataset.from_arrays(features, attributes, feature_names=["value", "event"],
+                               discrete_features=["event"], discrete_attributes=["isp", 2])
+
+
+def test_stream_writer_round_trip_memory_mapped(tmp_path):
+    from doppelganger_tf.dataset import DatasetStreamWriter
+    whole = mixed_dataset()
+    with DatasetStreamWriter(tmp_path / "streamed", len(whole)) as writer:
+        for start in range(0, len(whole), 3):  # uneven last batch
+            writer.append(whole.subset(slice(start, start + 3)))
+    back = Dataset.load(tmp_path / "streamed")
+    assert isinstance(back.features.base, np.memmap) or isinstance(back.features, np.memmap)
+    np.testing.assert_array_equal(back.features, whole.features)
+    np.testing.assert_array_equal(back.attributes, whole.attributes)
+    np.testing.assert_array_equal(back.gen_flags, whole.gen_flags)
+    pd.testing.assert_frame_equal(back.to_dataframe(), whole.to_dataframe())
+
+
+def test_stream_writer_is_atomic_and_checks_its_batches(tmp_path):
+    from doppelganger_tf.dataset import DatasetStreamWriter
+    whole = mixed_dataset()
+    target = tmp_path / "streamed"
+    with pytest.raises(ValueError, match="only 3 of the declared"):
+        with DatasetStreamWriter(target, len(whole)) as writer:
+            writer.append(whole.subset(slice(0, 3)))
+    assert not target.exists() and not list(tmp_path.iterdir())  # no temporary left behind
+    with pytest.raises(RuntimeError, match="killed"):
+        with DatasetStreamWriter(target, len(whole)) as writer:
+            writer.append(whole.subset(slice(0, 3)))
+            raise RuntimeError("killed")
+    assert not target.exists()
+    with pytest.raises(ValueError, match="exceed the declared"):
+        with DatasetStreamWriter(target, 2) as writer:
+            writer.append(whole.subset(slice(0, 3)))
+
+
+def test_load_reports_a_corrupt_streamed_array(tmp_path):
+    from doppelganger_tf.dataset import DatasetStreamWriter
+    whole = mixed_dataset()
+    with DatasetStreamWriter(tmp_path / "d", len(whole)) as writer:
+        writer.append(whole)
+    (tmp_path / "d" / "attributes.npy").write_bytes(b"garbage")
+    with pytest.raises(ValueError, match="attributes.npy.*corrupt"):
+        Dataset.load(tmp_path / "d")
+    (tmp_path / "d" / "attributes.npy").unlink()
+    with pytest.raises(FileNotFoundError, match="incomplete streamed dataset"):
+        Dataset.load(tmp_path / "d")

@@ -85,6 +85,19 @@ def test_generate_is_seeded(toy):
     assert not np.array_equal(a.features, c.features)
 
 
+def test_generate_to_streams_the_same_samples_to_disk(toy, tmp_path):
+    model = trained_model(toy)
+    wanted = model.generate(45, seed=3, batch_size=20, length=7)
+    path = model.generate_to(tmp_path / "generated", 45, seed=3, batch_size=20, length=7)
+    streamed = Dataset.load(path)
+    np.testing.assert_array_equal(streamed.features, wanted.features)
+    np.testing.assert_array_equal(streamed.attributes, wanted.attributes)
+    np.testing.assert_array_equal(streamed.lengths, np.full(45, 7))
+    with pytest.raises(ValueError, match="batch_size must be a positive"):
+        model.generate_to(tmp_path / "other", 5, batch_size=0)
+    assert not (tmp_path / "other").exists()
+
+
 def test_conditional_and_forced_length_generation(toy):
     model = trained_model(toy)
     wanted = pd.DataFrame({"kind": ["c"] * 10 + ["a"] * 5, "size": np.linspace(1.5, 4.5, 15)})
