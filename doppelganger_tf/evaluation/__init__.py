@@ -7,12 +7,14 @@ this package never imports TensorFlow.
   length and (max+min)/2 histograms; per-sample totals and feature correlations.
 - :mod:`.downstream`: train-on-generated / test-on-real classification and forecasting.
 - :mod:`.memorization`: nearest real neighbours of generated samples.
+- :mod:`.membership`: the critic-score membership-inference attack (Figure 15).
 - :mod:`.plots`: PNG figures mirroring the paper's.
 """
 from .downstream import (CLASSIFIER_NAMES, REGRESSOR_NAMES, classifier_accuracies,
                          evaluate_classifiers, evaluate_regressors, forecasting_r2,
                          forecasting_windows, make_classifiers, make_regressors,
                          ranking_correlation, series_matrix)
+from .membership import critic_scores, threshold_attack
 from .memorization import nearest_neighbours
 from .metrics import (attribute_categories, attribute_codes, attribute_histogram, attribute_jsd,
                       autocorrelation, autocorrelation_mse, cdf_distances,
@@ -23,7 +25,7 @@ from .metrics import (attribute_categories, attribute_codes, attribute_histogram
                       pearson_per_sample, series_midrange, series_totals, shared_histograms,
                       totals_wasserstein, wasserstein1, wasserstein_by_attribute)
 from .plots import (plot_accuracies, plot_attribute_histograms, plot_autocorrelation, plot_cdfs,
-                    plot_length_histograms, plot_nearest_neighbours)
+                    plot_length_histograms, plot_membership, plot_nearest_neighbours)
 
 __all__ = [
     # metrics
@@ -40,7 +42,9 @@ __all__ = [
     "classifier_accuracies", "ranking_correlation", "forecasting_r2",
     # memorisation
     "nearest_neighbours",
+    # membership inference
+    "critic_scores", "threshold_attack",
     # plots
     "plot_autocorrelation", "plot_cdfs", "plot_attribute_histograms", "plot_length_histograms",
-    "plot_nearest_neighbours", "plot_accuracies",
+    "plot_nearest_neighbours", "plot_accuracies", "plot_membership",
 ]

@@ -185,3 +185,29 @@ def plot_accuracies(acc: Dict[str, Dict[str, float]], path,
     ax.set_title(title)
     ax.legend(loc="upper center", ncol=min(len(acc), 4), fontsize=8)
     return _save(fig, path)
+
+
+def plot_membership(train_sizes: Sequence[int], success_rates: Dict[str, Sequence[float]], path,
+                    title: str = "Membership inference vs training-set size") -> Path:
+    """Membership-inference success rate against the number of training samples (paper
+    Fig. 15), log x axis, one line per entry of ``success_rates`` (e.g. "attack", "held-out
+    control"; NaN points are skipped) and the 50% chance level."""
+    _check_nonempty(success_rates, "success_rates")
+    sizes = np.asarray(train_sizes, np.float64)
+    fig = _figure()
+    ax = fig.subplots()
+    for label, rates in success_rates.items():
+        rates = np.asarray(rates, np.float64)
+        if rates.shape != sizes.shape:
+            raise ValueError(f"success_rates[{label!r}] has {rates.size} values for "
+                             f"{sizes.size} training-set sizes")
+        ax.plot(sizes, 100 * rates, marker="o", label=str(label))
+    ax.axhline(50, color="gray", linestyle="--", linewidth=1.0, label="random guess (50%)")
+    ax.set_xscale("log")
+    ax.set_xlabel("Number of training samples")
+    ax.set_ylabel("Attack success rate (%)")
+    ax.set_ylim(0, 105)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return _save(fig, path)
