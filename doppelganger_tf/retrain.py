@@ -42,7 +42,7 @@ _RAKING_TOLERANCE = 1e-9
 _RAKING_ITERATIONS = 1000
 
 
-# --- the target distribution -----------------------------------------------------------------------
+# --- the target distribution ----------------------------------------------------------------------
 
 def parse_probabilities(text: str) -> Dict[str, Union[str, Dict[str, float]]]:
     """Parse ``"attr:cat=p,cat=p;attr2:uniform"`` into ``{attr: {cat: p}}`` (``"uniform"`` for
@@ -218,7 +218,7 @@ def encode_target(model, target) -> np.ndarray:
                                   model.scaling.get("attribute_max"))
 
 
-# --- retraining ------------------------------------------------------------------------------------
+# --- retraining -----------------------------------------------------------------------------------
 
 def frozen_networks(model):
     """The networks retraining must leave untouched: min/max generator (when present), feature
