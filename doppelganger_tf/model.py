@@ -509,6 +509,8 @@ class DoppelGANger(keras.Model):
             raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
         with atomic_directory(path, replaceable={CONFIG_FILE, WEIGHTS_FILE}) as tmp:
             payload = {"format": MODEL_FORMAT, "version": 1, **self.get_config()}
+            if self.privacy_record is not None:  # DP parameters and epsilon spent
+                payload["privacy"] = self.privacy_record
             (tmp / CONFIG_FILE).write_text(json.dumps(payload, indent=2))
             self.save_weights(str(tmp / WEIGHTS_FILE))
 
@@ -527,5 +529,21 @@ class DoppelGANger(keras.Model):
             raise ValueError(f"{config_path} is not a {MODEL_FORMAT} file")
         model = cls.from_config(payload)
         model.load_weights(str(path / WEIGHTS_FILE))
+        model.privacy_record = payload.get("privacy")
         return model
+
+    @property
+    def privacy_record(self) -> Optional[dict]:
+        """DP parameters and epsilon spent (set by ``callbacks.PrivacyBudget``, saved in
+        model.json), or None. A copy: assign a new dict to change it."""
+        text = self.__dict__.get("_privacy_record_json")
+        return None if text is None else json.loads(text)
+
+    @privacy_record.setter
+    def privacy_record(self, record: Optional[dict]):
+        # kept as JSON text: Keras would track a dict attribute as a checkpoint dependency
+        if record is not None and not isinstance(record, dict):
+            raise TypeError(f"privacy_record must be a dict or None, got {type(record).__name__}")
+        self.__dict__["_privacy_record_json"] = (None if record is None
+                                                 else json.dumps(record, default=float))
 

@@ -10,6 +10,8 @@ Per-example gradients are vectorised (``VectorizedDPKerasAdamOptimizer``, a Jaco
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from typing import Optional
 
 
 def dp_adam(config, learning_rate: float):
@@ -39,3 +41,191 @@ def original_epsilon(num_samples: int, batch_size: int, epochs: float, noise_mul
     effective = noise_multiplier / 2.0 if aux_critic else noise_multiplier
     eps, _ = compute_dp_sgd_privacy(num_samples, batch_size, effective, epochs, delta)
     return float(eps) if math.isfinite(eps) else math.inf
+
+
+# --- accounting for the sampling this package actually uses ----------------------------------------
+
+#: how DoppelGANger.training_data draws batches (DGConfig.sample_with_replacement)
+SAMPLINGS = ("with_replacement", "shuffle")
+#: what epsilon_spent can account (see its docstring)
+ACCOUNTINGS = ("sampled_without_replacement", "poisson", "shuffle_no_amplification")
+# orders of tf-privacy 0.9.0's compute_dp_sgd_privacy
+RDP_ORDERS = tuple([1.25, 1.5, 1.75, 2.0, 2.25, 2.5, 3.0, 3.5, 4.0, 4.5] + list(range(5, 64))
+                   + [128, 256, 512])
+
+
+@dataclass(frozen=True)
+class DPParams:
+    """What the accountant needs to know about one DP training run.
+
+    critic_updates: DP critic updates per training step, all on the SAME real batch
+        (``critic_steps`` x the number of critics: 2 with the auxiliary critic).
+    sampling: how batches are drawn: "with_replacement" (the original: ``batch_size`` indices
+        uniformly with replacement per step) or "shuffle" (epochs shuffled without replacement).
+    """
+    noise_multiplier: float
+    critic_updates: int = 2
+    sampling: str = "with_replacement"
+
+    def __post_init__(self):
+        if not self.noise_multiplier > 0:
+            raise ValueError(f"noise_multiplier must be > 0, got {self.noise_multiplier!r} "
+                             "(a model without DP has no epsilon)")
+        if int(self.critic_updates) < 1:
+            raise ValueError(f"critic_updates must be >= 1, got {self.critic_updates!r}")
+        if self.sampling not in SAMPLINGS:
+            raise ValueError(f"sampling must be one of {SAMPLINGS}, got {self.sampling!r}")
+
+
+def dp_params(config_or_params, aux_critic: Optional[bool] = None) -> DPParams:
+    """DPParams from a :class:`DGConfig` (``aux_critic`` overrides ``config.use_aux_critic``:
+    a model has no auxiliary critic when the data have no attributes), a DPParams or a dict
+    of DPParams fields."""
+    if isinstance(config_or_params, DPParams):
+        return config_or_params
+    if isinstance(config_or_params, dict):
+        return DPParams(**config_or_params)
+    cfg = config_or_params
+    if getattr(cfg, "dp_noise_multiplier", None) is None:
+        raise ValueError("this configuration does not train with DP: set "
+                         "DGConfig(dp_noise_multiplier=...) to get an epsilon")
+    critics = 2 if (cfg.use_aux_critic if aux_critic is None else aux_critic) else 1
+    return DPParams(noise_multiplier=float(cfg.dp_noise_multiplier),
+                    critic_updates=int(cfg.critic_steps) * critics,
+                    sampling="with_replacement" if cfg.sample_with_replacement else "shuffle")
+
+
+def _critic_event(noise_multiplier: float, updates: int):
+    """All DP critic updates of one step: Gaussians on the same batch, composed inside the
+    sampled event (the accountant turns them into one Gaussian of multiplier z/sqrt(updates))."""
+    import dp_accounting
+    return dp_accounting.SelfComposedDpEvent(dp_accounting.GaussianDpEvent(noise_multiplier),
+                                             updates)
+
+
+def accounting_event(num_samples: int, batch_size: int, steps: int, params: DPParams,
+                     accounting: str = "sampled_without_replacement"):
+    """(dp_accounting DpEvent, NeighboringRelation) that :func:`epsilon_spent` composes."""
+    import dp_accounting
+    relation = dp_accounting.NeighboringRelation
+    batch = min(batch_size, num_samples)
+    z, updates = params.noise_multiplier, params.critic_updates
+    if accounting == "sampled_without_replacement":
+        # replace-one: one example's clipped gradient moves the sum by up to 2C, and the
+        # accountant's noise multiplier is relative to that sensitivity
+        step = dp_accounting.SampledWithoutReplacementDpEvent(
+            num_samples, batch, _critic_event(z / 2.0, updates))
+        return dp_accounting.SelfComposedDpEvent(step, steps), relation.REPLACE_ONE
+    if accounting == "poisson":
+        step = dp_accounting.PoissonSampledDpEvent(batch / num_samples,
+                                                   _critic_event(z, updates))
+        return dp_accounting.SelfComposedDpEvent(step, steps), relation.ADD_OR_REMOVE_ONE
+    if accounting == "shuffle_no_amplification":
+        if params.sampling != "shuffle":
+            raise ValueError("shuffle_no_amplification bounds shuffled epochs only; this run "
+                             "samples with replacement (DGConfig.sample_with_replacement)")
+        # batches cut a stream of shuffled epochs: an example appears at most once per epoch
+        # touched; a batch straddling two epochs (B not dividing N) can hold it twice
+        # (sensitivity 4C = the RDP of four single appearances instead of two)
+        touched = -(-steps * batch // num_samples)
+        appearances = touched + (2 * (touched // 2) if num_samples % batch else 0)
+        return (dp_accounting.SelfComposedDpEvent(_critic_event(z / 2.0, updates), appearances),
+                relation.REPLACE_ONE)
+    raise ValueError(f"accounting must be one of {ACCOUNTINGS}, got {accounting!r}")
+
+
+def epsilon_spent(num_samples: int, batch_size: int, steps: int, config_or_params,
+                  delta: float = 1e-5, *, accounting: str = "sampled_without_replacement",
+                  aux_critic: Optional[bool] = None, orders=RDP_ORDERS) -> float:
+    """Epsilon (at ``delta``) spent by ``steps`` DP training steps, by dp_accounting's RDP
+    accountant (the accountant tensorflow-privacy 0.9.0 uses).
+
+    config_or_params: a DGConfig (noise multiplier, ``critic_steps``, ``use_aux_critic``,
+        ``sample_with_replacement``), a :class:`DPParams` or a dict of its fields.
+
+    Each step, every critic takes ``critic_steps`` DP updates on the same real batch: these
+    Gaussians compose INSIDE one sampled event (2 critics: z/sqrt(2); the original halved z,
+    which is looser).
+
+    accounting:
+      "sampled_without_replacement" (default): each step is a batch of B distinct examples
+        drawn uniformly without replacement (Wang, Balle & Kasiviswanathan 2019), neighbouring
+        relation REPLACE-ONE (N public, one example's value changes). This is the closest
+        event the RDP accountant supports for our fixed-size batches: dp_accounting has no
+        RDP for SampledWithReplacementDpEvent, and for shuffled epochs it treats consecutive
+        batches as independent. Exact for a with-replacement batch without a repeated index;
+        a repeat (one example drawn twice, probability about B^2/(2 N^2) per example and
+        step) is not covered, so the value is an approximation, not a proof (docs/privacy.md).
+      "poisson": Poisson sampling with q = B/N, ADD-OR-REMOVE-ONE (what tf-privacy's
+        compute_dp_sgd_privacy and the original report; not how our batches are drawn).
+      "shuffle_no_amplification": a proven bound for shuffled epochs (REPLACE-ONE) that
+        claims no amplification by sampling: each epoch an example is in one batch.
+    """
+    if num_samples < 1 or batch_size < 1:
+        raise ValueError(f"num_samples ({num_samples}) and batch_size ({batch_size}) must be "
+                         "positive")
+    if steps < 0 or int(steps) != steps:
+        raise ValueError(f"steps must be an integer >= 0, got {steps!r}")
+    if not 0 < delta < 1:
+        raise ValueError(f"delta must lie in (0, 1), got {delta!r}")
+    params = dp_params(config_or_params, aux_critic)
+    if steps == 0:
+        return 0.0
+    import dp_accounting
+    event, relation = accounting_event(num_samples, batch_size, int(steps), params, accounting)
+    accountant = dp_accounting.rdp.RdpAccountant(list(orders), relation)
+    accountant.compose(event)
+    eps = accountant.get_epsilon(delta)
+    return float(eps) if math.isfinite(eps) else math.inf
+
+
+def original_epsilon_for_steps(num_samples: int, batch_size: int, steps: int,
+                               noise_multiplier: float, delta: float = 1e-5,
+                               aux_critic: bool = True) -> float:
+    """:func:`original_epsilon` after exactly ``steps`` steps (its epochs = steps * B / N,
+    without the rounding a float number of epochs could add)."""
+    import dp_accounting
+    if steps == 0:
+        return 0.0
+    effective = noise_multiplier / 2.0 if aux_critic else noise_multiplier
+    # the event and orders of tf-privacy 0.9.0's compute_dp_sgd_privacy
+    event = dp_accounting.SelfComposedDpEvent(dp_accounting.PoissonSampledDpEvent(
+        batch_size / num_samples, dp_accounting.GaussianDpEvent(effective)), int(steps))
+    accountant = dp_accounting.rdp.RdpAccountant(
+        [1.25, 1.5, 1.75, 2.0, 2.25, 2.5, 3.0, 3.5, 4.0, 4.5] + list(range(5, 64))
+        + [128, 256, 512])
+    accountant.compose(event)
+    eps = accountant.get_epsilon(delta)
+    return float(eps) if math.isfinite(eps) else math.inf
+
+
+def privacy_record(config, num_samples: int, steps: int, delta: float = 1e-5, *,
+                   aux_critic: Optional[bool] = None, **extra) -> dict:
+    """The privacy parameters and epsilon spent after ``steps`` steps, as plain JSON values
+    (what ``DoppelGANger.save`` writes under "privacy" in model.json)."""
+    params = dp_params(config, aux_critic)
+    batch = int(config.batch_size)
+    steps_per_epoch = max(1, num_samples // batch)
+    record = {
+        "noise_multiplier": params.noise_multiplier,
+        "l2_norm_clip": float(config.dp_l2_norm_clip),
+        "delta": float(delta),
+        "sampling": params.sampling,
+        "num_samples": int(num_samples),
+        "batch_size": batch,
+        "critic_updates_per_step": params.critic_updates,
+        "steps": int(steps),
+        "epochs": int(steps) / steps_per_epoch,
+        "accounting": "dp_accounting RDP, sampled without replacement, replace-one",
+        "epsilon": epsilon_spent(num_samples, batch, steps, params, delta),
+        "epsilon_poisson": epsilon_spent(num_samples, batch, steps, params, delta,
+                                         accounting="poisson"),
+        "epsilon_original": original_epsilon_for_steps(
+            num_samples, batch, steps, params.noise_multiplier, delta,
+            aux_critic=params.critic_updates > int(config.critic_steps)),
+    }
+    if params.sampling == "shuffle":
+        record["epsilon_shuffle_no_amplification"] = epsilon_spent(
+            num_samples, batch, steps, params, delta, accounting="shuffle_no_amplification")
+    record.update(extra)
+    return record

@@ -43,6 +43,13 @@ def define_flags(*, sample_len: int, aux_critic: bool, auto_normalize: bool, epo
     flags.DEFINE_bool("resume", False, "resume DoppelGANger from its last checkpoint and reuse "
                       "finished models' generated data")
     flags.DEFINE_integer("log_every", 10, "print losses and ETA every this many epochs")
+    flags.DEFINE_float("dp_noise_multiplier", None, "train both critics with DP-SGD at this "
+                       "Gaussian noise multiplier (default: no DP)")
+    flags.DEFINE_float("dp_l2_norm_clip", 1.0, "DP-SGD: per-example clip norm of each critic's "
+                       "loss gradient")
+    flags.DEFINE_float("dp_delta", 1e-5, "DP: delta of the reported (epsilon, delta)")
+    flags.DEFINE_float("dp_target_epsilon", None, "DP: stop training before the epsilon spent "
+                       "would exceed this (default: train all epochs)")
     flags.mark_flags_as_required(["output"] if data_default else ["data", "output"])
 
 
@@ -50,15 +57,18 @@ def dg_config():
     from doppelganger_tf.config import DGConfig
     return DGConfig(sample_len=FLAGS.sample_len, batch_size=FLAGS.batch_size,
                     use_aux_critic=FLAGS.aux_critic, auto_normalize=FLAGS.auto_normalize,
-                    reuse_fake_batch=FLAGS.reuse_fake_batch)
+                    reuse_fake_batch=FLAGS.reuse_fake_batch,
+                    dp_noise_multiplier=FLAGS.dp_noise_multiplier,
+                    dp_l2_norm_clip=FLAGS.dp_l2_norm_clip)
 
 
 def train_doppelganger(train: Dataset, out: Path):
     """Train (or resume) DoppelGANger with checkpoints; returns the trained model."""
     import tensorflow as tf
 
-    from doppelganger_tf.callbacks import ProgressLogger, TrainingCheckpoint
+    from doppelganger_tf.callbacks import PrivacyBudget, ProgressLogger, TrainingCheckpoint
     from doppelganger_tf.model import DoppelGANger
+    from doppelganger_tf.privacy import privacy_record
 
     tf.keras.utils.set_random_seed(FLAGS.seed)
     model = DoppelGANger.from_dataset(train, dg_config(), seed=FLAGS.seed)
@@ -70,9 +80,24 @@ def train_doppelganger(train: Dataset, out: Path):
     start = checkpoint.restore(model)
     if start:
         logging.info("dg: resuming after epoch %d", start)
+    callbacks = [ProgressLogger(FLAGS.log_every, logging.info)]
+    if model.uses_dp:  # before the checkpoint, so a stop at the target is checkpointed
+        callbacks.insert(0, PrivacyBudget(len(train), delta=FLAGS.dp_delta,
+                                          target_epsilon=FLAGS.dp_target_epsilon,
+                                          print_fn=logging.info))
     if start < FLAGS.epochs:
         model.fit(train, epochs=FLAGS.epochs, initial_epoch=start, seed=FLAGS.seed, verbose=0,
-                  callbacks=[checkpoint, ProgressLogger(FLAGS.log_every, logging.info)])
+                  callbacks=callbacks + [checkpoint])
+    if model.uses_dp:
+        if model.privacy_record is None:  # nothing left to train after a resume
+            steps = int(model.critic_optimizer.iterations.numpy()) // model.config.critic_steps
+            model.privacy_record = privacy_record(model.config, len(train), steps,
+                                                  FLAGS.dp_delta,
+                                                  aux_critic=model.aux_critic is not None)
+        record = model.privacy_record
+        logging.info("dg: DP epsilon %.4g at delta %g after %d steps (original accounting "
+                     "%.4g)", record["epsilon"], record["delta"], record["steps"],
+                     record["epsilon_original"])
     model.save(out / "model")
     return model
 

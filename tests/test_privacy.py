@@ -1,0 +1,192 @@
+"""Privacy: epsilon accounting, the PrivacyBudget callback, the saved privacy record and the
+Figure 16 sweep script."""
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import optimize, stats
+
+from doppelganger_tf.privacy import (DPParams, epsilon_spent, original_epsilon,
+                                     original_epsilon_for_steps)
+
+ROOT = Path(__file__).resolve().parents[1]
+N, B, STEPS = 50000, 100, 7500  # the paper's WWT DP runs: 15 epochs
+
+
+def tight_gaussian_epsilon(mu, delta):
+    """Exact epsilon of a Gaussian mechanism with sensitivity / sigma = mu (Balle & Wang 2018):
+    delta(eps) = Phi(-eps/mu + mu/2) - e^eps Phi(-eps/mu - mu/2)."""
+    def gap(eps):
+        return (stats.norm.cdf(-eps / mu + mu / 2)
+                - math.exp(eps) * stats.norm.cdf(-eps / mu - mu / 2) - delta)
+    return optimize.brentq(gap, 0, 500)
+
+
+def test_shuffle_bound_matches_a_hand_computed_gaussian():
+    # B divides N: each example is in one batch per epoch -> epochs x critics Gaussians at
+    # noise z/2 (replace-one sensitivity 2C), i.e. one Gaussian with mu = 2 sqrt(k) / z
+    z, epochs, critics = 8.0, 3, 2
+    params = DPParams(z, critics, "shuffle")
+    eps = epsilon_spent(1000, 100, 30, params, 1e-5, accounting="shuffle_no_amplification")
+    k = epochs * critics
+    # RDP of that Gaussian, alpha * k * 4 / (2 z^2), through the conversion by hand
+    alphas = np.linspace(1.02, 200, 200000)
+    by_hand = np.min(alphas * k * 4 / (2 * z ** 2) + np.log1p(-1 / alphas)
+                     - np.log(1e-5 * alphas) / (alphas - 1))
+    assert eps == pytest.approx(by_hand, rel=0.02)
+    # an RDP conversion is an upper bound on the exact epsilon, and not a loose one here
+    exact = tight_gaussian_epsilon(2 * math.sqrt(k) / z, 1e-5)
+    assert exact < eps < 1.5 * exact
+    # one extra step starts a 4th epoch: one more appearance
+    assert epsilon_spent(1000, 100, 31, params, 1e-5,
+                         accounting="shuffle_no_amplification") > eps
+    # B not dividing N: a batch can straddle two epochs and hold an example twice
+    assert epsilon_spent(1000, 300, 10, params, 1e-5,
+                         accounting="shuffle_no_amplification") > \
+        epsilon_spent(900, 300, 9, params, 1e-5, accounting="shuffle_no_amplification")
+
+
+def test_epsilon_moves_the_right_way():
+    base = epsilon_spent(N, B, STEPS, DPParams(2.0, 2))
+    assert 0 < base < math.inf
+    # z very large: only the conversion term log(1/delta)/(alpha-1) at the largest order is left
+    assert epsilon_spent(N, B, STEPS, DPParams(200.0, 2)) < 0.03 < base
+    assert epsilon_spent(N, B, 2 * STEPS, DPParams(2.0, 2)) > base  # more steps
+    assert epsilon_spent(N, B, STEPS, DPParams(2.0, 1)) < base  # no auxiliary critic
+    assert epsilon_spent(N, B, STEPS, DPParams(4.0, 2)) < base  # more noise
+    assert epsilon_spent(N, 2 * B, STEPS, DPParams(2.0, 2)) > base  # bigger sampling rate
+    assert epsilon_spent(N, B, 0, DPParams(2.0, 2)) == 0.0
+
+
+def test_config_sets_the_composition():
+    from doppelganger_tf import DGConfig
+    cfg = DGConfig(dp_noise_multiplier=2.0)
+    assert epsilon_spent(N, B, STEPS, cfg) == epsilon_spent(N, B, STEPS, DPParams(2.0, 2))
+    assert epsilon_spent(N, B, STEPS, cfg, aux_critic=False) == \
+        epsilon_spent(N, B, STEPS, DPParams(2.0, 1))
+    assert epsilon_spent(N, B, STEPS, cfg.replace(critic_steps=2)) == \
+        epsilon_spent(N, B, STEPS, DPParams(2.0, 4))
+    with pytest.raises(ValueError, match="dp_noise_multiplier"):
+        epsilon_spent(N, B, STEPS, DGConfig())
+    with pytest.raises(ValueError, match="shuffled epochs only"):
+        epsilon_spent(N, B, STEPS, cfg, accounting="shuffle_no_amplification")
+
+
+def test_composing_critics_is_tighter_than_halving_the_noise():
+    # both critics on one batch compose to z/sqrt(2); the original halved z (z/2)
+    composed = epsilon_spent(N, B, STEPS, DPParams(2.0, 2), accounting="poisson")
+    halved = original_epsilon_for_steps(N, B, STEPS, 2.0)
+    assert composed < halved
+    # with one critic the Poisson accounting is the original's exactly
+    assert epsilon_spent(N, B, STEPS, DPParams(2.0, 1), accounting="poisson") == \
+        pytest.approx(original_epsilon_for_steps(N, B, STEPS, 2.0, aux_critic=False), rel=1e-9)
+
+
+@pytest.mark.parametrize("z", [0.1, 1.0, 4.0])
+def test_original_epsilon_for_steps_matches_the_epoch_version(z):
+    assert original_epsilon_for_steps(N, B, STEPS, z) == \
+        pytest.approx(original_epsilon(N, B, 15, z), rel=1e-12)
+    assert original_epsilon_for_steps(N, B, 0, z) == 0.0
+
+
+# --- the callback and the saved record (tiny models, see tests/test_model.py) --------------------
+
+@pytest.fixture(scope="module")
+def toy():
+    from test_model import toy_dataset
+    return toy_dataset()  # 60 samples, batch 20: 3 steps per epoch
+
+
+def dp_model(dataset, **changes):
+    import tensorflow as tf
+    from test_model import tiny_config
+
+    from doppelganger_tf import DoppelGANger
+    tf.keras.utils.set_random_seed(0)
+    model = DoppelGANger.from_dataset(dataset, tiny_config(**changes), seed=0)
+    model.compile()
+    return model
+
+
+def test_budget_resumes_logs_stops_before_the_target_and_is_saved(toy, tmp_path):
+    from doppelganger_tf import DoppelGANger
+    from doppelganger_tf.callbacks import PrivacyBudget
+    model = dp_model(toy, dp_noise_multiplier=1.0)
+    model.fit(toy, epochs=1, seed=0, verbose=0)  # an earlier run: 3 steps already spent
+
+    def eps(steps):
+        return epsilon_spent(len(toy), 20, steps, model.config)
+
+    target = (eps(9) + eps(12)) / 2  # epoch 3 ends below it, epoch 4 would pass it
+    lines = []
+    budget = PrivacyBudget(len(toy), target_epsilon=target, print_fn=lines.append)
+    history = model.fit(toy, epochs=6, initial_epoch=1, seed=0, verbose=0, callbacks=[budget])
+    # resumed at epoch 1: steps are counted from the optimizer (3 + 3 per epoch)
+    np.testing.assert_allclose(history.history["epsilon"], [eps(6), eps(9)], rtol=1e-9)
+    assert budget.stopped_early and len(history.history["d_loss"]) == 2
+    assert "stopping" in lines[-1] and "epsilon" in lines[0]
+    record = model.privacy_record
+    assert record["steps"] == 9 and record["epsilon"] <= target
+    assert record["noise_multiplier"] == 1.0 and record["l2_norm_clip"] == 1.0
+    assert record["sampling"] == "with_replacement" and record["num_samples"] == len(toy)
+    assert record["epsilon_original"] == pytest.approx(
+        original_epsilon_for_steps(len(toy), 20, 9, 1.0))
+    assert record["stopped_early"] is True
+
+    model.save(tmp_path / "m")
+    stored = json.loads((tmp_path / "m" / "model.json").read_text())["privacy"]
+    assert stored == record
+    assert DoppelGANger.load(tmp_path / "m").privacy_record == record
+
+    # a target the next epoch would already pass: refuse to train at all
+    before = int(model.critic_optimizer.iterations.numpy())
+    with pytest.raises(ValueError, match="target_epsilon"):
+        model.fit(toy, epochs=8, initial_epoch=3, verbose=0,
+                  callbacks=[PrivacyBudget(len(toy), target_epsilon=eps(10))])
+    assert int(model.critic_optimizer.iterations.numpy()) == before
+
+
+def test_budget_refuses_a_model_without_dp(toy, tmp_path):
+    from doppelganger_tf import DoppelGANger
+    from doppelganger_tf.callbacks import PrivacyBudget
+    model = dp_model(toy)
+    with pytest.raises(ValueError, match="dp_noise_multiplier"):
+        model.fit(toy, epochs=1, verbose=0, callbacks=[PrivacyBudget(len(toy))])
+    model.save(tmp_path / "plain")  # no record: none written, none loaded
+    assert "privacy" not in json.loads((tmp_path / "plain" / "model.json").read_text())
+    assert DoppelGANger.load(tmp_path / "plain").privacy_record is None
+
+
+def test_dp_sweep_script_end_to_end(tmp_path):
+    out = tmp_path / "sweep"
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "experiments" / "dp_sweep.py"),
+         "--flagfile", str(ROOT / "experiments/flags/dp_sweep_quick.flags"),
+         "--output", str(out), "--synthetic_samples=40", "--synthetic_length=20",
+         "--batch_size=20", "--epochs=1", "--noise_multipliers=1,50"],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    assert result.returncode == 0, result.stderr[-4000:]
+    rows = json.loads((out / "results.json").read_text())["models"]
+    assert set(rows) == {"z=1", "z=50", "non-DP"}
+    # 40 samples / batch 20 = 2 steps; epsilon as the accountant says, less with more noise
+    assert rows["z=1"]["steps"] == 2
+    assert rows["z=1"]["epsilon"] == pytest.approx(
+        epsilon_spent(40, 20, 2, DPParams(1.0, 2)), rel=1e-9)
+    assert rows["z=50"]["epsilon"] < rows["z=1"]["epsilon"]
+    assert rows["z=1"]["epsilon_original"] == pytest.approx(
+        original_epsilon_for_steps(40, 20, 2, 1.0), rel=1e-9)
+    assert "epsilon" not in rows["non-DP"]
+    assert all(row["autocorrelation_mse"] >= 0 and row["wall_time_s"] > 0
+               for row in rows.values())
+    assert "| z=50 |" in (out / "results.md").read_text()
+    curves = json.loads((out / "curves.json").read_text())
+    assert set(curves) == {"real", "z=1", "z=50", "non-DP"} and len(curves["real"]) == 18
+    assert (out / "figure16_dp_autocorrelation.png").read_bytes()[:4] == b"\x89PNG"
+    saved = json.loads((out / "z1" / "model" / "model.json").read_text())
+    assert saved["privacy"]["noise_multiplier"] == 1.0
