@@ -52,13 +52,17 @@ def run_ours_worker(args):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     sys.path.insert(0, str(BENCH))
     import tensorflow as tf
+    import flops  # bench/flops.py
     import train_step  # bench/train_step.py
 
     overrides = parse_overrides(args.ours_config)
     times = train_step.time_training_steps(SHAPE, args.steps, args.warmup,
                                            batch_size=args.batch, **overrides)
+    model = train_step.build_training(train_step.SHAPES[SHAPE], args.batch, **overrides)[0]
     print(json.dumps({"side": "ours", "batch": args.batch, "times": times,
                       "overrides": overrides,
+                      "step_flops": flops.training_step_flops(model, args.batch)["step"],
+                      "matmul_peak_gflops": flops.matmul_peak_gflops(),
                       "versions": {"tensorflow": tf.__version__},
                       "python": sys.version.split()[0]}))
 
@@ -170,12 +174,33 @@ def fmt(value, spec=".1f"):
     return "n/a" if value is None else format(value, spec)
 
 
-def print_table(results, batch_sizes, repetitions):
+def print_table(results, batch_sizes, repetitions, same_flops):
+    """ms/batch per side and their ratio; GFLOP/s = our step's matmul FLOPs (bench/flops.py) /
+    time, for gretel too when both run the same architecture (``same_flops``); % of peak = of
+    the best large-matmul rate measured in our workers."""
     header = (f"{'batch':>5}  {'repetition':>10}  {'ours ms/batch':>13}  "
-              f"{'gretel ms/batch':>15}  {'gretel/ours':>11}")
+              f"{'gretel ms/batch':>15}  {'gretel/ours':>11}  {'ours GFLOP/s':>12}  "
+              f"{'gretel GFLOP/s':>14}  {'ours % of peak':>14}")
     print(header)
     print("-" * len(header))
+    records = [r for r in results.values() if r and r["side"] == "ours"]
+    peak = max((r["matmul_peak_gflops"] for r in records), default=None)
     for batch in batch_sizes:
+        step_flops = next((r["step_flops"] for r in records if r["batch"] == batch), None)
+
+        def rate(milliseconds, side):
+            if step_flops is None or milliseconds is None or (side == "gretel" and not same_flops):
+                return None
+            return step_flops / (milliseconds / 1e3) / 1e9
+
+        def line(label, ours, gretel):
+            ratio = gretel / ours if ours and gretel else None
+            ours_rate = rate(ours, "ours")
+            share = 100 * ours_rate / peak if ours_rate and peak else None
+            print(f"{batch:>5}  {label:>10}  {fmt(ours):>13}  {fmt(gretel):>15}  "
+                  f"{fmt(ratio, '.2f'):>11}  {fmt(rate(ours, 'ours')):>12}  "
+                  f"{fmt(rate(gretel, 'gretel')):>14}  {fmt(share):>14}")
+
         pooled = {"ours": [], "gretel": []}
         for rep in range(repetitions):
             row = {}
@@ -184,13 +209,11 @@ def print_table(results, batch_sizes, repetitions):
                 times = record["times"] if record else []
                 pooled[side] += times
                 row[side] = ms(times)
-            ratio = row["gretel"] / row["ours"] if row["ours"] and row["gretel"] else None
-            print(f"{batch:>5}  {rep + 1:>10}  {fmt(row['ours']):>13}  {fmt(row['gretel']):>15}"
-                  f"  {fmt(ratio, '.2f'):>11}")
-        ours, gretel = ms(pooled["ours"]), ms(pooled["gretel"])
-        ratio = gretel / ours if ours and gretel else None
-        print(f"{batch:>5}  {'all':>10}  {fmt(ours):>13}  {fmt(gretel):>15}  "
-              f"{fmt(ratio, '.2f'):>11}")
+            line(str(rep + 1), row["ours"], row["gretel"])
+        line("all", ms(pooled["ours"]), ms(pooled["gretel"]))
+        if step_flops:
+            print(f"{batch:>5}  step = {step_flops / 1e9:.2f} GFLOP of matmuls; large-matmul "
+                  f"peak {fmt(peak)} GFLOP/s")
 
 
 def git_state():
@@ -269,7 +292,8 @@ def main():
     print(f"{args.repetitions} repetitions, {args.warmup} warm-up + {args.steps} timed batches "
           f"per run; ms/batch = median of the timed batches ('all': of every repetition's)")
     print()
-    print_table(results, batch_sizes, args.repetitions)
+    print_table(results, batch_sizes, args.repetitions,
+                same_flops=args.gretel_critic_hidden == 4 and not ours_overrides)
 
     if args.json:
         rows = [dict(record, repetition=rep + 1) for (batch, rep, side), record

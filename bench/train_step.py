@@ -22,6 +22,9 @@ from absl import app, flags
 
 from doppelganger_tf import DGConfig, Dataset, DoppelGANger, Normalization
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import flops  # noqa: E402  (bench/flops.py)
+
 FLAGS = flags.DEFINE_string("shapes", "wwt,mba", "comma-separated shapes to run: wwt, mba")
 STEPS = flags.DEFINE_integer("steps", 30, "timed training steps")
 WARMUP = flags.DEFINE_integer("warmup", 5, "untimed steps first (tracing, allocation)")
@@ -83,9 +86,10 @@ def time_training_steps(shape_name, steps, warmup, batch_size=None, **config_ove
     return time_steps(data, step, steps, warmup)
 
 
-def bench_shape(name, spec):
+def bench_shape(name, spec, peak):
     model, _, data, step = build_training(spec)
     times = time_steps(data, step, STEPS.value, WARMUP.value)
+    step_flops = flops.training_step_flops(model, spec["config"].batch_size)["step"]
     model.generate(1000, seed=0)  # trace
     start = time.perf_counter()
     model.generate(GEN_N.value, seed=1)
@@ -95,6 +99,9 @@ def bench_shape(name, spec):
           f"{spec['config'].batch_size}  train step median {np.median(times) * 1e3:.1f} ms "
           f"(p10 {np.percentile(times, 10) * 1e3:.1f}, p90 {np.percentile(times, 90) * 1e3:.1f}, "
           f"n={len(times)})  generation {gen_rate:,.0f} samples/s")
+    rate = step_flops / np.median(times) / 1e9
+    print(f"  {step_flops / 1e9:.2f} GFLOP of matmuls per step -> {rate:.0f} GFLOP/s, "
+          f"{100 * rate / peak:.0f}% of the {peak:.0f} GFLOP/s large-matmul peak")
     sys.stdout.flush()
 
 
@@ -102,8 +109,9 @@ def main(argv):
     del argv
     print(f"tensorflow {tf.__version__}, {os.cpu_count()} CPUs, "
           f"devices {[d.device_type for d in tf.config.list_physical_devices()]}")
+    peak = flops.matmul_peak_gflops()
     for name in FLAGS.value.split(","):
-        bench_shape(name.strip(), SHAPES[name.strip()])
+        bench_shape(name.strip(), SHAPES[name.strip()], peak)
 
 
 if __name__ == "__main__":

@@ -71,6 +71,11 @@ class DGConfig:
     # norms from activations and their gradients (about one plain step), "vectorized" =
     # tensorflow-privacy's VectorizedDPKerasAdamOptimizer (a per-example Jacobian, ~10x)
     dp_clipping: str = "ghost"
+    # DP runs draw each batch by Poisson sampling (every example independently with probability
+    # batch_size / N), the sampling the accountant's analysis assumes, so epsilon is exact;
+    # False keeps the fixed-size batches above (the original's: its epsilon assumed Poisson
+    # sampling anyway, see docs/privacy.md)
+    dp_poisson_sampling: bool = True
 
     def __post_init__(self):
         positive = ["sample_len", "attribute_noise_dim", "minmax_noise_dim", "feature_noise_dim",

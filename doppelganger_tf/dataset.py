@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import zipfile
 import zlib
 from pathlib import Path
@@ -537,7 +538,8 @@ class Dataset:
 
 class DatasetStreamWriter:
     """Write ``num_samples`` samples into directory ``path`` batch by batch, memory flat in N:
-    each array goes to its own memory-mapped ``<name>.npy`` (plus ``specs.json``), which
+    each array goes to its own ``<name>.npy`` (plus ``specs.json``), appended row block by row
+    block with plain writes (a memory map would keep every written page resident), which
     :meth:`Dataset.load` reads back memory-mapped. Atomic: the directory appears only once all
     samples were appended and the block exited cleanly::
 
@@ -570,23 +572,24 @@ class DatasetStreamWriter:
                              f"num_samples={self.num_samples} ({self.written} written)")
         if self._arrays is None:
             self._start(batch)
-        elif batch._specs_json() != self._specs or batch.max_length != \
-                self._arrays["features"].shape[1]:
+        elif batch._specs_json() != self._specs or batch.max_length != self._max_length:
             raise ValueError("every appended batch must have the specs and length of the first")
-        rows = slice(self.written, self.written + len(batch))
         for key in ("features", "attributes", "gen_flags"):
-            self._arrays[key][rows] = getattr(batch, key)
+            self._arrays[key].write(np.ascontiguousarray(getattr(batch, key), "<f4").tobytes())
         self.written += len(batch)
 
     def _start(self, first: "Dataset") -> None:
         self._specs = first._specs_json()
+        self._max_length = first.max_length
         (self._directory / SPECS_FILE).write_text(self._specs)
         self._arrays = {}
         for key in ("features", "attributes", "gen_flags"):
-            template = getattr(first, key)
-            self._arrays[key] = np.lib.format.open_memmap(
-                self._directory / _npy_name(key), mode="w+", dtype=np.float32,
-                shape=(self.num_samples, *template.shape[1:]))
+            handle = open(self._directory / _npy_name(key), "wb")
+            self._arrays[key] = handle
+            header = {"descr": np.lib.format.dtype_to_descr(np.dtype("<f4")),
+                      "fortran_order": False,
+                      "shape": (self.num_samples, *getattr(first, key).shape[1:])}
+            np.lib.format.write_array_header_2_0(handle, header)
         for key in _ARRAY_KEYS[3:]:  # the raw-unit min/max, when present
             if getattr(first, key) is not None:
                 np.save(self._directory / _npy_name(key), getattr(first, key))
@@ -596,9 +599,12 @@ class DatasetStreamWriter:
             exc = ValueError(f"only {self.written} of the declared {self.num_samples} samples "
                              "were appended; nothing was written")
         if self._arrays is not None:
-            for array in self._arrays.values():
-                array.flush()
-            self._arrays = None  # close the maps before the directory is renamed
+            for handle in self._arrays.values():
+                if exc is None:
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                handle.close()
+            self._arrays = None
         if exc is None:
             self._directory_context.__exit__(None, None, None)
             return False

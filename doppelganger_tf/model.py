@@ -222,6 +222,11 @@ class DoppelGANger(keras.Model):
     def uses_dp(self) -> bool:
         return self.config.dp_noise_multiplier is not None
 
+    @property
+    def poisson_sampling(self) -> bool:
+        """Whether training batches are Poisson samples (DP runs, by default)."""
+        return self.uses_dp and self.config.dp_poisson_sampling
+
     def _dp_gradients(self, critic, real_f, real_a, fake_f, fake_a, gp_weight):
         """DP-SGD gradient of the critic loss ("ghost" clipping): per-example clipped sum plus
         Gaussian noise, over the batch; also the loss [B] and GP term [B]."""
@@ -231,7 +236,9 @@ class DoppelGANger(keras.Model):
         interpolates = real_x + alpha * (fake_x - real_x)
         sums, loss, gp, _ = dp_clipping.clipped_gradient_sum(
             critic.dense_pairs(), real_x, fake_x, interpolates, gp_weight, cfg.dp_l2_norm_clip)
-        grads = dp_clipping.noised_mean(sums, tf.shape(real_a)[0], cfg.dp_l2_norm_clip,
+        # Poisson batches vary in size: divide by the expected size, which leaks nothing
+        denominator = cfg.batch_size if self.poisson_sampling else tf.shape(real_a)[0]
+        grads = dp_clipping.noised_mean(sums, denominator, cfg.dp_l2_norm_clip,
                                         cfg.dp_noise_multiplier)
         variables = [v for pair in critic.dense_pairs() for v in pair]
         return grads, variables, loss, gp
@@ -338,11 +345,17 @@ class DoppelGANger(keras.Model):
 
     def training_data(self, dataset: Dataset, seed: Optional[int] = None) -> tf.data.Dataset:
         """An endless tf.data pipeline of training batches {"features", "attributes"}: drawn with
-        replacement (the original) or shuffled without it (config.sample_with_replacement)."""
+        replacement (the original) or shuffled without it (config.sample_with_replacement);
+        Poisson samples of expected size batch_size in DP runs (config.dp_poisson_sampling)."""
         features, attributes = self.prepare(dataset)
         n = features.shape[0]
         features, attributes = tf.constant(features), tf.constant(attributes)
-        if self.config.sample_with_replacement:
+        if self.poisson_sampling:
+            rate = min(1.0, self.config.batch_size / n)
+            indices = tf.data.Dataset.random(seed=seed).batch(2).map(
+                lambda pair: tf.reshape(tf.where(
+                    tf.random.stateless_uniform([n], seed=pair) < rate), [-1]))
+        elif self.config.sample_with_replacement:
             batch = self.config.batch_size
             indices = tf.data.Dataset.random(seed=seed).batch(batch).map(
                 lambda r: tf.math.floormod(r, n))

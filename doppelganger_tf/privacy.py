@@ -4,8 +4,10 @@ Only the critics read real data, so only their updates are privatised (DESIGN.md
 per-example critic loss gradient (gradient-penalty term included) is clipped to
 ``dp_l2_norm_clip`` and Gaussian noise with standard deviation ``dp_noise_multiplier * clip`` is
 added before Adam. The generator sees real data only through the critics (post-processing).
-Per-example gradients are vectorised (``VectorizedDPKerasAdamOptimizer``, a Jacobian through
-``pfor``): measured ~2x faster than tf-privacy's microbatch loop at the WWT shape.
+Per-example clipping is "ghost" clipping by default (dp_clipping.py: per-example norms from
+activations and their gradients, ~1.2x a plain step at the WWT shape) or tf-privacy's
+``VectorizedDPKerasAdamOptimizer`` (a Jacobian through ``pfor``, ~11x; ~2x faster than its
+microbatch loop). DP runs draw Poisson batches so that the accounting below is exact.
 """
 from __future__ import annotations
 
@@ -45,8 +47,12 @@ def original_epsilon(num_samples: int, batch_size: int, epochs: float, noise_mul
 
 # --- accounting for the sampling this package actually uses ----------------------------------------
 
-#: how DoppelGANger.training_data draws batches (DGConfig.sample_with_replacement)
-SAMPLINGS = ("with_replacement", "shuffle")
+#: how DoppelGANger.training_data draws batches (DGConfig.dp_poisson_sampling,
+#: DGConfig.sample_with_replacement)
+SAMPLINGS = ("poisson", "with_replacement", "shuffle")
+#: the accounting that fits each sampling (exact for Poisson; see epsilon_spent)
+DEFAULT_ACCOUNTING = {"poisson": "poisson", "with_replacement": "sampled_without_replacement",
+                      "shuffle": "sampled_without_replacement"}
 #: what epsilon_spent can account (see its docstring)
 ACCOUNTINGS = ("sampled_without_replacement", "poisson", "shuffle_no_amplification")
 # orders of tf-privacy 0.9.0's compute_dp_sgd_privacy
@@ -60,12 +66,13 @@ class DPParams:
 
     critic_updates: DP critic updates per training step, all on the SAME real batch
         (``critic_steps`` x the number of critics: 2 with the auxiliary critic).
-    sampling: how batches are drawn: "with_replacement" (the original: ``batch_size`` indices
+    sampling: how batches are drawn: "poisson" (DP runs by default: each example independently
+        with probability B/N), "with_replacement" (the original: ``batch_size`` indices
         uniformly with replacement per step) or "shuffle" (epochs shuffled without replacement).
     """
     noise_multiplier: float
     critic_updates: int = 2
-    sampling: str = "with_replacement"
+    sampling: str = "poisson"
 
     def __post_init__(self):
         if not self.noise_multiplier > 0:
@@ -90,9 +97,12 @@ def dp_params(config_or_params, aux_critic: Optional[bool] = None) -> DPParams:
         raise ValueError("this configuration does not train with DP: set "
                          "DGConfig(dp_noise_multiplier=...) to get an epsilon")
     critics = 2 if (cfg.use_aux_critic if aux_critic is None else aux_critic) else 1
+    if getattr(cfg, "dp_poisson_sampling", False):
+        sampling = "poisson"
+    else:
+        sampling = "with_replacement" if cfg.sample_with_replacement else "shuffle"
     return DPParams(noise_multiplier=float(cfg.dp_noise_multiplier),
-                    critic_updates=int(cfg.critic_steps) * critics,
-                    sampling="with_replacement" if cfg.sample_with_replacement else "shuffle")
+                    critic_updates=int(cfg.critic_steps) * critics, sampling=sampling)
 
 
 def _critic_event(noise_multiplier: float, updates: int):
@@ -123,7 +133,9 @@ def accounting_event(num_samples: int, batch_size: int, steps: int, params: DPPa
     if accounting == "shuffle_no_amplification":
         if params.sampling != "shuffle":
             raise ValueError("shuffle_no_amplification bounds shuffled epochs only; this run "
-                             "samples with replacement (DGConfig.sample_with_replacement)")
+                             f"samples {params.sampling.replace('_', ' ')} (set "
+                             "DGConfig(dp_poisson_sampling=False, sample_with_replacement=False)"
+                             " to shuffle)")
         # batches cut a stream of shuffled epochs: an example appears at most once per epoch
         # touched; a batch straddling two epochs (B not dividing N) can hold it twice
         # (sensitivity 4C = the RDP of four single appearances instead of two)
@@ -135,7 +147,7 @@ def accounting_event(num_samples: int, batch_size: int, steps: int, params: DPPa
 
 
 def epsilon_spent(num_samples: int, batch_size: int, steps: int, config_or_params,
-                  delta: float = 1e-5, *, accounting: str = "sampled_without_replacement",
+                  delta: float = 1e-5, *, accounting: Optional[str] = None,
                   aux_critic: Optional[bool] = None, orders=RDP_ORDERS) -> float:
     """Epsilon (at ``delta``) spent by ``steps`` DP training steps, by dp_accounting's RDP
     accountant (the accountant tensorflow-privacy 0.9.0 uses).
@@ -147,8 +159,11 @@ def epsilon_spent(num_samples: int, batch_size: int, steps: int, config_or_param
     Gaussians compose INSIDE one sampled event (2 critics: z/sqrt(2); the original halved z,
     which is looser).
 
-    accounting:
-      "sampled_without_replacement" (default): each step is a batch of B distinct examples
+    accounting (default: the one that fits the run's sampling, DEFAULT_ACCOUNTING):
+      "poisson": Poisson sampling with q = B/N, ADD-OR-REMOVE-ONE: exact for DP runs, which
+        draw Poisson batches (DGConfig.dp_poisson_sampling); also what tf-privacy's
+        compute_dp_sgd_privacy and the original report.
+      "sampled_without_replacement": each step is a batch of B distinct examples
         drawn uniformly without replacement (Wang, Balle & Kasiviswanathan 2019), neighbouring
         relation REPLACE-ONE (N public, one example's value changes). This is the closest
         event the RDP accountant supports for our fixed-size batches: dp_accounting has no
@@ -156,8 +171,7 @@ def epsilon_spent(num_samples: int, batch_size: int, steps: int, config_or_param
         batches as independent. Exact for a with-replacement batch without a repeated index;
         a repeat (one example drawn twice, probability about B^2/(2 N^2) per example and
         step) is not covered, so the value is an approximation, not a proof (docs/privacy.md).
-      "poisson": Poisson sampling with q = B/N, ADD-OR-REMOVE-ONE (what tf-privacy's
-        compute_dp_sgd_privacy and the original report; not how our batches are drawn).
+        The default for fixed-size batches (dp_poisson_sampling=False).
       "shuffle_no_amplification": a proven bound for shuffled epochs (REPLACE-ONE) that
         claims no amplification by sampling: each epoch an example is in one batch.
     """
@@ -169,6 +183,7 @@ def epsilon_spent(num_samples: int, batch_size: int, steps: int, config_or_param
     if not 0 < delta < 1:
         raise ValueError(f"delta must lie in (0, 1), got {delta!r}")
     params = dp_params(config_or_params, aux_critic)
+    accounting = accounting or DEFAULT_ACCOUNTING[params.sampling]
     if steps == 0:
         return 0.0
     import dp_accounting
@@ -216,7 +231,11 @@ def privacy_record(config, num_samples: int, steps: int, delta: float = 1e-5, *,
         "critic_updates_per_step": params.critic_updates,
         "steps": int(steps),
         "epochs": int(steps) / steps_per_epoch,
-        "accounting": "dp_accounting RDP, sampled without replacement, replace-one",
+        "accounting": "dp_accounting RDP, " + {
+            "poisson": "Poisson sampling, add-or-remove-one (exact for this run)",
+            "sampled_without_replacement": "sampled without replacement, replace-one "
+                                           "(approximates fixed-size batches)"}[
+            DEFAULT_ACCOUNTING[params.sampling]],
         "epsilon": epsilon_spent(num_samples, batch, steps, params, delta),
         "epsilon_poisson": epsilon_spent(num_samples, batch, steps, params, delta,
                                          accounting="poisson"),

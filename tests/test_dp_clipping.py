@@ -79,6 +79,8 @@ def test_model_dp_gradient_is_noised_at_the_dp_sgd_scale(critic_inputs):
                                                     fake_a, 10.0)
     assert len(grads) == len(model.critic.trainable_variables)
     noise_std = np.std(np.concatenate([g.numpy().ravel() for g in grads]))
-    # clip 1, z 1: the noise alone has std 1/6 per coordinate; the clipped mean is far smaller
-    assert noise_std == pytest.approx(1.0 / BATCH, rel=0.2)
+    # clip 1, z 1, Poisson batches (the DP default): noise std 1 / the EXPECTED batch size per
+    # coordinate, whatever this batch's size; the clipped mean is far smaller
+    assert model.poisson_sampling
+    assert noise_std == pytest.approx(1.0 / model.config.batch_size, rel=0.2)
     assert loss.shape == (BATCH,)

@@ -113,6 +113,20 @@ def dp_model(dataset, **changes):
     return model
 
 
+def test_dp_runs_draw_poisson_batches_and_account_them_exactly(toy):
+    model = dp_model(toy, dp_noise_multiplier=1.0)
+    sizes = [len(batch["attributes"]) for batch in model.training_data(toy, seed=0).take(300)]
+    # each of the 60 examples joins a batch with probability 20/60: Binomial(60, 1/3)
+    assert np.mean(sizes) == pytest.approx(20, abs=0.6)
+    assert np.var(sizes) == pytest.approx(60 * (1 / 3) * (2 / 3), rel=0.3)
+    assert epsilon_spent(len(toy), 20, 9, model.config) == \
+        epsilon_spent(len(toy), 20, 9, model.config, accounting="poisson")
+    fixed = dp_model(toy, dp_noise_multiplier=1.0, dp_poisson_sampling=False)
+    assert {len(b["attributes"]) for b in fixed.training_data(toy, seed=0).take(5)} == {20}
+    assert epsilon_spent(len(toy), 20, 9, fixed.config) == epsilon_spent(
+        len(toy), 20, 9, fixed.config, accounting="sampled_without_replacement")
+
+
 def test_budget_resumes_logs_stops_before_the_target_and_is_saved(toy, tmp_path):
     from doppelganger_tf import DoppelGANger
     from doppelganger_tf.callbacks import PrivacyBudget
@@ -133,7 +147,8 @@ def test_budget_resumes_logs_stops_before_the_target_and_is_saved(toy, tmp_path)
     record = model.privacy_record
     assert record["steps"] == 9 and record["epsilon"] <= target
     assert record["noise_multiplier"] == 1.0 and record["l2_norm_clip"] == 1.0
-    assert record["sampling"] == "with_replacement" and record["num_samples"] == len(toy)
+    assert record["sampling"] == "poisson" and record["num_samples"] == len(toy)
+    assert "exact" in record["accounting"]
     assert record["epsilon_original"] == pytest.approx(
         original_epsilon_for_steps(len(toy), 20, 9, 1.0))
     assert record["stopped_early"] is True
