@@ -1,0 +1,50 @@
+"""DP training step against the plain one at the paper's WWT shape.
+
+    python bench/dp_step.py [--repetitions 2] [--steps 20] [--warmup 3]
+
+Variants, interleaved in one process: plain (no DP), DP with ghost clipping (the default,
+doppelganger_tf/dp_clipping.py) and DP with tensorflow-privacy's VectorizedDPKerasAdamOptimizer
+(a per-example Jacobian). Both DP variants privatise both critics (noise multiplier 1, clip 1) and
+draw Poisson batches of expected size 100. Prints the median ms per step and the ratio to plain;
+asserts nothing.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import numpy as np  # noqa: E402
+
+from train_step import time_training_steps  # noqa: E402
+
+VARIANTS = {
+    "plain": {},
+    "DP, ghost clipping": dict(dp_noise_multiplier=1.0),
+    "DP, tf-privacy vectorized": dict(dp_noise_multiplier=1.0, dp_clipping="vectorized"),
+}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repetitions", type=int, default=2)
+    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--warmup", type=int, default=3)
+    args = parser.parse_args()
+    times = {name: [] for name in VARIANTS}
+    for _ in range(args.repetitions):
+        for name, overrides in VARIANTS.items():
+            times[name] += time_training_steps("wwt", args.steps, args.warmup, **overrides)
+    plain = np.median(times["plain"])
+    print("WWT shape (batch 100, T=550, S=10, aux critic, auto-normalisation); "
+          f"{args.repetitions} x {args.steps} timed steps each")
+    for name, values in times.items():
+        median = np.median(values)
+        print(f"{name:<28} {median * 1e3:7.1f} ms/step  {median / plain:5.2f}x plain")
+
+
+if __name__ == "__main__":
+    main()
