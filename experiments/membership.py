@@ -20,14 +20,15 @@ held-out pool that no model trains on: size n takes held-out samples 0..n-1 as n
 n..2n-1 as the control set (skipped, NaN, where the pool is shorter than 2n). --holdout_data
 takes the held-out pool from a second directory (e.g. data_prep.wwt's test set) instead.
 
-Training length. The paper trains WWT for 400 epochs (an epoch = N / batch steps, as the
-original code's only knob); as far as we can tell it does not state whether Figure 15 kept the epochs or the number of
-iterations fixed as N shrinks. --schedule=epochs keeps the epochs (every sample is seen about
---epochs times at every size: small sets memorise because the same networks fit fewer samples);
---schedule=steps runs the same --steps batches for every size, so a small set is seen many more
-times (N=200 with batch 100 is seen steps/2 times) - the stronger, repetition-driven memorisation
-and the same compute for every size. The paper flagfile keeps the epochs (a rerun of the original
-code with a smaller training set); the quick one fixes the steps so it stays within minutes.
+Training length. The paper trains WWT for 400 epochs (an epoch = N / batch steps, the original
+code's only knob); as far as we can tell it does not state whether Figure 15 kept the epochs or
+the number of iterations fixed as N shrinks. --schedule=epochs keeps the epochs (every sample is
+seen about --epochs times at every size: small sets memorise because the same networks fit fewer
+samples); --schedule=steps runs the same --steps batches for every size, so a small set is seen
+many more times (N=200 with batch 100 is seen steps/2 times): stronger, repetition-driven
+memorisation and the same compute for every size. The paper flagfile keeps the epochs (a rerun
+of the original code with a smaller training set); the quick one fixes the steps so it stays
+within minutes.
 """
 from __future__ import annotations
 

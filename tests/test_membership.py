@@ -1,4 +1,4 @@
-"""Membership inference (paper Fig. 15): the LOGAN critic-score attack and experiments/membership.py."""
+"""Membership inference (paper Fig. 15): the LOGAN critic-score attack and its experiment."""
 import json
 import os
 import subprocess
