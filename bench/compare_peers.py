@@ -59,9 +59,16 @@ def run_ours_worker(args):
     times = train_step.time_training_steps(SHAPE, args.steps, args.warmup,
                                            batch_size=args.batch, **overrides)
     model = train_step.build_training(train_step.SHAPES[SHAPE], args.batch, **overrides)[0]
+    # gretel's critic reads fewer columns (no generation flags for fixed-length data): its
+    # step's FLOPs are ours with its critic input width (see print_table)
+    gretel_width = (model.max_length * (model.num_feature_columns - 2)
+                    + model.num_attribute_columns + model.num_minmax_columns)
     print(json.dumps({"side": "ours", "batch": args.batch, "times": times,
                       "overrides": overrides,
                       "step_flops": flops.training_step_flops(model, args.batch)["step"],
+                      "critic_input_dim": flops.critic_input_width(model),
+                      "gretel_step_flops": flops.training_step_flops(
+                          model, args.batch, critic_input=gretel_width)["step"],
                       "matmul_peak_gflops": flops.matmul_peak_gflops(),
                       "versions": {"tensorflow": tf.__version__},
                       "python": sys.version.split()[0]}))
@@ -175,9 +182,10 @@ def fmt(value, spec=".1f"):
 
 
 def print_table(results, batch_sizes, repetitions, same_flops):
-    """ms/batch per side and their ratio; GFLOP/s = our step's matmul FLOPs (bench/flops.py) /
-    time, for gretel too when both run the same architecture (``same_flops``); % of peak = of
-    the best large-matmul rate measured in our workers."""
+    """ms/batch per side and their ratio; GFLOP/s = the step's matmul FLOPs (bench/flops.py,
+    counted for each side's critic input width) / time, for gretel only when both run the
+    paper's architecture (``same_flops``); % of peak = of the best large-matmul rate measured in
+    our workers."""
     header = (f"{'batch':>5}  {'repetition':>10}  {'ours ms/batch':>13}  "
               f"{'gretel ms/batch':>15}  {'gretel/ours':>11}  {'ours GFLOP/s':>12}  "
               f"{'gretel GFLOP/s':>14}  {'ours % of peak':>14}")
@@ -185,13 +193,17 @@ def print_table(results, batch_sizes, repetitions, same_flops):
     print("-" * len(header))
     records = [r for r in results.values() if r and r["side"] == "ours"]
     peak = max((r["matmul_peak_gflops"] for r in records), default=None)
+    gretel_width = next((r.get("critic_input_dim") for r in results.values()
+                         if r and r["side"] == "gretel"), None)
     for batch in batch_sizes:
-        step_flops = next((r["step_flops"] for r in records if r["batch"] == batch), None)
+        ours_record = next((r for r in records if r["batch"] == batch), None)
+        step_flops = ours_record["step_flops"] if ours_record else None
+        gretel_flops = ours_record.get("gretel_step_flops") if ours_record else None
 
         def rate(milliseconds, side):
             if step_flops is None or milliseconds is None or (side == "gretel" and not same_flops):
                 return None
-            return step_flops / (milliseconds / 1e3) / 1e9
+            return (gretel_flops if side == "gretel" else step_flops) / (milliseconds / 1e3) / 1e9
 
         def line(label, ours, gretel):
             ratio = gretel / ours if ours and gretel else None
@@ -212,8 +224,10 @@ def print_table(results, batch_sizes, repetitions, same_flops):
             line(str(rep + 1), row["ours"], row["gretel"])
         line("all", ms(pooled["ours"]), ms(pooled["gretel"]))
         if step_flops:
-            print(f"{batch:>5}  step = {step_flops / 1e9:.2f} GFLOP of matmuls; large-matmul "
-                  f"peak {fmt(peak)} GFLOP/s")
+            print(f"{batch:>5}  step = {step_flops / 1e9:.2f} GFLOP of matmuls (critic input "
+                  f"{ours_record.get('critic_input_dim')} columns); gretel's step "
+                  f"{fmt(gretel_flops / 1e9 if gretel_flops else None, '.2f')} GFLOP (critic "
+                  f"input {gretel_width}); large-matmul peak {fmt(peak)} GFLOP/s")
 
 
 def git_state():

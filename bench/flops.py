@@ -48,21 +48,31 @@ def generator_forward_flops(model, batch: int) -> int:
     return total
 
 
-def critic_forward_flops(model, batch: int, aux: bool = False) -> int:
+def critic_input_width(model) -> int:
+    """Columns the main critic reads: flattened features (generation flags included) and
+    attributes with the min/max ones."""
+    return (model.max_length * model.num_feature_columns + model.num_attribute_columns
+            + model.num_minmax_columns)
+
+
+def critic_forward_flops(model, batch: int, aux: bool = False, input_width=None) -> int:
+    """Forward FLOPs of the main (or auxiliary) critic; ``input_width`` overrides the main
+    critic's input width (a peer that feeds it fewer columns)."""
     cfg = model.config
     attribute_width = model.num_attribute_columns + model.num_minmax_columns
     if aux:
         return dense_flops(batch, [attribute_width]
                            + [cfg.aux_critic_hidden_units] * cfg.aux_critic_hidden_layers + [1])
-    width = model.max_length * model.num_feature_columns + attribute_width
+    width = critic_input_width(model) if input_width is None else input_width
     return dense_flops(batch, [width] + [cfg.critic_hidden_units] * cfg.critic_hidden_layers
                        + [1])
 
 
-def training_step_flops(model, batch: int) -> dict:
-    """Matmul FLOPs of one training step (see the module docstring for the rules)."""
+def training_step_flops(model, batch: int, critic_input=None) -> dict:
+    """Matmul FLOPs of one training step (see the module docstring for the rules);
+    ``critic_input`` overrides the main critic's input width."""
     generator = generator_forward_flops(model, batch)
-    critics = critic_forward_flops(model, batch)
+    critics = critic_forward_flops(model, batch, input_width=critic_input)
     if model.aux_critic is not None:
         critics += critic_forward_flops(model, batch, aux=True)
     cfg = model.config

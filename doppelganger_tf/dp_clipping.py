@@ -8,8 +8,8 @@ The critic is a ReLU MLP, so every use of a kernel W in the per-example loss
 ``D(fake_i) - D(real_i) + lambda * gp_i`` is a matmul whose per-example weight gradient is an outer
 product: the forward uses ``z = a W`` (on fake and real inputs) give ``a_i (x) dz_i``, and the
 gradient penalty's explicit input-gradient pass ``g = h W^T`` (on the interpolates) gives
-``dg_i (x) h_i`` (ReLU's second derivative is zero, so the interpolates' forward activations carry no
-gradient). A per-example weight gradient is thus a sum of three outer products u_p (x) v_p, and its
+``dg_i (x) h_i`` (ReLU's second derivative is zero, so the interpolates' forward activations
+carry no gradient). A per-example weight gradient is thus a sum of three outer products u_p (x) v_p, and its
 squared norm is ``sum_pq (u_p . u_q)(v_p . v_q)`` ("ghost norm", Goodfellow 2015): dot products of
 activations and their gradients, which one ordinary backward pass provides. The clipped sum is then
 three weighted matmuls per layer. Cost: about one plain critic step.

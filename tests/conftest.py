@@ -1,6 +1,8 @@
 """Shared test fixtures. Real data lives in ../shared/data beside the checkout (never in the repo);
 tests that need it skip with a clear message when it is absent."""
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -32,3 +34,17 @@ def assert_trains_a_few_steps(dataset, **config):
     model.compile()
     history = model.fit(dataset, epochs=1, steps_per_epoch=2, verbose=0)
     assert history.history and all(np.isfinite(v).all() for v in history.history.values())
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_experiment(script, *args, check=True, timeout=900):
+    """Run experiments/<script> with ``args`` in a subprocess; with ``check`` it must succeed
+    (its stderr tail is the failure message)."""
+    result = subprocess.run([sys.executable, str(ROOT / "experiments" / script), *args],
+                            cwd=ROOT, capture_output=True, text=True, timeout=timeout,
+                            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    if check:
+        assert result.returncode == 0, result.stderr[-4000:]
+    return result

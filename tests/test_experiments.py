@@ -1,29 +1,17 @@
 """The experiment scripts run end to end (tiny epoch counts on top of their quick flagfiles)."""
 import json
 import math
-import os
-import subprocess
-import sys
-from pathlib import Path
 
+from conftest import ROOT, run_experiment
 
-ROOT = Path(__file__).resolve().parents[1]
 MODELS = {"dg", "hmm", "ar", "rnn", "naive_gan"}
-
-
-def run_script(script, *args):
-    result = subprocess.run([sys.executable, str(ROOT / "experiments" / script), *args],
-                            cwd=ROOT, capture_output=True, text=True, timeout=900,
-                            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
-    assert result.returncode == 0, result.stderr[-4000:]
-    return result
 
 
 def test_mba_quick_configuration_on_real_data(shared_data, tmp_path):
     out = tmp_path / "mba"
-    run_script("mba.py", "--flagfile", str(ROOT / "experiments/flags/mba_quick.flags"),
-               "--data", str(shared_data / "fcc_mba"), "--output", str(out),
-               "--epochs=2", "--baseline_epochs=1", "--log_every=1")
+    run_experiment("mba.py", "--flagfile", str(ROOT / "experiments/flags/mba_quick.flags"),
+                   "--data", str(shared_data / "fcc_mba"), "--output", str(out),
+                   "--epochs=2", "--baseline_epochs=1", "--log_every=1")
     results = json.loads((out / "results.json").read_text())
     assert set(results["models"]) == MODELS | {"real halves"}
     for name in MODELS:
@@ -41,20 +29,20 @@ def test_mba_quick_configuration_on_real_data(shared_data, tmp_path):
     assert (out / "dg" / "model" / "model.json").exists()
 
     # --resume reuses finished models and continues DG from its checkpoint
-    resumed = run_script("mba.py", "--flagfile", str(ROOT / "experiments/flags/mba_quick.flags"),
-                         "--data", str(shared_data / "fcc_mba"), "--output", str(out),
-                         "--epochs=3", "--baseline_epochs=1", "--models=dg,hmm",
-                         "--log_every=1", "--resume")
+    resumed = run_experiment(
+        "mba.py", "--flagfile", str(ROOT / "experiments/flags/mba_quick.flags"),
+        "--data", str(shared_data / "fcc_mba"), "--output", str(out), "--epochs=3",
+        "--baseline_epochs=1", "--models=dg,hmm", "--log_every=1", "--resume")
     assert "resuming after epoch 2" in resumed.stderr
     assert "hmm: reusing" in resumed.stderr
 
 
 def test_wwt_quick_configuration_on_embedded_data(tmp_path):
     out = tmp_path / "wwt"
-    run_script("wwt.py", "--flagfile", str(ROOT / "experiments/flags/wwt_quick.flags"),
-               "--output", str(out), "--synthetic_samples=60", "--synthetic_length=70",
-               "--epochs=1", "--baseline_epochs=1", "--models=dg,hmm",
-               "--forecast_history=50", "--forecast_horizon=10")
+    run_experiment("wwt.py", "--flagfile", str(ROOT / "experiments/flags/wwt_quick.flags"),
+                   "--output", str(out), "--synthetic_samples=60", "--synthetic_length=70",
+                   "--epochs=1", "--baseline_epochs=1", "--models=dg,hmm",
+                   "--forecast_history=50", "--forecast_horizon=10")
     results = json.loads((out / "results.json").read_text())
     assert set(results["models"]) == {"dg", "hmm", "real (held-out)"}
     assert "autocorrelation_mse" in results["models"]["dg"]
@@ -66,9 +54,9 @@ def test_sample_len_sweep_picks_a_divisor(tmp_path):
     from doppelganger_tf.synthetic import wwt_like_dataset
     wwt_like_dataset(40, 20, seed=0).save(tmp_path / "data")
     out = tmp_path / "sweep"
-    result = run_script("sample_len_sweep.py", "--data", str(tmp_path / "data"),
-                        "--output", str(out), "--sample_lens=3,5,10", "--epochs=1",
-                        "--batch_size=20")
+    result = run_experiment("sample_len_sweep.py", "--data", str(tmp_path / "data"),
+                            "--output", str(out), "--sample_lens=3,5,10", "--epochs=1",
+                            "--batch_size=20")
     sweep = json.loads((out / "sweep.json").read_text())
     assert set(sweep["rows"]) == {"S=5", "S=10"}  # 3 does not divide T=20: skipped
     assert sweep["best_sample_len"] in (5, 10)
@@ -96,10 +84,10 @@ def test_gcut_quick_configuration(tmp_path):
     gcut_like(60, 0).save(tmp_path / "train")
     gcut_like(40, 1).save(tmp_path / "test")
     out = tmp_path / "gcut"
-    run_script("gcut.py", "--flagfile", str(ROOT / "experiments/flags/gcut_quick.flags"),
-               "--data", str(tmp_path / "train"), "--test_data", str(tmp_path / "test"),
-               "--output", str(out), "--epochs=1", "--baseline_epochs=1", "--models=dg,hmm",
-               "--batch_size=20")
+    run_experiment("gcut.py", "--flagfile", str(ROOT / "experiments/flags/gcut_quick.flags"),
+                   "--data", str(tmp_path / "train"), "--test_data", str(tmp_path / "test"),
+                   "--output", str(out), "--epochs=1", "--baseline_epochs=1",
+                   "--models=dg,hmm", "--batch_size=20")
     results = json.loads((out / "results.json").read_text())
     assert set(results["models"]) == {"dg", "hmm", "real halves"}
     # trained on the real data, a decision tree separates the four levels

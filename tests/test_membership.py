@@ -1,9 +1,7 @@
 """Membership inference (paper Fig. 15): the LOGAN critic-score attack and its experiment."""
 import json
-import os
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -11,7 +9,7 @@ import pytest
 
 from doppelganger_tf.evaluation import critic_scores, threshold_attack
 
-ROOT = Path(__file__).resolve().parents[1]
+from conftest import ROOT, run_experiment
 
 
 # --- the attack on constructed scores ------------------------------------------------------------
@@ -150,13 +148,8 @@ def test_membership_module_does_not_import_tensorflow():
 # --- the experiment script -----------------------------------------------------------------------
 
 def run_membership(*args):
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "experiments" / "membership.py"),
-         "--flagfile", str(ROOT / "experiments/flags/membership_quick.flags"), *args],
-        cwd=ROOT, capture_output=True, text=True, timeout=600,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
-    assert result.returncode == 0, result.stderr[-4000:]
-    return result
+    return run_experiment("membership.py", "--flagfile",
+                          str(ROOT / "experiments/flags/membership_quick.flags"), *args)
 
 
 def test_membership_script_end_to_end(tmp_path):
@@ -186,10 +179,8 @@ def test_membership_script_end_to_end(tmp_path):
 def test_membership_script_names_missing_data(tmp_path):
     from doppelganger_tf.synthetic import wwt_like_dataset
     wwt_like_dataset(30, 20, seed=0).save(tmp_path / "data")
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "experiments" / "membership.py"), "--data",
-         str(tmp_path / "data"), "--output", str(tmp_path / "out"), "--train_sizes=20",
-         "--sample_len=10"], cwd=ROOT, capture_output=True, text=True, timeout=300,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    result = run_experiment("membership.py", "--data", str(tmp_path / "data"), "--output",
+                            str(tmp_path / "out"), "--train_sizes=20", "--sample_len=10",
+                            check=False)
     assert result.returncode != 0
     assert "needs 20 training and 20 held-out samples, but there are 20 and 10" in result.stderr

@@ -2,10 +2,6 @@
 Figure 16 sweep script."""
 import json
 import math
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,7 +10,8 @@ from scipy import optimize, stats
 from doppelganger_tf.privacy import (DPParams, epsilon_spent, original_epsilon,
                                      original_epsilon_for_steps)
 
-ROOT = Path(__file__).resolve().parents[1]
+from conftest import ROOT, run_experiment
+
 N, B, STEPS = 50000, 100, 7500  # the paper's WWT DP runs: 15 epochs
 
 
@@ -179,14 +176,10 @@ def test_budget_refuses_a_model_without_dp(toy, tmp_path):
 
 def test_dp_sweep_script_end_to_end(tmp_path):
     out = tmp_path / "sweep"
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "experiments" / "dp_sweep.py"),
-         "--flagfile", str(ROOT / "experiments/flags/dp_sweep_quick.flags"),
-         "--output", str(out), "--synthetic_samples=40", "--synthetic_length=20",
-         "--batch_size=20", "--epochs=1", "--noise_multipliers=1,50"],
-        cwd=ROOT, capture_output=True, text=True, timeout=600,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
-    assert result.returncode == 0, result.stderr[-4000:]
+    run_experiment("dp_sweep.py",
+                   "--flagfile", str(ROOT / "experiments/flags/dp_sweep_quick.flags"),
+                   "--output", str(out), "--synthetic_samples=40", "--synthetic_length=20",
+                   "--batch_size=20", "--epochs=1", "--noise_multipliers=1,50")
     rows = json.loads((out / "results.json").read_text())["models"]
     assert set(rows) == {"z=1", "z=50", "non-DP"}
     # 40 samples / batch 20 = 2 steps; epsilon as the accountant says, less with more noise

@@ -1,9 +1,5 @@
 """Retraining only the attribute generator toward a target metadata distribution (§6.1)."""
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,9 +11,9 @@ from doppelganger_tf.evaluation import attribute_histogram, jensen_shannon_diver
 from doppelganger_tf.retrain import (encode_target, frozen_networks, parse_probabilities,
                                      retrain_attribute_generator, target_from_probabilities)
 
+from conftest import ROOT, run_experiment
 from test_model import tiny_config
 
-ROOT = Path(__file__).resolve().parents[1]
 TARGET = {"kind": {"x": 0.2, "y": 0.8}}
 TARGET_PROBS = np.array([0.2, 0.8])
 # JSD (bits) between the retrained model's "kind" histogram (2,000 samples) and the target
@@ -172,15 +168,11 @@ def test_retrain_input_errors():
 
 def test_experiment_script_end_to_end(tmp_path):
     out = tmp_path / "retrain"
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "experiments" / "retrain_attributes.py"),
-         "--flagfile", str(ROOT / "experiments/flags/retrain_attributes_quick.flags"),
-         "--output", str(out), "--synthetic_samples=60", "--synthetic_length=20",
-         "--sample_len=5", "--epochs=1", "--retrain_epochs=2", "--target_samples=200",
-         "--target=agent:all-agents=0.2,spider=0.8"],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
-    assert result.returncode == 0, result.stderr[-4000:]
+    run_experiment("retrain_attributes.py",
+                   "--flagfile", str(ROOT / "experiments/flags/retrain_attributes_quick.flags"),
+                   "--output", str(out), "--synthetic_samples=60", "--synthetic_length=20",
+                   "--sample_len=5", "--epochs=1", "--retrain_epochs=2", "--target_samples=200",
+                   "--target=agent:all-agents=0.2,spider=0.8")
     results = json.loads((out / "results.json").read_text())
     assert results["target"] == {"agent": {"all-agents": 0.2, "spider": 0.8}}
     assert set(results["attributes"]) == {"domain", "access", "agent"}
