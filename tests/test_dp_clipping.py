@@ -84,3 +84,24 @@ def test_model_dp_gradient_is_noised_at_the_dp_sgd_scale(critic_inputs):
     assert model.poisson_sampling
     assert noise_std == pytest.approx(1.0 / model.config.batch_size, rel=0.2)
     assert loss.shape == (BATCH,)
+
+
+def test_a_dp_step_moves_the_critic_weights_by_the_noise_scale():
+    """With a huge noise multiplier and plain SGD, one fit() step moves every critic weight by
+    lr * z * C / B (the clipped signal is negligible beside it); the generator is not noised."""
+    toy = toy_dataset()
+    z, clip, lr = 1000.0, 1.0, 1e-3
+    tf.keras.utils.set_random_seed(0)
+    model = DoppelGANger.from_dataset(
+        toy, tiny_config(dp_noise_multiplier=z, dp_l2_norm_clip=clip), seed=0)
+    model.compile(critic_optimizer=tf.keras.optimizers.SGD(lr),
+                  aux_critic_optimizer=tf.keras.optimizers.SGD(lr))
+    before = {net: [w.copy() for w in getattr(model, net).get_weights()]
+              for net in ("critic", "aux_critic")}
+    model.fit(toy, epochs=1, steps_per_epoch=1, seed=0, verbose=0)
+    expected = lr * z * clip / model.config.batch_size  # Poisson: the expected batch size
+    for net, old in before.items():
+        moves = np.concatenate([(new - w).ravel() for new, w in
+                                zip(getattr(model, net).get_weights(), old)])
+        assert np.std(moves) == pytest.approx(expected, rel=0.1), net
+        assert abs(np.mean(moves)) < 0.1 * expected
