@@ -47,6 +47,8 @@ def define_flags(*, sample_len: int, aux_critic: bool, auto_normalize: bool, epo
                        "Gaussian noise multiplier (default: no DP)")
     flags.DEFINE_float("dp_l2_norm_clip", 1.0, "DP-SGD: per-example clip norm of each critic's "
                        "loss gradient")
+    flags.DEFINE_bool("dp_poisson_sampling", True, "DP: draw Poisson batches (exact "
+                      "accounting); --nodp_poisson_sampling keeps fixed-size batches")
     flags.DEFINE_float("dp_delta", 1e-5, "DP: delta of the reported (epsilon, delta)")
     flags.DEFINE_float("dp_target_epsilon", None, "DP: stop training before the epsilon spent "
                        "would exceed this (default: train all epochs)")
@@ -59,7 +61,8 @@ def dg_config():
                     use_aux_critic=FLAGS.aux_critic, auto_normalize=FLAGS.auto_normalize,
                     reuse_fake_batch=FLAGS.reuse_fake_batch,
                     dp_noise_multiplier=FLAGS.dp_noise_multiplier,
-                    dp_l2_norm_clip=FLAGS.dp_l2_norm_clip)
+                    dp_l2_norm_clip=FLAGS.dp_l2_norm_clip,
+                    dp_poisson_sampling=FLAGS.dp_poisson_sampling)
 
 
 def train_doppelganger(train: Dataset, out: Path):

@@ -103,11 +103,13 @@ def run():
                "autocorrelation_mse", "wall_time_s"]
     common.write_results("WWT DP sweep", rows, columns, notes=(
         f"delta {FLAGS.dp_delta:g}, clip {FLAGS.dp_l2_norm_clip:g}, {len(train)} samples, "
-        f"batch {FLAGS.batch_size}, {FLAGS.epochs} epochs. epsilon: dp_accounting RDP for "
-        "fixed-size batches sampled without replacement, replace-one neighbours, both critics "
-        "composed on the same batch; epsilon_poisson: the same with Poisson sampling "
-        "(add/remove); epsilon_original: the original's accounting (Poisson, z halved with the "
-        "auxiliary critic). See docs/privacy.md."
+        f"batch {FLAGS.batch_size}, {FLAGS.epochs} epochs. epsilon: dp_accounting RDP with "
+        "both critics composed on the same batch, for the batches drawn: "
+        + ("Poisson samples, add/remove neighbours (exact)" if FLAGS.dp_poisson_sampling else
+           "fixed-size batches as sampled without replacement, replace-one neighbours "
+           "(an approximation)")
+        + "; epsilon_poisson: Poisson accounting; epsilon_original: the original's accounting "
+        "(Poisson, z halved with the auxiliary critic). See docs/privacy.md."
         + (" Data: the embedded SYNTHETIC WWT-schema data, not real Wikipedia views."
            if FLAGS.data == "synthetic" else "")))
     common.write_json(out / "curves.json", {k: list(map(float, v)) for k, v in curves.items()})
