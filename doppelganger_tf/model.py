@@ -234,13 +234,14 @@ class DoppelGANger(keras.Model):
         alpha = self.rng.uniform([tf.shape(real_a)[0], 1])
         real_x, fake_x = critic.flat_input(real_f, real_a), critic.flat_input(fake_f, fake_a)
         interpolates = real_x + alpha * (fake_x - real_x)
+        dense = critic.dense_pairs()
         sums, loss, gp, _ = dp_clipping.clipped_gradient_sum(
-            critic.dense_pairs(), real_x, fake_x, interpolates, gp_weight, cfg.dp_l2_norm_clip)
+            dense, real_x, fake_x, interpolates, gp_weight, cfg.dp_l2_norm_clip)
         # Poisson batches vary in size: divide by the expected size, which leaks nothing
         denominator = cfg.batch_size if self.poisson_sampling else tf.shape(real_a)[0]
         grads = dp_clipping.noised_mean(sums, denominator, cfg.dp_l2_norm_clip,
                                         cfg.dp_noise_multiplier)
-        variables = [v for pair in critic.dense_pairs() for v in pair]
+        variables = [v for pair in dense for v in pair]
         return grads, variables, loss, gp
 
     def _critic_update(self, critic, optimizer, real_f, real_a, fake_f, fake_a, gp_weight,
