@@ -54,7 +54,9 @@ def run_ours_worker(args):
     import tensorflow as tf
     import flops  # bench/flops.py
     import train_step  # bench/train_step.py
+    from doppelganger_tf.runtime import apply_thread_setting
 
+    threads = apply_thread_setting(args.ours_threads)
     overrides = parse_overrides(args.ours_config)
     times = train_step.time_training_steps(SHAPE, args.steps, args.warmup,
                                            batch_size=args.batch, **overrides)
@@ -71,6 +73,7 @@ def run_ours_worker(args):
                           model, args.batch, critic_input=gretel_width)["step"],
                       "matmul_peak_gflops": flops.matmul_peak_gflops(),
                       "versions": {"tensorflow": tf.__version__},
+                      "threads": train_step.thread_text(threads),
                       "python": sys.version.split()[0]}))
 
 
@@ -150,6 +153,7 @@ def run_side(side, batch, args, gretel_python):
         command = [args.ours_python, str(Path(__file__).resolve()), "--worker", "ours", *common]
         for item in args.ours_config or []:
             command += ["--ours_config", item]
+        command += ["--ours_threads", args.ours_threads]
         env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
     else:
         command = [str(gretel_python), str(BENCH / "_gretel_step.py"), *common,
@@ -250,8 +254,11 @@ def main():
     parser.add_argument("--batch_sizes", default="100",
                         help="comma-separated batch sizes, e.g. 100,1000")
     parser.add_argument("--torch_threads", type=int, default=os.cpu_count(),
-                        help="torch.set_num_threads for gretel (default: number of cores); "
-                             "TensorFlow keeps its default threading")
+                        help="torch.set_num_threads for gretel (default: number of cores)")
+    parser.add_argument("--ours_threads", default="auto",
+                        help="our TensorFlow CPU threads: 'auto' (doppelganger_tf."
+                             "set_cpu_threads, the setting the experiment scripts use), "
+                             "'default' (TensorFlow's own) or INTRA,INTER")
     parser.add_argument("--gretel_critic_hidden", type=int, default=4,
                         help="hidden layers of gretel's critics: 4 as the paper and ours "
                              "(default; patches gretel's class) or 5 as gretel ships them")
@@ -294,7 +301,8 @@ def main():
           f"python {platform.python_version()}")
     ours_overrides = parse_overrides(args.ours_config)
     print(f"ours: doppelganger_tf at {git_state()}, tensorflow "
-          f"{some['ours']['versions']['tensorflow'] if some['ours'] else '?'} (default threads)"
+          f"{some['ours']['versions']['tensorflow'] if some['ours'] else '?'} (threads: "
+          f"{some['ours']['threads'] if some['ours'] else '?'})"
           + (f", DGConfig overrides {ours_overrides}" if ours_overrides else ""))
     if some["gretel"]:
         g = some["gretel"]

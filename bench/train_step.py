@@ -21,6 +21,7 @@ import tensorflow as tf
 from absl import app, flags
 
 from doppelganger_tf import DGConfig, Dataset, DoppelGANger, Normalization
+from doppelganger_tf.runtime import THREAD_SETTING_HELP, apply_thread_setting
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import flops  # noqa: E402  (bench/flops.py)
@@ -28,6 +29,7 @@ import flops  # noqa: E402  (bench/flops.py)
 FLAGS = flags.DEFINE_string("shapes", "wwt,mba", "comma-separated shapes to run: wwt, mba")
 STEPS = flags.DEFINE_integer("steps", 30, "timed training steps")
 WARMUP = flags.DEFINE_integer("warmup", 5, "untimed steps first (tracing, allocation)")
+CPU_THREADS = flags.DEFINE_string("cpu_threads", "auto", THREAD_SETTING_HELP)
 GEN_N = flags.DEFINE_integer("generate", 20000, "samples to generate for the generation rate")
 
 SHAPES = {
@@ -86,6 +88,10 @@ def time_training_steps(shape_name, steps, warmup, batch_size=None, **config_ove
     return time_steps(data, step, steps, warmup)
 
 
+def thread_text(threads):
+    return "TensorFlow default" if threads is None else "intra_op %d, inter_op %d" % threads
+
+
 def bench_shape(name, spec, peak):
     model, _, data, step = build_training(spec)
     times = time_steps(data, step, STEPS.value, WARMUP.value)
@@ -107,8 +113,10 @@ def bench_shape(name, spec, peak):
 
 def main(argv):
     del argv
+    threads = apply_thread_setting(CPU_THREADS.value)
     print(f"tensorflow {tf.__version__}, {os.cpu_count()} CPUs, "
-          f"devices {[d.device_type for d in tf.config.list_physical_devices()]}")
+          f"devices {[d.device_type for d in tf.config.list_physical_devices()]}, threads "
+          f"{thread_text(threads)}")
     peak = flops.matmul_peak_gflops()
     for name in FLAGS.value.split(","):
         bench_shape(name.strip(), SHAPES[name.strip()], peak)

@@ -14,6 +14,7 @@ _EXPORTS = {
     "DGConfig": "config",
     "DoppelGANger": "model",
     "TrainingCheckpoint": "callbacks",
+    "set_cpu_threads": "runtime",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -126,6 +126,8 @@ def run(output, num_samples, length, epochs, sample_len, seed, verbose=2):
 
 def main(argv):
     del argv
+    from .runtime import set_cpu_threads
+    set_cpu_threads()  # before any TensorFlow work
     f = flags.FLAGS
     run(f.output, f.num_samples, f.length, f.epochs, f.sample_len, f.seed, f.verbose)
 

@@ -16,6 +16,7 @@ from absl import flags, logging
 
 from doppelganger_tf.atomic import atomic_file
 from doppelganger_tf.dataset import Dataset
+from doppelganger_tf.runtime import THREAD_SETTING_HELP, apply_thread_setting
 
 MODEL_NAMES = ("dg", "hmm", "ar", "rnn", "naive_gan")
 FLAGS = flags.FLAGS
@@ -52,6 +53,7 @@ def define_flags(*, sample_len: int, aux_critic: bool, auto_normalize: bool, epo
     flags.DEFINE_float("dp_delta", 1e-5, "DP: delta of the reported (epsilon, delta)")
     flags.DEFINE_float("dp_target_epsilon", None, "DP: stop training before the epsilon spent "
                        "would exceed this (default: train all epochs)")
+    flags.DEFINE_string("cpu_threads", "auto", THREAD_SETTING_HELP)
     flags.mark_flags_as_required(["output"] if data_default else ["data", "output"])
 
 
@@ -232,6 +234,7 @@ def main_wrapper(run: Callable[[], None]):
     def main(argv):
         if len(argv) > 1:
             raise ValueError(f"unexpected arguments {argv[1:]}")
+        apply_thread_setting(FLAGS.cpu_threads)
         Path(FLAGS.output).mkdir(parents=True, exist_ok=True)
         run()
     return main
