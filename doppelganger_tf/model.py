@@ -19,8 +19,22 @@ from .outputs import Output
 keras = tf.keras
 
 MODEL_FORMAT = "doppelganger_tf-model"
+# rows per independent piece of a generation batch (see _generate_fn): [256, 4 * 100] LSTM gates
+# stay in a core's L2 cache
+GENERATION_CHUNK = 256
 CONFIG_FILE = "model.json"
 WEIGHTS_FILE = "model.weights.h5"
+
+
+def seeded_normal(seed_pair):
+    """normal(shape) drawing a distinct stateless N(0, 1) stream per call (per noise tensor of a
+    generation batch) from one seed pair: the same seed gives the same noise."""
+    counter = iter(range(1 << 20))
+
+    def normal(shape):
+        return tf.random.stateless_normal(shape, seed=seed_pair + tf.constant(
+            [0, next(counter) << 32], tf.int64))
+    return normal
 
 
 class DoppelGANger(keras.Model):
@@ -387,19 +401,36 @@ class DoppelGANger(keras.Model):
 
     # --- generation ------------------------------------------------------------------------------
 
-    def _generate_fn(self, conditional: bool):
-        if conditional not in self._generate_fns:
-            noise_spec = {k: tf.TensorSpec([None, *dims], tf.float32)
-                          for k, dims in self._noise_dims().items()}
+    def _generate_fn(self, conditional: bool, chunks: int):
+        """tf.function (seed pair, size[, attributes]) -> the generator's outputs for ``size``
+        samples: the noise is drawn inside the graph, and the batch runs as ``chunks``
+        independent pieces that TensorFlow executes concurrently (generation of one sample does
+        not depend on the others, and small pieces keep each LSTM step's data in cache)."""
+        key = (conditional, chunks)
+        if key not in self._generate_fns:
+            seed_spec = tf.TensorSpec([2], tf.int64)
+            size_spec = tf.TensorSpec([], tf.int32)
+
+            def generate(seed_pair, size, attributes=None):
+                noise = self.sample_noise(size, seeded_normal(seed_pair))
+                # chunk sizes differ by at most one row (zero rows when size < chunks)
+                sizes = size // chunks + tf.cast(tf.range(chunks) < size % chunks, tf.int32)
+                pieces = {k: tf.split(v, sizes) for k, v in noise.items()}
+                if attributes is not None:
+                    attributes = tf.split(attributes, sizes)
+                outs = [self({k: v[i] for k, v in pieces.items()},
+                             None if attributes is None else attributes[i], training=False)
+                        for i in range(chunks)]
+                return [tf.concat(parts, axis=0) for parts in zip(*outs)]
+
             if conditional:
                 attr_spec = tf.TensorSpec([None, self.num_attribute_columns], tf.float32)
-                fn = tf.function(lambda noise, attrs: self(noise, attrs, training=False),
-                                 input_signature=[noise_spec, attr_spec])
+                fn = tf.function(generate, input_signature=[seed_spec, size_spec, attr_spec])
             else:
-                fn = tf.function(lambda noise: self(noise, training=False),
-                                 input_signature=[noise_spec])
-            self._generate_fns[conditional] = fn
-        return self._generate_fns[conditional]
+                fn = tf.function(lambda seed_pair, size: generate(seed_pair, size),
+                                 input_signature=[seed_spec, size_spec])
+            self._generate_fns[key] = fn
+        return self._generate_fns[key]
 
     def generate(self, n: Optional[int] = None, attributes=None, length=None,
                  seed: Optional[int] = None, batch_size: int = 1000, clip: bool = True
@@ -417,10 +448,12 @@ class DoppelGANger(keras.Model):
 
         For more samples than fit in memory use :meth:`generate_to`.
         """
-        parts = list(self._generated_batches(n, attributes, length, seed, batch_size))
-        features, mask, hard, lengths = (
-            None if p[0] is None else np.concatenate(p, axis=0) for p in zip(*parts))
-        return self._to_dataset(features, mask, hard, lengths, clip)
+        # post-processed batch by batch (small temporaries), joined once
+        parts = [self._postprocess(*batch, clip) for batch in
+                 self._generated_batches(n, attributes, length, seed, batch_size)]
+        arrays = [parts[0][i] if len(parts) == 1 else np.concatenate([p[i] for p in parts])
+                  for i in range(3)]
+        return self._dataset(*arrays)
 
     def generate_to(self, path, n: int, attributes=None, length=None,
                     seed: Optional[int] = None, batch_size: int = 1000, clip: bool = True
@@ -434,7 +467,8 @@ class DoppelGANger(keras.Model):
         with DatasetStreamWriter(path, n) as writer:
             for features, mask, hard, lengths in self._generated_batches(
                     n, attributes, length, seed, batch_size):
-                writer.append(self._to_dataset(features, mask, hard, lengths, clip))
+                writer.append(self._dataset(*self._postprocess(features, mask, hard, lengths,
+                                                               clip)))
         return Path(path)
 
     def _generated_batches(self, n, attributes, length, seed, batch_size):
@@ -456,21 +490,14 @@ class DoppelGANger(keras.Model):
         lengths = self._check_lengths(length, n)
         if seed is None:
             seed = int(np.random.SeedSequence().entropy % (2 ** 31))
+        chunks = -(-min(batch_size, n) // GENERATION_CHUNK)
         for batch_index, start in enumerate(range(0, n, batch_size)):
             size = min(batch_size, n - start)
-            seed_pair = tf.constant([seed, batch_index], tf.int64)
-            counter = iter(range(1 << 20))
-
-            def normal(shape):
-                # a distinct stateless stream per noise tensor of this batch
-                return tf.random.stateless_normal(shape, seed=seed_pair + [0, next(counter) << 32])
-
-            noise = self.sample_noise(size, normal)
-            if given is None:
-                out = self._generate_fn(False)(noise)
-            else:
-                out = self._generate_fn(True)(noise, tf.constant(given[start:start + size]))
-            features, mask, _, hard = (t.numpy() for t in out)
+            inputs = [tf.constant([seed, batch_index], tf.int64), tf.constant(size, tf.int32)]
+            if given is not None:
+                inputs.append(tf.constant(given[start:start + size]))
+            out = self._generate_fn(given is not None, chunks)(*inputs)
+            features, mask, _, hard = (np.asarray(t) for t in out)  # views, no copies
             yield (features, mask, hard,
                    None if lengths is None else lengths[start:start + size])
 
@@ -483,7 +510,9 @@ class DoppelGANger(keras.Model):
                              f"values in {lengths.min()}..{lengths.max()}")
         return lengths
 
-    def _to_dataset(self, features, mask, hard_attributes, lengths, clip) -> Dataset:
+    def _postprocess(self, features, mask, hard_attributes, lengths, clip):
+        """The generator's outputs -> (features, attributes, gen_flags) in the dataset's encoding:
+        min/max renormalisation, one-hot / clipped values, zero after each series' end."""
         gen_flags = (mask if lengths is None
                      else transforms.gen_flags_from_lengths(lengths, self.max_length))
         features = features[..., :-2]  # drop the generation-flag columns
@@ -491,11 +520,15 @@ class DoppelGANger(keras.Model):
             features = transforms.renormalize_per_sample(
                 features, hard_attributes[:, self.num_attribute_columns:], gen_flags,
                 self.feature_outputs)
-        features = transforms.harden(features, self.feature_outputs, clip) * gen_flags[..., None]
+        features = transforms.harden(features, self.feature_outputs, clip,
+                                     copy=not self.minmax_outputs)
+        features *= gen_flags[..., None]  # hardened one-hots after the end are zeroed too
         attributes = transforms.harden(hard_attributes[:, :self.num_attribute_columns],
                                        self.attribute_outputs, clip)
-        return Dataset(features.astype(np.float32), attributes.astype(np.float32),
-                       gen_flags.astype(np.float32), list(self.feature_outputs),
+        return features, attributes, gen_flags
+
+    def _dataset(self, features, attributes, gen_flags) -> Dataset:
+        return Dataset(features, attributes, gen_flags, list(self.feature_outputs),
                        list(self.attribute_outputs), **self.scaling)
 
     # --- persistence -----------------------------------------------------------------------------

@@ -78,16 +78,18 @@ def decode_gen_flags(flag_columns) -> np.ndarray:
 
 # --- generated values -> valid encodings ---------------------------------------------------------
 
-def harden(values, outputs: Sequence[Output], clip: bool = True) -> np.ndarray:
+def harden(values, outputs: Sequence[Output], clip: bool = True, copy: bool = True
+           ) -> np.ndarray:
     """Discrete blocks -> one-hot argmax; continuous blocks clipped to their normalisation range
-    (unless ``clip=False``).  Any leading shape; returns float32."""
-    values = np.array(values, dtype=np.float32, copy=True)
+    (unless ``clip=False``).  Any leading shape; returns float32 (``copy=False``: in place
+    when ``values`` already is a float32 array)."""
+    values = np.array(values, dtype=np.float32, copy=copy)
     for out, start, stop in output_blocks(outputs):
         block = values[..., start:stop]
         if not out.is_continuous:
             values[..., start:stop] = np.eye(out.dim, dtype=np.float32)[block.argmax(axis=-1)]
         elif clip:
-            values[..., start:stop] = np.clip(block, out.normalization.low, 1.0)
+            np.clip(block, out.normalization.low, 1.0, out=block)
     return values
 
 
@@ -156,9 +158,14 @@ def renormalize_per_sample(features, extra_attributes, gen_flags,
     extra = np.asarray(extra_attributes, np.float32)
     for i, (col, norm) in enumerate(_continuous_columns(feature_outputs)):
         mid, half = extra[:, 2 * i], extra[:, 2 * i + 1]
-        z = features[:, :, col]
+        # x = min + z01 * (max - min) with z01 = z (ZERO_ONE) or (z + 1) / 2 (MINUSONE_ONE),
+        # written as one scale and one offset per sample, applied in place
         if norm is Normalization.MINUSONE_ONE:
-            z = (z + 1.0) / 2.0
-        features[:, :, col] = z * (2.0 * half)[:, None] + (mid - half)[:, None]
+            scale, offset = half, mid
+        else:
+            scale, offset = 2.0 * half, mid - half
+        z = features[:, :, col]
+        z *= scale[:, None]
+        z += offset[:, None]
     features *= np.asarray(gen_flags, np.float32)[:, :, None]
     return features
