@@ -134,12 +134,13 @@ class DoppelGANger(keras.Model):
 
     # --- forward pass ----------------------------------------------------------------------------
 
-    def call(self, noise, given_attributes=None, training=None):
+    def call(self, noise, given_attributes=None, training=None, hard_features_out=False):
         """Generator forward pass.
 
         Returns (features [B, T, K+2] unmasked, activity mask [B, T], soft attributes [B, A+M],
         hard attributes [B, A+M]); "soft" is what the critics see, "hard" (one-hot argmax for
-        categorical outputs) is what the downstream generators and the user receive.
+        categorical outputs) is what the downstream generators and the user receive.  The
+        features are soft unless ``hard_features_out`` (generation: no softmax is computed).
         """
         batch = tf.shape(noise["attribute_noise"])[0]
         if given_attributes is not None:
@@ -156,9 +157,9 @@ class DoppelGANger(keras.Model):
             hard = tf.stop_gradient(tf.concat([hard, mm_hard], axis=-1))
         state = noise["initial_state"]
         states = [(state[:, i, 0], state[:, i, 1]) for i in range(self.config.feature_lstm_layers)]
-        features, mask = self.feature_generator(hard, noise["feature_noise"], states,
-                                                training=training)
-        return features, mask, soft, hard
+        soft_features, hard_features, mask = self.feature_generator(
+            hard, noise["feature_noise"], states, training=training)
+        return (hard_features if hard_features_out else soft_features), mask, soft, hard
 
     def _fake_batch(self, batch_size, training=True):
         features, mask, soft, _ = self(self.sample_noise(batch_size), training=training)
@@ -419,7 +420,8 @@ class DoppelGANger(keras.Model):
                 if attributes is not None:
                     attributes = tf.split(attributes, sizes)
                 outs = [self({k: v[i] for k, v in pieces.items()},
-                             None if attributes is None else attributes[i], training=False)
+                             None if attributes is None else attributes[i], training=False,
+                             hard_features_out=True)
                         for i in range(chunks)]
                 return [tf.concat(parts, axis=0) for parts in zip(*outs)]
 

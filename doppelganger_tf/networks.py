@@ -15,7 +15,9 @@ def apply_output_activations(logits, outputs: Sequence[Output]) -> Tuple[tf.Tens
     """Per-output activations over the last axis of ``logits``.
 
     Returns (soft, hard): soft uses softmax / sigmoid / tanh; hard replaces each softmax block by
-    its one-hot argmax (what the downstream generators receive).
+    its one-hot argmax (what the downstream generators receive).  The argmax is taken of the
+    logits (the softmax keeps their order), so a graph that uses only ``hard`` computes no
+    softmax.
     """
     soft, hard, start = [], [], 0
     for out in outputs:
@@ -24,7 +26,7 @@ def apply_output_activations(logits, outputs: Sequence[Output]) -> Tuple[tf.Tens
         if out.type is OutputType.DISCRETE:
             probs = tf.nn.softmax(block)
             soft.append(probs)
-            hard.append(tf.one_hot(tf.argmax(probs, axis=-1), out.dim, dtype=probs.dtype))
+            hard.append(tf.one_hot(tf.argmax(block, axis=-1), out.dim, dtype=probs.dtype))
         else:
             act = tf.sigmoid(block) if out.normalization is Normalization.ZERO_ONE else tf.tanh(block)
             soft.append(act)
@@ -63,7 +65,8 @@ class FeatureGenerator(keras.layers.Layer):
 
     Input at every step = [all attributes incl. min/max (hard), that step's feature noise]; the
     paper's configuration has no output feedback, so the rollout is one sequence-level LSTM call.
-    Returns the unmasked features [B, T, K] (soft values) and the activity mask [B, T].
+    Returns the unmasked features [B, T, K] as soft values (what the critics see) and hard ones
+    (categorical columns one-hot: what generation returns), and the activity mask [B, T].
     """
 
     def __init__(self, outputs: Sequence[Output], sample_len: int, lstm_units: int,
@@ -87,13 +90,13 @@ class FeatureGenerator(keras.layers.Layer):
         logits = self.head(x)  # [B, T/S, S * K]
         logits = tf.reshape(logits, [tf.shape(logits)[0], steps * self.sample_len,
                                      self.record_dim])
-        features, _ = apply_output_activations(logits, self.outputs)
-        return features, activity_mask(features[..., -2:])
+        soft, hard = apply_output_activations(logits, self.outputs)
+        return soft, hard, activity_mask(logits[..., -2:])
 
 
 def activity_mask(flag_columns):
-    """[B, T, 2] generated flags -> [B, T] activity: active while all earlier steps said
-    "continue" (argmax 0); the step that says "end" is the last active one."""
+    """[B, T, 2] generated flags (probabilities or logits) -> [B, T] activity: active while all
+    earlier steps said "continue" (argmax 0); the step that says "end" is the last active one."""
     says_continue = tf.cast(tf.equal(tf.argmax(flag_columns, axis=-1), 0), flag_columns.dtype)
     return tf.math.cumprod(says_continue, axis=1, exclusive=True)
 
