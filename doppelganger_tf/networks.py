@@ -11,27 +11,34 @@ from .outputs import Normalization, Output, OutputType
 keras = tf.keras
 
 
-def apply_output_activations(logits, outputs: Sequence[Output]) -> Tuple[tf.Tensor, tf.Tensor]:
-    """Per-output activations over the last axis of ``logits``.
+def apply_output_activations(logits, outputs: Sequence[Output], axis: int = -1
+                             ) -> Tuple[tf.Tensor, tf.Tensor]:
+    """Per-output activations of ``logits``, whose ``axis`` holds the outputs' columns.
 
     Returns (soft, hard): soft uses softmax / sigmoid / tanh; hard replaces each softmax block by
     its one-hot argmax (what the downstream generators receive).  The argmax is taken of the
     logits (the softmax keeps their order), so a graph that uses only ``hard`` computes no
-    softmax.
+    softmax.  A two-way softmax is computed as sigmoid(a - b), 1 - sigmoid(a - b) (the same
+    values; one elementwise pass instead of a reduction over two columns).
     """
-    soft, hard, start = [], [], 0
-    for out in outputs:
-        block = logits[..., start:start + out.dim]
-        start += out.dim
+    soft, hard = [], []
+    blocks = tf.split(logits, [out.dim for out in outputs], axis=axis)
+    for out, block in zip(outputs, blocks):
         if out.type is OutputType.DISCRETE:
-            probs = tf.nn.softmax(block)
+            if out.dim == 2:
+                first, second = tf.split(block, 2, axis=axis)
+                p_first = tf.sigmoid(first - second)
+                probs = tf.concat([p_first, 1.0 - p_first], axis=axis)
+            else:
+                probs = tf.nn.softmax(block, axis=axis)
             soft.append(probs)
-            hard.append(tf.one_hot(tf.argmax(block, axis=-1), out.dim, dtype=probs.dtype))
+            hard.append(tf.one_hot(tf.argmax(block, axis=axis), out.dim, axis=axis,
+                                   dtype=probs.dtype))
         else:
             act = tf.sigmoid(block) if out.normalization is Normalization.ZERO_ONE else tf.tanh(block)
             soft.append(act)
             hard.append(act)
-    return tf.concat(soft, axis=-1), tf.concat(hard, axis=-1)
+    return tf.concat(soft, axis=axis), tf.concat(hard, axis=axis)
 
 
 class MLPGenerator(keras.layers.Layer):
@@ -80,6 +87,9 @@ class FeatureGenerator(keras.layers.Layer):
         self.lstms = [keras.layers.LSTM(lstm_units, return_sequences=True, unit_forget_bias=True,
                                         name=f"lstm_{i}") for i in range(lstm_layers)]
         self.head = keras.layers.Dense(sample_len * self.record_dim, name="head")
+        # head column s * K + k (record s, column k) in the order k * S + s
+        self._column_major = tf.constant([s * self.record_dim + k for k in range(self.record_dim)
+                                          for s in range(sample_len)], tf.int32)
 
     def call(self, attributes, noise, initial_states, training=None):
         steps = tf.shape(noise)[1]
@@ -87,17 +97,36 @@ class FeatureGenerator(keras.layers.Layer):
         x = tf.concat([context, noise], axis=-1)
         for lstm, (h0, c0) in zip(self.lstms, initial_states):
             x = lstm(x, initial_state=[h0, c0], training=training)
-        logits = self.head(x)  # [B, T/S, S * K]
-        logits = tf.reshape(logits, [tf.shape(logits)[0], steps * self.sample_len,
-                                     self.record_dim])
-        soft, hard = apply_output_activations(logits, self.outputs)
-        return soft, hard, activity_mask(logits[..., -2:])
+        # the head's S * K columns regrouped column-major ([K, S] instead of [S, K]: the same
+        # weights, read through a fixed permutation), so that each output's activation and the
+        # flag comparison read runs of S contiguous values; one transpose puts the records back
+        if not self.head.built:
+            self.head.build(x.shape)
+        blocked_kernel = tf.gather(self.head.kernel, self._column_major, axis=1)
+        blocked_bias = tf.gather(self.head.bias, self._column_major)
+        logits = tf.matmul(tf.reshape(x, [-1, x.shape[-1]]), blocked_kernel) + blocked_bias
+        logits = tf.reshape(logits, [-1, steps, self.record_dim, self.sample_len])
+        soft, hard = apply_output_activations(logits, self.outputs, axis=2)
+        flag_continue, flag_end = tf.unstack(logits[:, :, -2:], axis=2)
+        says_continue = tf.reshape(flag_continue >= flag_end, [-1, steps * self.sample_len])
+        return (self._records(soft, steps), self._records(hard, steps),
+                running_activity(tf.cast(says_continue, soft.dtype)))
+
+    def _records(self, blocked, steps):
+        """[B, T/S, K, S] -> [B, T, K]."""
+        return tf.reshape(tf.transpose(blocked, [0, 1, 3, 2]),
+                          [-1, steps * self.sample_len, self.record_dim])
 
 
 def activity_mask(flag_columns):
     """[B, T, 2] generated flags (probabilities or logits) -> [B, T] activity: active while all
     earlier steps said "continue" (argmax 0); the step that says "end" is the last active one."""
     says_continue = tf.cast(tf.equal(tf.argmax(flag_columns, axis=-1), 0), flag_columns.dtype)
+    return running_activity(says_continue)
+
+
+def running_activity(says_continue):
+    """[B, T] 1 where a step's flag says "continue" -> [B, T] activity (see activity_mask)."""
     return tf.math.cumprod(says_continue, axis=1, exclusive=True)
 
 

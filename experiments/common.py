@@ -20,6 +20,8 @@ from doppelganger_tf.runtime import THREAD_SETTING_HELP, apply_thread_setting
 
 MODEL_NAMES = ("dg", "hmm", "ar", "rnn", "naive_gan")
 FLAGS = flags.FLAGS
+# every experiment script has it: main_wrapper applies it before any TensorFlow work
+flags.DEFINE_string("cpu_threads", "auto", THREAD_SETTING_HELP)
 
 
 def define_flags(*, sample_len: int, aux_critic: bool, auto_normalize: bool, epochs: int,
@@ -53,7 +55,6 @@ def define_flags(*, sample_len: int, aux_critic: bool, auto_normalize: bool, epo
     flags.DEFINE_float("dp_delta", 1e-5, "DP: delta of the reported (epsilon, delta)")
     flags.DEFINE_float("dp_target_epsilon", None, "DP: stop training before the epsilon spent "
                        "would exceed this (default: train all epochs)")
-    flags.DEFINE_string("cpu_threads", "auto", THREAD_SETTING_HELP)
     flags.mark_flags_as_required(["output"] if data_default else ["data", "output"])
 
 
