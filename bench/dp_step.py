@@ -21,6 +21,8 @@ import numpy as np  # noqa: E402
 
 from train_step import time_training_steps  # noqa: E402
 
+from doppelganger_tf.runtime import THREAD_SETTING_HELP, apply_thread_setting  # noqa: E402
+
 VARIANTS = {
     "plain": {},
     "DP, ghost clipping": dict(dp_noise_multiplier=1.0),
@@ -33,7 +35,9 @@ def main():
     parser.add_argument("--repetitions", type=int, default=2)
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--cpu_threads", default="auto", help=THREAD_SETTING_HELP)
     args = parser.parse_args()
+    apply_thread_setting(args.cpu_threads)
     times = {name: [] for name in VARIANTS}
     for _ in range(args.repetitions):
         for name, overrides in VARIANTS.items():

@@ -30,6 +30,9 @@ def worker(scenario: str, n: int, steps: int) -> dict:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     sys.path.insert(0, str(BENCH))
     import train_step
+    from doppelganger_tf.runtime import set_cpu_threads
+
+    set_cpu_threads()  # the setting the experiment scripts use
 
     spec = train_step.SHAPES["wwt"]
     size = n if scenario in ("data", "train") else 1000

@@ -215,22 +215,17 @@ class DoppelGANger(keras.Model):
         attribute parts; the gradient norm is taken per sample over both jointly."""
         if alpha is None:
             alpha = self.rng.uniform([tf.shape(real_attributes)[0], 1])
-        x_attr = real_attributes + alpha * (fake_attributes - real_attributes)
-        watched = [x_attr]
-        x_feat = None
-        if real_features is not None:
-            x_feat = real_features + alpha[:, :, None] * (fake_features - real_features)
-            watched.append(x_feat)
+        # interpolating the flat critic input column by column is interpolating features and
+        # attributes with the same alpha; its gradient's norm is the joint per-sample norm
+        real_x = critic.flat_input(real_features, real_attributes)
+        fake_x = critic.flat_input(fake_features, fake_attributes)
+        interpolates = real_x + alpha * (fake_x - real_x)
         with tf.GradientTape() as gp_tape:
-            gp_tape.watch(watched)
-            interp_score = critic(x_feat, x_attr)
-        grads = gp_tape.gradient(interp_score, watched)
-        sq_norm = tf.reduce_sum(tf.square(grads[0]), axis=1)
-        if x_feat is not None:
-            sq_norm += tf.reduce_sum(tf.square(grads[1]), axis=[1, 2])
+            gp_tape.watch(interpolates)
+            interp_score = critic.score_flat(interpolates)
+        sq_norm = tf.reduce_sum(tf.square(gp_tape.gradient(interp_score, interpolates)), axis=1)
         gp = tf.square(tf.sqrt(sq_norm + dp_clipping.GP_EPSILON) - 1.0)
-        loss = (critic(fake_features, fake_attributes) - critic(real_features, real_attributes)
-                + gp_weight * gp)
+        loss = critic.score_flat(fake_x) - critic.score_flat(real_x) + gp_weight * gp
         return loss, gp
 
     @property

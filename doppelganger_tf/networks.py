@@ -155,7 +155,10 @@ class Critic(keras.layers.Layer):
         return [(layer.kernel, layer.bias) for layer in [*self.hidden, self.score]]
 
     def call(self, features, attributes):
-        x = self.flat_input(features, attributes)
+        return self.score_flat(self.flat_input(features, attributes))
+
+    def score_flat(self, x):
+        """Scores [B] of already flattened inputs x = flat_input(features, attributes)."""
         for layer in self.hidden:
             x = layer(x)
         return self.score(x)[:, 0]
