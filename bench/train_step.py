@@ -63,7 +63,7 @@ def build_training(spec, batch_size=None, **config_overrides):
     tf.keras.utils.set_random_seed(0)
     model = DoppelGANger.from_dataset(dataset, config, seed=0)
     model.compile()
-    data = iter(model.training_data(dataset, seed=0))
+    data = iter(model.training_batches(dataset, seed=0))  # what fit(dataset) feeds the step
     return model, dataset, data, model.make_train_function()
 
 

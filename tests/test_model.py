@@ -77,6 +77,25 @@ def test_fit_reports_losses_and_generate_shapes(toy):
     assert sizes.min() >= 1.0 - 1e-6 and sizes.max() <= 5.0 + 1e-6
 
 
+def test_fit_trains_on_the_dataset_it_is_given_each_time(toy):
+    """The step gathers its batches from arrays it captured: the same dataset again reuses the
+    traced step, a different one must be trained on (not the arrays of the first)."""
+    other = toy_dataset(n=40, seed=5)
+
+    def weights_after(second):
+        tf.keras.utils.set_random_seed(0)
+        model = DoppelGANger.from_dataset(toy, tiny_config(), seed=0)
+        model.compile()
+        model.fit(toy, epochs=1, steps_per_epoch=1, seed=0, verbose=0)
+        step = model.train_function
+        model.fit(second, epochs=1, steps_per_epoch=2, seed=0, verbose=0)
+        return model.critic.trainable_variables[0].numpy(), model.train_function is step
+
+    same_data, kept_for_same = weights_after(toy)
+    other_data, kept_for_other = weights_after(other)
+    assert kept_for_same and not kept_for_other
+    assert not np.allclose(same_data, other_data)
+
 def test_generate_is_seeded(toy):
     model = trained_model(toy)
     a, b, c = (model.generate(30, seed=s) for s in (7, 7, 8))
