@@ -1,11 +1,12 @@
 """Seconds per training step and generated samples per second at the paper's shapes.
 
-    python bench/train_step.py [--shapes wwt,mba] [--steps 30] [--warmup 5]
+    python bench/train_step.py [--shapes wwt,mba] [--steps 30] [--warmup 5] [--cpu_threads auto]
 
 WWT: batch 100, T=550, S=10, one continuous feature, attributes 9/3/2, aux critic and
 auto-normalisation on.  MBA: batch 100, T=56, S=8, two continuous features, attributes 15/5/53,
 aux critic and auto-normalisation off (the original's MBA settings).  Data are random (the step's
-cost does not depend on the values).  Prints figures; asserts nothing.
+cost does not depend on the values).  Threads: doppelganger_tf.set_cpu_threads (the experiment
+scripts' setting) unless --cpu_threads says otherwise.  Prints figures; asserts nothing.
 """
 from __future__ import annotations
 

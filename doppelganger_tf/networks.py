@@ -29,11 +29,13 @@ def apply_output_activations(logits, outputs: Sequence[Output], axis: int = -1
                 first, second = tf.split(block, 2, axis=axis)
                 p_first = tf.sigmoid(first - second)
                 probs = tf.concat([p_first, 1.0 - p_first], axis=axis)
+                first_wins = tf.cast(first >= second, probs.dtype)  # argmax picks the first tie
+                hard.append(tf.concat([first_wins, 1.0 - first_wins], axis=axis))
             else:
                 probs = tf.nn.softmax(block, axis=axis)
+                hard.append(tf.one_hot(tf.argmax(block, axis=axis), out.dim, axis=axis,
+                                       dtype=probs.dtype))
             soft.append(probs)
-            hard.append(tf.one_hot(tf.argmax(block, axis=axis), out.dim, axis=axis,
-                                   dtype=probs.dtype))
         else:
             act = tf.sigmoid(block) if out.normalization is Normalization.ZERO_ONE else tf.tanh(block)
             soft.append(act)
@@ -85,7 +87,8 @@ class FeatureGenerator(keras.layers.Layer):
         self.sample_len = sample_len
         self.record_dim = sum(o.dim for o in self.outputs)
         self.lstms = [keras.layers.LSTM(lstm_units, return_sequences=True, unit_forget_bias=True,
-                                        name=f"lstm_{i}") for i in range(lstm_layers)]
+                                        time_major=True, name=f"lstm_{i}")
+                      for i in range(lstm_layers)]
         self.head = keras.layers.Dense(sample_len * self.record_dim, name="head")
         # head column s * K + k (record s, column k) in the order k * S + s
         self._column_major = tf.constant([s * self.record_dim + k for k in range(self.record_dim)
@@ -93,8 +96,10 @@ class FeatureGenerator(keras.layers.Layer):
 
     def call(self, attributes, noise, initial_states, training=None):
         steps = tf.shape(noise)[1]
-        context = tf.repeat(attributes[:, None, :], steps, axis=1)
-        x = tf.concat([context, noise], axis=-1)
+        # time-major through the LSTM ([T/S, B, ...], cuDNN's own layout): its output sequence
+        # needs no transpose, the records get one at the end anyway
+        context = tf.repeat(attributes[None], steps, axis=0)
+        x = tf.concat([context, tf.transpose(noise, [1, 0, 2])], axis=-1)
         for lstm, (h0, c0) in zip(self.lstms, initial_states):
             x = lstm(x, initial_state=[h0, c0], training=training)
         # the head's S * K columns regrouped column-major ([K, S] instead of [S, K]: the same
@@ -105,16 +110,17 @@ class FeatureGenerator(keras.layers.Layer):
         blocked_kernel = tf.gather(self.head.kernel, self._column_major, axis=1)
         blocked_bias = tf.gather(self.head.bias, self._column_major)
         logits = tf.matmul(tf.reshape(x, [-1, x.shape[-1]]), blocked_kernel) + blocked_bias
-        logits = tf.reshape(logits, [-1, steps, self.record_dim, self.sample_len])
+        logits = tf.reshape(logits, [steps, -1, self.record_dim, self.sample_len])
         soft, hard = apply_output_activations(logits, self.outputs, axis=2)
-        flag_continue, flag_end = tf.unstack(logits[:, :, -2:], axis=2)
-        says_continue = tf.reshape(flag_continue >= flag_end, [-1, steps * self.sample_len])
+        flag_continue, flag_end = tf.unstack(logits[:, :, -2:], axis=2)  # [T/S, B, S] each
+        says_continue = tf.reshape(tf.transpose(tf.cast(flag_continue >= flag_end, soft.dtype),
+                                                [1, 0, 2]), [-1, steps * self.sample_len])
         return (self._records(soft, steps), self._records(hard, steps),
-                running_activity(tf.cast(says_continue, soft.dtype)))
+                running_activity(says_continue))
 
     def _records(self, blocked, steps):
-        """[B, T/S, K, S] -> [B, T, K]."""
-        return tf.reshape(tf.transpose(blocked, [0, 1, 3, 2]),
+        """[T/S, B, K, S] -> [B, T, K]."""
+        return tf.reshape(tf.transpose(blocked, [1, 0, 3, 2]),
                           [-1, steps * self.sample_len, self.record_dim])
 
 

@@ -54,7 +54,8 @@ def test_feature_generator_equals_the_plain_dense_head(sample_len):
     # reference: LSTM outputs -> Dense head -> [B, T, K] records -> activations on the last axis
     lstm, head = generator.lstms[0], generator.head
     x = tf.concat([tf.repeat(attributes[:, None], steps, axis=1), noise], axis=-1)
-    hidden = lstm(x, initial_state=list(states[0]))
+    hidden = tf.transpose(lstm(tf.transpose(x, [1, 0, 2]), initial_state=list(states[0])),
+                          [1, 0, 2])  # the layer is time-major
     logits = (tf.matmul(tf.reshape(hidden, [-1, 6]), head.kernel) + head.bias).numpy()
     logits = logits.reshape(batch, steps * sample_len, 8)
     want_soft, want_hard = reference_activations(logits)
