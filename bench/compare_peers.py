@@ -218,6 +218,7 @@ def print_table(results, batch_sizes, repetitions, same_flops):
                   f"{fmt(rate(gretel, 'gretel')):>14}  {fmt(share):>14}")
 
         pooled = {"ours": [], "gretel": []}
+        ratios = []
         for rep in range(repetitions):
             row = {}
             for side in ("ours", "gretel"):
@@ -226,7 +227,14 @@ def print_table(results, batch_sizes, repetitions, same_flops):
                 pooled[side] += times
                 row[side] = ms(times)
             line(str(rep + 1), row["ours"], row["gretel"])
+            if row["ours"] and row["gretel"]:
+                ratios.append(row["gretel"] / row["ours"])
         line("all", ms(pooled["ours"]), ms(pooled["gretel"]))
+        if ratios:
+            # each repetition's two runs are adjacent in time: on a machine whose speed drifts,
+            # their ratio is steadier than the ratio of pooled medians
+            print(f"{batch:>5}  median of the per-repetition gretel/ours: "
+                  f"{statistics.median(ratios):.2f} (range {min(ratios):.2f}-{max(ratios):.2f})")
         if step_flops:
             print(f"{batch:>5}  step = {step_flops / 1e9:.2f} GFLOP of matmuls (critic input "
                   f"{ours_record.get('critic_input_dim')} columns); gretel's step "
