@@ -19,8 +19,8 @@ from .outputs import Output
 keras = tf.keras
 
 MODEL_FORMAT = "doppelganger_tf-model"
-# rows per independent piece of a generation batch (see _generate_fn): [256, 4 * 100] LSTM gates
-# stay in a core's L2 cache
+# rows per independent piece of a generation batch (see _generate_fn), which TensorFlow runs
+# side by side on the cores (pieces of 100 to 512 rows measured the same)
 GENERATION_CHUNK = 256
 CONFIG_FILE = "model.json"
 WEIGHTS_FILE = "model.weights.h5"
@@ -312,7 +312,8 @@ class DoppelGANger(keras.Model):
         replicas = tf.cast(tf.distribute.get_strategy().num_replicas_in_sync, tf.float32)
         shared = cfg.reuse_fake_batch  # the last critic step's fakes also train the generator
         for _ in range(cfg.critic_steps - shared):
-            # the original draws fresh noise for every optimiser run
+            # fresh noise for every optimiser run (the original re-feeds the critic step's noise
+            # and redraws only the LSTM's initial state: a deviation, docs/design.md)
             self._critic_step(real_f, real_a, *self._fake_batch(batch), replicas)
         generator_steps = cfg.generator_steps
         if shared:
@@ -418,7 +419,7 @@ class DoppelGANger(keras.Model):
         """tf.function (seed pair, size[, attributes]) -> the generator's outputs for ``size``
         samples: the noise is drawn inside the graph, and the batch runs as ``chunks``
         independent pieces that TensorFlow executes concurrently (generation of one sample does
-        not depend on the others, and small pieces keep each LSTM step's data in cache)."""
+        not depend on the others)."""
         key = (conditional, chunks)
         if key not in self._generate_fns:
             seed_spec = tf.TensorSpec([2], tf.int64)
