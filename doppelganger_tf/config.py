@@ -60,8 +60,9 @@ class DGConfig:
     # the original draws batches with replacement; False shuffles without replacement
     sample_with_replacement: bool = True
     # speed option (not the original): the generator step reuses the last critic step's fake
-    # batch (scored by the updated critics) instead of running the generator on fresh noise,
-    # saving one generator forward pass per batch
+    # batch (scored by the updated critics) instead of running the generator again on the
+    # batch's noise with a fresh LSTM initial state (the original), saving one generator
+    # forward pass per batch
     reuse_fake_batch: bool = False
 
     # differential privacy (DP-SGD on both critics); None = off

@@ -161,8 +161,13 @@ class DoppelGANger(keras.Model):
             hard, noise["feature_noise"], states, training=training)
         return (hard_features if hard_features_out else soft_features), mask, soft, hard
 
-    def _fake_batch(self, batch_size, training=True):
-        features, mask, soft, _ = self(self.sample_noise(batch_size), training=training)
+    def _fake_batch(self, noise, training=True):
+        """A generator run on the batch's noise with the LSTM's initial state drawn afresh, as
+        the original, whose optimiser runs all get the batch's fed noise while the initial state
+        is drawn inside its graph on every run."""
+        initial_state = self.rng.normal(tf.shape(noise["initial_state"]))
+        features, mask, soft, _ = self(dict(noise, initial_state=initial_state),
+                                       training=training)
         return features * mask[..., None], soft
 
     # --- training --------------------------------------------------------------------------------
@@ -311,14 +316,15 @@ class DoppelGANger(keras.Model):
         batch = tf.shape(real_f)[0]
         replicas = tf.cast(tf.distribute.get_strategy().num_replicas_in_sync, tf.float32)
         shared = cfg.reuse_fake_batch  # the last critic step's fakes also train the generator
+        # one draw of attribute, min/max and feature noise per batch, which every critic and
+        # generator run of this batch reads (the original's feed_dict); see _fake_batch
+        noise = self.sample_noise(batch)
         for _ in range(cfg.critic_steps - shared):
-            # fresh noise for every optimiser run (the original re-feeds the critic step's noise
-            # and redraws only the LSTM's initial state: a deviation, docs/design.md)
-            self._critic_step(real_f, real_a, *self._fake_batch(batch), replicas)
+            self._critic_step(real_f, real_a, *self._fake_batch(noise), replicas)
         generator_steps = cfg.generator_steps
         if shared:
             with tf.GradientTape() as tape:
-                fake_f, fake_a = self._fake_batch(batch)
+                fake_f, fake_a = self._fake_batch(noise)
                 with tape.stop_recording():
                     self._critic_step(real_f, real_a, fake_f, fake_a, replicas)
                 loss = self._generator_loss(fake_f, fake_a)  # scored by the updated critics
@@ -327,7 +333,7 @@ class DoppelGANger(keras.Model):
             generator_steps -= 1
         for _ in range(generator_steps):
             with tf.GradientTape() as tape:
-                loss = self._generator_loss(*self._fake_batch(batch))
+                loss = self._generator_loss(*self._fake_batch(noise))
                 scaled = loss / replicas  # gradients are summed over replicas
             self._apply_generator_gradients(tape, loss, scaled)
         return {name: t.result() for name, t in self._trackers.items()}
