@@ -114,10 +114,12 @@ class DoppelGANger(keras.Model):
                 "feature_noise": (self._steps, cfg.feature_noise_dim),
                 "initial_state": (cfg.feature_lstm_layers, 2, cfg.feature_lstm_units)}
 
-    def sample_noise(self, batch_size, normal=None):
-        """All generator noise for one batch, drawn with ``normal(shape)`` (default: self.rng)."""
+    def sample_noise(self, batch_size, normal=None, keys=None):
+        """All generator noise for one batch (or the ``keys`` of it), drawn with
+        ``normal(shape)`` (default: self.rng)."""
         normal = normal or (lambda shape: self.rng.normal(shape))
-        return {k: normal([batch_size, *dims]) for k, dims in self._noise_dims().items()}
+        return {k: normal([batch_size, *dims]) for k, dims in self._noise_dims().items()
+                if keys is None or k in keys}
 
     def _build_networks(self):
         """Create every variable now (inside the current strategy scope), so weights can be loaded
@@ -165,9 +167,9 @@ class DoppelGANger(keras.Model):
         """A generator run on the batch's noise with the LSTM's initial state drawn afresh, as
         the original, whose optimiser runs all get the batch's fed noise while the initial state
         is drawn inside its graph on every run."""
-        initial_state = self.rng.normal(tf.shape(noise["initial_state"]))
-        features, mask, soft, _ = self(dict(noise, initial_state=initial_state),
-                                       training=training)
+        batch = tf.shape(noise["attribute_noise"])[0]
+        run_noise = {**noise, **self.sample_noise(batch, keys=["initial_state"])}
+        features, mask, soft, _ = self(run_noise, training=training)
         return features * mask[..., None], soft
 
     # --- training --------------------------------------------------------------------------------
@@ -318,7 +320,8 @@ class DoppelGANger(keras.Model):
         shared = cfg.reuse_fake_batch  # the last critic step's fakes also train the generator
         # one draw of attribute, min/max and feature noise per batch, which every critic and
         # generator run of this batch reads (the original's feed_dict); see _fake_batch
-        noise = self.sample_noise(batch)
+        noise = self.sample_noise(batch, keys=["attribute_noise", "minmax_noise",
+                                               "feature_noise"])
         for _ in range(cfg.critic_steps - shared):
             self._critic_step(real_f, real_a, *self._fake_batch(noise), replicas)
         generator_steps = cfg.generator_steps
