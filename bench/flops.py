@@ -17,11 +17,12 @@ so 4 G + 14 C (+ 14 C_aux). ``reuse_fake_batch`` drops one generator forward: 3 
 """
 from __future__ import annotations
 
-import os
 import time
 
 import numpy as np
 import tensorflow as tf
+
+from doppelganger_tf.runtime import cpu_count
 
 
 def dense_flops(rows: int, sizes) -> int:
@@ -90,7 +91,7 @@ def matmul_peak_gflops(size: int = 2000, repeats: int = 10) -> float:
     of ``repeats``): one matmul at a time, and as many at once as there are cores, so that the
     peak holds whatever the thread settings (with one thread per operation only concurrent
     matmuls use every core)."""
-    cores = os.cpu_count() or 1
+    cores = cpu_count()
     best_rate = 0.0
     for concurrent in sorted({1, cores}):
         pairs = [(tf.random.normal([size, size]), tf.random.normal([size, size]))
