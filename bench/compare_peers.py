@@ -1,6 +1,6 @@
 """Our training step against gretel-synthetics' PyTorch DGAN, at the paper's WWT shape.
 
-    python bench/compare_peers.py [--repetitions 3] [--steps 20] [--warmup 5] [--batch_sizes 100]
+    python bench/compare_peers.py [--repetitions 3] [--steps 40] [--warmup 5] [--batch_sizes 100]
 
 Both sides train DoppelGANger at the same shape (T=550, sample_len 10, one continuous feature
 scaled to [-1, 1] with per-example min/max scaling, three categorical attributes with 9/3/2
@@ -9,9 +9,12 @@ categories, auxiliary critic) and network sizes (noise 5, attribute and min/max 
 penalty 10, one critic and one generator update per batch) on random data.  Each measurement runs
 in its own subprocess: ours with this interpreter (or --ours_python) through
 bench/train_step.py's time_training_steps, gretel's with bench/_envs/gretel/bin/python through
-bench/_gretel_step.py (see its docstring for how a gretel batch is timed).  The two alternate,
-ours first in odd repetitions and gretel first in even ones.  Prints ms per batch (median of the
-timed batches after warm-up) per repetition and over all repetitions, and gretel/ours.
+bench/_gretel_step.py (see its docstring for how a gretel batch is timed).  Our figure per
+batch is the time of a train-function call (what fit runs) over the steps it runs
+(DoppelGANger.compile's steps_per_execution unless --ours_steps_per_execution says otherwise).
+The two alternate, ours first in odd repetitions and gretel first in even ones.  Prints ms per
+batch (median of the timed figures after warm-up) per repetition and over all repetitions, and
+gretel/ours.
 Asserts nothing; not part of the test suite.  See docs/benchmarks.md.
 
 The gretel environment is created on first use and reused afterwards.  gretel-synthetics
@@ -59,7 +62,9 @@ def run_ours_worker(args):
     threads = apply_thread_setting(args.ours_threads)
     overrides = parse_overrides(args.ours_config)
     times = train_step.time_training_steps(SHAPE, args.steps, args.warmup,
-                                           batch_size=args.batch, **overrides)
+                                           batch_size=args.batch,
+                                           steps_per_execution=args.ours_steps_per_execution,
+                                           **overrides)
     model = train_step.build_training(train_step.SHAPES[SHAPE], args.batch, **overrides)[0]
     # gretel's critic reads fewer columns (no generation flags for fixed-length data): its
     # step's FLOPs are ours with its critic input width (see print_table)
@@ -154,6 +159,8 @@ def run_side(side, batch, args, gretel_python):
         for item in args.ours_config or []:
             command += ["--ours_config", item]
         command += ["--ours_threads", args.ours_threads]
+        if args.ours_steps_per_execution is not None:
+            command += ["--ours_steps_per_execution", str(args.ours_steps_per_execution)]
         env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
     else:
         command = [str(gretel_python), str(BENCH / "_gretel_step.py"), *common,
@@ -257,7 +264,7 @@ def main():
     parser = argparse.ArgumentParser(
         description="Compare our training step with gretel-synthetics' DGAN (ms per batch).")
     parser.add_argument("--repetitions", type=int, default=3)
-    parser.add_argument("--steps", type=int, default=20, help="timed batches per run")
+    parser.add_argument("--steps", type=int, default=40, help="timed batches per run")
     parser.add_argument("--warmup", type=int, default=5, help="untimed batches first")
     parser.add_argument("--batch_sizes", default="100",
                         help="comma-separated batch sizes, e.g. 100,1000")
@@ -267,6 +274,10 @@ def main():
                         help="our TensorFlow CPU threads: 'auto' (doppelganger_tf."
                              "set_cpu_threads, the setting the experiment scripts use), "
                              "'default' (TensorFlow's own) or INTRA,INTER")
+    parser.add_argument("--ours_steps_per_execution", type=int, default=None,
+                        help="our training steps per train-function call (default: what "
+                             "DoppelGANger.compile sets, as fit uses it); our figure per "
+                             "batch is a call's time / its steps")
     parser.add_argument("--gretel_critic_hidden", type=int, default=4,
                         help="hidden layers of gretel's critics: 4 as the paper and ours "
                              "(default; patches gretel's class) or 5 as gretel ships them")

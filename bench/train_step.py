@@ -1,6 +1,7 @@
 """Seconds per training step and generated samples per second at the paper's shapes.
 
-    python bench/train_step.py [--shapes wwt,mba] [--steps 30] [--warmup 5] [--cpu_threads auto]
+    python bench/train_step.py [--shapes wwt,mba] [--steps 100] [--warmup 5] [--cpu_threads auto]
+                               [--steps_per_execution N]
 
 WWT: batch 100, T=550, S=10, one continuous feature, attributes 9/3/2, aux critic and
 auto-normalisation on.  MBA: batch 100, T=56, S=8, two continuous features, attributes 15/5/53,
@@ -28,9 +29,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import flops  # noqa: E402  (bench/flops.py)
 
 FLAGS = flags.DEFINE_string("shapes", "wwt,mba", "comma-separated shapes to run: wwt, mba")
-STEPS = flags.DEFINE_integer("steps", 30, "timed training steps")
+STEPS = flags.DEFINE_integer("steps", 100, "timed training steps")
 WARMUP = flags.DEFINE_integer("warmup", 5, "untimed steps first (tracing, allocation)")
 CPU_THREADS = flags.DEFINE_string("cpu_threads", "auto", THREAD_SETTING_HELP)
+PER_CALL = flags.DEFINE_integer("steps_per_execution", None,
+                                "training steps per train-function call (default: compile's)")
 GEN_N = flags.DEFINE_integer("generate", 20000, "samples to generate for the generation rate")
 
 SHAPES = {
@@ -52,8 +55,9 @@ def random_dataset(length, features, categories, normalization, n=1000, seed=0):
                                normalization=Normalization(normalization))
 
 
-def build_training(spec, batch_size=None, **config_overrides):
-    """(model, dataset, data iterator, compiled train function) for one shape."""
+def build_training(spec, batch_size=None, steps_per_execution=None, **config_overrides):
+    """(model, dataset, data iterator, compiled train function) for one shape; each call of
+    the function runs ``steps_per_execution`` steps (default: what ``compile`` sets)."""
     config = spec["config"]
     if batch_size is not None:
         config_overrides["batch_size"] = batch_size
@@ -63,30 +67,34 @@ def build_training(spec, batch_size=None, **config_overrides):
                              spec["normalization"], n=max(1000, config.batch_size))
     tf.keras.utils.set_random_seed(0)
     model = DoppelGANger.from_dataset(dataset, config, seed=0)
-    model.compile()
+    model.compile(**({} if steps_per_execution is None
+                     else {"steps_per_execution": steps_per_execution}))
     data = iter(model.training_batches(dataset, seed=0))  # what fit(dataset) feeds the step
     return model, dataset, data, model.make_train_function()
 
 
-def time_steps(data, step, steps, warmup):
-    """Seconds of each of `steps` training steps, after `warmup` untimed ones."""
-    for _ in range(warmup):
+def time_steps(model, data, step, steps, warmup):
+    """Seconds per training step, after at least `warmup` untimed steps: one figure per call of
+    the train function (its time / the steps it runs), over at least `steps` steps."""
+    per_call = int(model.steps_per_execution.numpy())
+    for _ in range(-(-warmup // per_call)):
         step(data)
     times = []
-    for _ in range(steps):
+    for _ in range(max(1, -(-steps // per_call))):
         start = time.perf_counter()
         logs = step(data)
-        float(logs["g_loss"])  # wait for the step to finish
-        times.append(time.perf_counter() - start)
+        float(logs["g_loss"])  # wait for the steps to finish
+        times.append((time.perf_counter() - start) / per_call)
     return times
 
 
-def time_training_steps(shape_name, steps, warmup, batch_size=None, **config_overrides):
-    """Seconds per training step at shape `shape_name` (a key of SHAPES): a list of `steps`
-    figures measured after `warmup` untimed steps.  `batch_size` and `config_overrides`
-    (DGConfig fields) change the shape's configuration."""
-    _, _, data, step = build_training(SHAPES[shape_name], batch_size, **config_overrides)
-    return time_steps(data, step, steps, warmup)
+def time_training_steps(shape_name, steps, warmup, batch_size=None, steps_per_execution=None,
+                        **config_overrides):
+    """Seconds per training step at shape `shape_name` (a key of SHAPES), as time_steps.
+    `batch_size` and `config_overrides` (DGConfig fields) change the shape's configuration."""
+    model, _, data, step = build_training(SHAPES[shape_name], batch_size, steps_per_execution,
+                                          **config_overrides)
+    return time_steps(model, data, step, steps, warmup)
 
 
 def thread_text(threads):
@@ -94,8 +102,9 @@ def thread_text(threads):
 
 
 def bench_shape(name, spec, peak):
-    model, _, data, step = build_training(spec)
-    times = time_steps(data, step, STEPS.value, WARMUP.value)
+    model, _, data, step = build_training(spec, steps_per_execution=PER_CALL.value)
+    times = time_steps(model, data, step, STEPS.value, WARMUP.value)
+    per_call = int(model.steps_per_execution.numpy())
     step_flops = flops.training_step_flops(model, spec["config"].batch_size)["step"]
     model.generate(1000, seed=0)  # trace
     start = time.perf_counter()
@@ -105,7 +114,7 @@ def bench_shape(name, spec, peak):
     print(f"{name}: T={spec['length']} S={spec['config'].sample_len} batch="
           f"{spec['config'].batch_size}  train step median {np.median(times) * 1e3:.1f} ms "
           f"(p10 {np.percentile(times, 10) * 1e3:.1f}, p90 {np.percentile(times, 90) * 1e3:.1f}, "
-          f"n={len(times)})  generation {gen_rate:,.0f} samples/s")
+          f"n={len(times)} calls of {per_call} steps)  generation {gen_rate:,.0f} samples/s")
     rate = step_flops / np.median(times) / 1e9
     print(f"  {step_flops / 1e9:.2f} GFLOP of matmuls per step -> {rate:.0f} GFLOP/s, "
           f"{100 * rate / peak:.0f}% of the {peak:.0f} GFLOP/s large-matmul peak")

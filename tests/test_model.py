@@ -284,6 +284,50 @@ def test_progress_logger_reports_eta(toy):
     assert "d_loss=" in lines[0] and "ETA" in lines[0]
 
 
+def test_training_batches_sample_as_configured(toy):
+    """With replacement (the original): indices in range, repeats across an epoch's batches;
+    without: each epoch's N // B batches are distinct examples."""
+    n, batch = len(toy), tiny_config().batch_size
+    model = DoppelGANger.from_dataset(toy, tiny_config(), seed=0)
+    drawn = np.concatenate([b["indices"].numpy() for b in
+                            model.training_batches(toy, seed=3).take(2 * n // batch)])
+    assert drawn.shape == (2 * n,) and drawn.min() >= 0 and drawn.max() < n
+    assert len(np.unique(drawn)) < len(drawn)
+    again = np.concatenate([b["indices"].numpy() for b in
+                            model.training_batches(toy, seed=3).take(2 * n // batch)])
+    np.testing.assert_array_equal(drawn, again)  # seeded
+    model = DoppelGANger.from_dataset(toy, tiny_config(sample_with_replacement=False), seed=0)
+    epochs = [b["indices"].numpy() for b in
+              model.training_batches(toy, seed=3).take(3 * (n // batch))]
+    for e in range(3):
+        epoch = np.concatenate(epochs[e * (n // batch):(e + 1) * (n // batch)])
+        assert sorted(epoch) == list(range(n))
+    assert not np.array_equal(np.concatenate(epochs[:n // batch]),
+                              np.concatenate(epochs[n // batch:2 * (n // batch)]))
+
+
+@pytest.mark.parametrize("per_call, steps_per_epoch", [(4, 10), (10, 3), (1, 2)])
+def test_steps_per_execution_runs_every_step_once(toy, per_call, steps_per_epoch):
+    """Several steps per train-function call (a graph loop, traced once): each epoch still
+    runs exactly its steps, including a last call with fewer steps than the others."""
+    model = DoppelGANger.from_dataset(toy, tiny_config(), seed=0)
+    model.compile(steps_per_execution=per_call)
+    traced = []
+    train_step = model.train_step
+
+    def counting_step(data):
+        traced.append(1)
+        return train_step(data)
+
+    model.train_step = counting_step
+    model.fit(toy, epochs=2, steps_per_epoch=steps_per_epoch, verbose=0)
+    assert len(traced) == 1  # one copy of the step in the graph
+    for optimizer in (model.generator_optimizer, model.critic_optimizer,
+                      model.aux_critic_optimizer):
+        assert int(optimizer.iterations.numpy()) == 2 * steps_per_epoch
+    assert all(np.isfinite(model.history.history["d_loss"]))
+
+
 @pytest.mark.parametrize("reuse, passes", [(False, 2), (True, 1)])
 def test_generator_forward_passes_per_training_step(toy, reuse, passes):
     """The original runs the generator once for the critic step and once for the generator
