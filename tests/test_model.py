@@ -328,6 +328,19 @@ def test_steps_per_execution_runs_every_step_once(toy, per_call, steps_per_epoch
     assert all(np.isfinite(model.history.history["d_loss"]))
 
 
+def test_steps_per_execution_trains_as_one_step_per_call(toy):
+    """The graph loop is the same training: same seeds, same weights (up to float order)."""
+    weights = []
+    for per_call in (1, 4):
+        tf.keras.utils.set_random_seed(0)
+        model = DoppelGANger.from_dataset(toy, tiny_config(), seed=0)
+        model.compile(steps_per_execution=per_call)
+        model.fit(toy, epochs=2, steps_per_epoch=5, verbose=0, seed=1)
+        weights.append([w.numpy() for w in model.weights])
+    for a, b in zip(*weights):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+
+
 @pytest.mark.parametrize("reuse, passes", [(False, 2), (True, 1)])
 def test_generator_forward_passes_per_training_step(toy, reuse, passes):
     """The original runs the generator once for the critic step and once for the generator
