@@ -8,7 +8,7 @@ categories, auxiliary critic) and network sizes (noise 5, attribute and min/max 
 2 x 100 with batch norm, LSTM 1 x 100, critics 4 x 200 hidden, Adam 1e-3 / beta1 0.5, gradient
 penalty 10, one critic and one generator update per batch) on random data.  Each measurement runs
 in its own subprocess: ours with this interpreter (or --ours_python) through
-bench/train_step.py's time_training_steps, gretel's with bench/_envs/gretel/bin/python through
+bench/train_step.py's build_training and time_steps, gretel's with bench/_envs/gretel/bin/python through
 bench/_gretel_step.py (see its docstring for how a gretel batch is timed).  Our figure per
 batch is the time of a train-function call (what fit runs) over the steps it runs
 (DoppelGANger.compile's steps_per_execution unless --ours_steps_per_execution says otherwise).
@@ -61,11 +61,9 @@ def run_ours_worker(args):
 
     threads = apply_thread_setting(args.ours_threads)
     overrides = parse_overrides(args.ours_config)
-    times = train_step.time_training_steps(SHAPE, args.steps, args.warmup,
-                                           batch_size=args.batch,
-                                           steps_per_execution=args.ours_steps_per_execution,
-                                           **overrides)
-    model = train_step.build_training(train_step.SHAPES[SHAPE], args.batch, **overrides)[0]
+    model, _, data, step = train_step.build_training(
+        train_step.SHAPES[SHAPE], args.batch, args.ours_steps_per_execution, **overrides)
+    times = train_step.time_steps(model, data, step, args.steps, args.warmup)
     # gretel's critic reads fewer columns (no generation flags for fixed-length data): its
     # step's FLOPs are ours with its critic input width (see print_table)
     gretel_width = (model.max_length * (model.num_feature_columns - 2)

@@ -23,6 +23,7 @@ import tensorflow as tf
 from absl import app, flags
 
 from doppelganger_tf import DGConfig, Dataset, DoppelGANger, Normalization
+from doppelganger_tf.model import STEPS_PER_EXECUTION
 from doppelganger_tf.runtime import THREAD_SETTING_HELP, apply_thread_setting
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -67,8 +68,7 @@ def build_training(spec, batch_size=None, steps_per_execution=None, **config_ove
                              spec["normalization"], n=max(1000, config.batch_size))
     tf.keras.utils.set_random_seed(0)
     model = DoppelGANger.from_dataset(dataset, config, seed=0)
-    model.compile(**({} if steps_per_execution is None
-                     else {"steps_per_execution": steps_per_execution}))
+    model.compile(steps_per_execution=steps_per_execution or STEPS_PER_EXECUTION)
     data = iter(model.training_batches(dataset, seed=0))  # what fit(dataset) feeds the step
     return model, dataset, data, model.make_train_function()
 
@@ -88,12 +88,10 @@ def time_steps(model, data, step, steps, warmup):
     return times
 
 
-def time_training_steps(shape_name, steps, warmup, batch_size=None, steps_per_execution=None,
-                        **config_overrides):
+def time_training_steps(shape_name, steps, warmup, batch_size=None, **config_overrides):
     """Seconds per training step at shape `shape_name` (a key of SHAPES), as time_steps.
     `batch_size` and `config_overrides` (DGConfig fields) change the shape's configuration."""
-    model, _, data, step = build_training(SHAPES[shape_name], batch_size, steps_per_execution,
-                                          **config_overrides)
+    model, _, data, step = build_training(SHAPES[shape_name], batch_size, **config_overrides)
     return time_steps(model, data, step, steps, warmup)
 
 

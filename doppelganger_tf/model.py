@@ -29,6 +29,12 @@ CONFIG_FILE = "model.json"
 WEIGHTS_FILE = "model.weights.h5"
 
 
+def gather_batch(features, attributes, indices):
+    """The training batch {"features", "attributes"} of the prepared arrays' rows ``indices``."""
+    return {"features": tf.gather(features, indices),
+            "attributes": tf.gather(attributes, indices)}
+
+
 def seeded_normal(seed_pair):
     """normal(shape) drawing a distinct stateless N(0, 1) stream per call (per noise tensor of a
     generation batch) from one seed pair: the same seed gives the same noise."""
@@ -347,9 +353,7 @@ class DoppelGANger(keras.Model):
 
     def train_step(self, data):
         if "indices" in data:  # from training_batches: gather the batch from the source arrays
-            features, attributes = self.__dict__["_source"]
-            data = {"features": tf.gather(features, data["indices"]),
-                    "attributes": tf.gather(attributes, data["indices"])}
+            data = gather_batch(*self.__dict__["_source"], data["indices"])
         cfg = self.config
         real_f, real_a = data["features"], data["attributes"]
         batch = tf.shape(real_f)[0]
@@ -412,8 +416,7 @@ class DoppelGANger(keras.Model):
         ``fit(dataset)`` draws the same batches through :meth:`training_batches`."""
         features, attributes = (tf.constant(a) for a in self.prepare(dataset))
         data = self._batch_indices(len(dataset), seed).map(
-            lambda i: {"features": tf.gather(features, i), "attributes": tf.gather(attributes, i)},
-            num_parallel_calls=tf.data.AUTOTUNE)
+            lambda i: gather_batch(features, attributes, i), num_parallel_calls=tf.data.AUTOTUNE)
         return data.prefetch(tf.data.AUTOTUNE)
 
     def training_batches(self, dataset: Dataset, seed: Optional[int] = None) -> tf.data.Dataset:
