@@ -1,0 +1,266 @@
+// EXPERIMENT (not used by the package; see run.py here and docs/benchmarks.md): a whole
+// LSTM sequence as one TensorFlow operation, forward and backward, for the feature generator
+// on CPUs.  Keras' while-loop LSTM runs ~15 small operations per step forward and ~35
+// backward; here each step is one GEMM plus one pass over the gates, and the caller computes
+// the weight gradients as large MatMuls after the backward recursion.
+//
+// Gate order and maths are Keras' LSTM (i, f, c, o; sigmoid gates, tanh cell and output):
+//   z_t = context + x_t K + h_{t-1} R,  c_t = f * c_{t-1} + i * g,  h_t = o * tanh(c_t).
+// `context` is a per-sample term constant over time (the bias, plus the projection of inputs
+// that repeat at every step), so it is computed once per sequence instead of once per step.
+// Rows of the batch are independent: they are split over threads (ForRowBlocks).
+#include <algorithm>
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "tensorflow/core/framework/op.h"
+#include "tensorflow/core/framework/op_kernel.h"
+#include "tensorflow/core/framework/shape_inference.h"
+#include "tensorflow/core/platform/blocking_counter.h"
+#include "tensorflow/core/util/work_sharder.h"
+
+namespace {
+
+using tensorflow::OpKernel;
+using tensorflow::OpKernelConstruction;
+using tensorflow::OpKernelContext;
+using tensorflow::Tensor;
+using tensorflow::TensorShape;
+namespace errors = tensorflow::errors;
+namespace shape_inference = tensorflow::shape_inference;
+
+using Matrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using MatrixMap = Eigen::Map<Matrix>;
+using ConstMatrixMap = Eigen::Map<const Matrix>;
+using Array = Eigen::Map<Eigen::ArrayXf>;
+using ConstArray = Eigen::Map<const Eigen::ArrayXf>;
+
+// Batch rows are independent, so row blocks run side by side: over the intra-op threads when
+// there are several, else (one intra-op thread, what set_cpu_threads() picks on 2 cores) as
+// kInterOpBlocks tasks on the inter-op pool, which then splits one long recursion over the
+// cores instead of leaving them to the few other operations ready to run.  A block that no pool
+// thread has started when this thread finishes its own is run here, so nothing ever waits on a
+// busy pool.
+constexpr int64_t kInterOpBlocks = 2;
+
+template <typename Work>
+void ForRowBlocks(OpKernelContext* ctx, int64_t rows, int64_t cost_per_row, Work work) {
+  auto* workers = ctx->device()->tensorflow_cpu_worker_threads();
+  if (workers->num_threads > 1) {
+    tensorflow::Shard(workers->num_threads, workers->workers, rows, cost_per_row, work);
+    return;
+  }
+  const int64_t blocks = std::min(kInterOpBlocks, rows);
+  if (blocks <= 1 || ctx->runner() == nullptr) {
+    work(0, rows);
+    return;
+  }
+  // shared with the scheduled tasks, which may start after this function has returned (then
+  // they find their block claimed and touch nothing else)
+  struct State {
+    explicit State(int64_t n) : claimed(n), done(n) {}
+    std::vector<std::atomic<bool>> claimed;
+    tensorflow::BlockingCounter done;
+    std::function<void(int64_t, int64_t)> work;
+    int64_t rows = 0, blocks = 0;
+    void Run(int64_t b) {
+      if (claimed[b].exchange(true)) return;
+      work(b * rows / blocks, (b + 1) * rows / blocks);
+      done.DecrementCount();
+    }
+  };
+  auto state = std::make_shared<State>(blocks);
+  state->work = work;
+  state->rows = rows;
+  state->blocks = blocks;
+  for (int64_t b = 1; b < blocks; ++b) (*ctx->runner())([state, b] { state->Run(b); });
+  for (int64_t b = 0; b < blocks; ++b) state->Run(b);
+  state->done.Wait();
+}
+
+// The common checks of both kernels: shapes [B, 4U] context, [T, B, D] x, [D, 4U] kernel,
+// [U, 4U] recurrent kernel, [B, U] h0 and c0.
+struct Dims {
+  int64_t steps, batch, inputs, units;
+};
+
+void CheckShapes(OpKernelContext* ctx, Dims* d) {
+  const Tensor& x = ctx->input(1);
+  const Tensor& kernel = ctx->input(2);
+  const Tensor& recurrent = ctx->input(3);
+  const Tensor& h0 = ctx->input(4);
+  OP_REQUIRES(ctx, x.dims() == 3, errors::InvalidArgument("x must be [T, B, D]"));
+  OP_REQUIRES(ctx, recurrent.dims() == 2 && recurrent.dim_size(1) == 4 * recurrent.dim_size(0),
+              errors::InvalidArgument("recurrent_kernel must be [U, 4U]"));
+  d->steps = x.dim_size(0);
+  d->batch = x.dim_size(1);
+  d->inputs = x.dim_size(2);
+  d->units = recurrent.dim_size(0);
+  const TensorShape state({d->batch, d->units});
+  OP_REQUIRES(ctx, kernel.shape() == TensorShape({d->inputs, 4 * d->units}),
+              errors::InvalidArgument("kernel must be [D, 4U]"));
+  OP_REQUIRES(ctx, ctx->input(0).shape() == TensorShape({d->batch, 4 * d->units}),
+              errors::InvalidArgument("context must be [B, 4U]"));
+  OP_REQUIRES(ctx, h0.shape() == state && ctx->input(5).shape() == state,
+              errors::InvalidArgument("h0 and c0 must be [B, U]"));
+}
+
+const float* Data(const Tensor& t) { return t.flat<float>().data(); }
+float* Data(Tensor* t) { return t->flat<float>().data(); }
+
+class LstmSequenceOp : public OpKernel {
+ public:
+  explicit LstmSequenceOp(OpKernelConstruction* c) : OpKernel(c) {}
+
+  void Compute(OpKernelContext* ctx) override {
+    Dims d;
+    CheckShapes(ctx, &d);
+    if (!ctx->status().ok()) return;
+    const int64_t T = d.steps, B = d.batch, D = d.inputs, U = d.units, G = 4 * d.units;
+    Tensor *h_out, *c_out, *gates_out;
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(0, TensorShape({T, B, U}), &h_out));
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(1, TensorShape({T, B, U}), &c_out));
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(2, TensorShape({T, B, G}), &gates_out));
+    const float *context = Data(ctx->input(0)), *x = Data(ctx->input(1));
+    const float *h0 = Data(ctx->input(4)), *c0 = Data(ctx->input(5));
+    ConstMatrixMap kernel(Data(ctx->input(2)), D, G);
+    ConstMatrixMap recurrent(Data(ctx->input(3)), U, G);
+    float *hs = Data(h_out), *cs = Data(c_out), *gates = Data(gates_out);
+
+    auto block = [&](int64_t first, int64_t last) {
+      const int64_t n = last - first;
+      for (int64_t t = 0; t < T; ++t) {
+        MatrixMap z(gates + (t * B + first) * G, n, G);
+        const float* h_prev = t == 0 ? h0 + first * U : hs + ((t - 1) * B + first) * U;
+        const float* c_prev = t == 0 ? c0 + first * U : cs + ((t - 1) * B + first) * U;
+        z = ConstMatrixMap(context + first * G, n, G);
+        if (D > 0) z.noalias() += ConstMatrixMap(x + (t * B + first) * D, n, D) * kernel;
+        z.noalias() += ConstMatrixMap(h_prev, n, U) * recurrent;
+        for (int64_t r = 0; r < n; ++r) {
+          float* zr = z.data() + r * G;
+          Array i(zr, U), f(zr + U, U), g(zr + 2 * U, U), o(zr + 3 * U, U);
+          i = i.logistic();
+          f = f.logistic();
+          g = g.tanh();
+          o = o.logistic();
+          Array c(cs + (t * B + first + r) * U, U);
+          c = f * ConstArray(c_prev + r * U, U) + i * g;
+          Array(hs + (t * B + first + r) * U, U) = o * c.tanh();
+        }
+      }
+    };
+    ForRowBlocks(ctx, B, T * (2 * (D + U) * G + 40 * U), block);
+  }
+};
+
+class LstmSequenceGradOp : public OpKernel {
+ public:
+  explicit LstmSequenceGradOp(OpKernelConstruction* c) : OpKernel(c) {}
+
+  // inputs: context, x, kernel, recurrent_kernel, h0, c0 (as the forward), then its outputs
+  // h, c, gates and the gradient dh of the loss with respect to h.  Outputs the gradient dz at
+  // the gates' inputs z_t (all steps) and dh0, dc0; the weight and input gradients are large
+  // products of dz (dR = sum_t h_{t-1}^T dz_t, ...) that TensorFlow's MatMul does faster than
+  // Eigen's GEMM at these shapes, so the caller computes them (fused_lstm.py).
+  void Compute(OpKernelContext* ctx) override {
+    Dims d;
+    CheckShapes(ctx, &d);
+    if (!ctx->status().ok()) return;
+    const int64_t T = d.steps, B = d.batch, U = d.units, G = 4 * d.units;
+    const TensorShape seq({T, B, U});
+    OP_REQUIRES(ctx, ctx->input(6).shape() == seq && ctx->input(7).shape() == seq &&
+                     ctx->input(8).shape() == TensorShape({T, B, G}) &&
+                     ctx->input(9).shape() == seq,
+                errors::InvalidArgument("h, c, dh must be [T, B, U] and gates [T, B, 4U]"));
+    Tensor *dz_out, *dh0, *dc0;
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(0, TensorShape({T, B, G}), &dz_out));
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(1, TensorShape({B, U}), &dh0));
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(2, TensorShape({B, U}), &dc0));
+    const float* c0 = Data(ctx->input(5));
+    const float* cs = Data(ctx->input(7));
+    const float *gates = Data(ctx->input(8)), *dhs = Data(ctx->input(9));
+    ConstMatrixMap recurrent(Data(ctx->input(3)), U, G);
+    float *dz = Data(dz_out), *dh_first = Data(dh0), *dc_first = Data(dc0);
+
+    // the recursion back through time, per row block: dh and dc carried from step t to t-1
+    auto block = [&](int64_t first, int64_t last) {
+      const int64_t n = last - first;
+      MatrixMap dh(dh_first + first * U, n, U);  // dh0 and dc0 are the carries' final values
+      MatrixMap dc(dc_first + first * U, n, U);
+      dh.setZero();
+      dc.setZero();
+      for (int64_t t = T - 1; t >= 0; --t) {
+        dh += ConstMatrixMap(dhs + (t * B + first) * U, n, U);
+        const float* c_prev = t == 0 ? c0 + first * U : cs + ((t - 1) * B + first) * U;
+        MatrixMap dz_t(dz + (t * B + first) * G, n, G);
+        for (int64_t r = 0; r < n; ++r) {
+          const int64_t row = t * B + first + r;
+          const float* gr = gates + row * G;
+          ConstArray i(gr, U), f(gr + U, U), g(gr + 2 * U, U), o(gr + 3 * U, U);
+          Eigen::ArrayXf tanh_c = ConstArray(cs + row * U, U).tanh();
+          Array dh_r(dh.data() + r * U, U), dc_r(dc.data() + r * U, U);
+          dc_r += dh_r * o * (1.f - tanh_c.square());  // dc_r: the loss's gradient at c_t
+          float* dzr = dz_t.data() + r * G;
+          Array(dzr, U) = dc_r * g * i * (1.f - i);
+          Array(dzr + U, U) = dc_r * ConstArray(c_prev + r * U, U) * f * (1.f - f);
+          Array(dzr + 2 * U, U) = dc_r * i * (1.f - g.square());
+          Array(dzr + 3 * U, U) = dh_r * tanh_c * o * (1.f - o);
+          dc_r *= f;
+        }
+        dh.noalias() = dz_t * recurrent.transpose();
+      }
+    };
+    ForRowBlocks(ctx, B, T * (2 * U * G + 60 * U), block);
+  }
+};
+
+}  // namespace
+
+REGISTER_OP("DgLstmSequence")
+    .Input("context: float")
+    .Input("x: float")
+    .Input("kernel: float")
+    .Input("recurrent_kernel: float")
+    .Input("h0: float")
+    .Input("c0: float")
+    .Output("h: float")
+    .Output("c: float")
+    .Output("gates: float")
+    .SetShapeFn([](shape_inference::InferenceContext* c) {
+      shape_inference::ShapeHandle x, rec;
+      TF_RETURN_IF_ERROR(c->WithRank(c->input(1), 3, &x));
+      TF_RETURN_IF_ERROR(c->WithRank(c->input(3), 2, &rec));
+      shape_inference::DimensionHandle units = c->Dim(rec, 0), gates;
+      TF_RETURN_IF_ERROR(c->Multiply(units, 4, &gates));
+      c->set_output(0, c->MakeShape({c->Dim(x, 0), c->Dim(x, 1), units}));
+      c->set_output(1, c->output(0));
+      c->set_output(2, c->MakeShape({c->Dim(x, 0), c->Dim(x, 1), gates}));
+      return tensorflow::OkStatus();
+    });
+
+REGISTER_OP("DgLstmSequenceGrad")
+    .Input("context: float")
+    .Input("x: float")
+    .Input("kernel: float")
+    .Input("recurrent_kernel: float")
+    .Input("h0: float")
+    .Input("c0: float")
+    .Input("h: float")
+    .Input("c: float")
+    .Input("gates: float")
+    .Input("dh: float")
+    .Output("dz: float")
+    .Output("dh0: float")
+    .Output("dc0: float")
+    .SetShapeFn([](shape_inference::InferenceContext* c) {
+      c->set_output(0, c->input(8));
+      c->set_output(1, c->input(4));
+      c->set_output(2, c->input(5));
+      return tensorflow::OkStatus();
+    });
+
+REGISTER_KERNEL_BUILDER(Name("DgLstmSequence").Device(tensorflow::DEVICE_CPU), LstmSequenceOp);
+REGISTER_KERNEL_BUILDER(Name("DgLstmSequenceGrad").Device(tensorflow::DEVICE_CPU),
+                        LstmSequenceGradOp);
