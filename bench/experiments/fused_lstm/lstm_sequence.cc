@@ -163,7 +163,7 @@ class LstmSequenceGradOp : public OpKernel {
   // h, c, gates and the gradient dh of the loss with respect to h.  Outputs the gradient dz at
   // the gates' inputs z_t (all steps) and dh0, dc0; the weight and input gradients are large
   // products of dz (dR = sum_t h_{t-1}^T dz_t, ...) that TensorFlow's MatMul does faster than
-  // Eigen's GEMM at these shapes, so the caller computes them (fused_lstm.py).
+  // Eigen's GEMM at these shapes, so the caller computes them (run.py).
   void Compute(OpKernelContext* ctx) override {
     Dims d;
     CheckShapes(ctx, &d);
