@@ -51,14 +51,25 @@ def fused_lstm(ops):
         context, x, kernel, recurrent, h0, c0 = op.inputs
         h = op.outputs[0]
         dz, dh0, dc0 = ops.dg_lstm_sequence_grad(*op.inputs, *op.outputs, dh)
-        gates, units, inputs = dz.shape[-1], h.shape[-1], x.shape[-1]
-        flat_dz = tf.reshape(dz, [-1, gates])
-        d_context = tf.reduce_sum(dz, 0)
-        dx = tf.reshape(tf.matmul(flat_dz, kernel, transpose_b=True), tf.shape(x))
-        d_kernel = tf.matmul(tf.reshape(x, [-1, inputs]), flat_dz, transpose_a=True)
-        d_recurrent = (tf.matmul(h0, dz[0], transpose_a=True)
-                       + tf.matmul(tf.reshape(h[:-1], [-1, units]),
-                                   tf.reshape(dz[1:], [-1, gates]), transpose_a=True))
+        h_prev = tf.concat([h0[None], h[:-1]], axis=0)
+        # the sums over time (dR = sum_t h_{t-1}^T dz_t, dK = sum_t x_t^T dz_t, d_context =
+        # sum_t dz_t) as two halves each: as single operations they would run one after the
+        # other at the end of the step's critical path, with the other core idle
+        half = tf.shape(dz)[0] // 2
+        halves = [slice(None, half), slice(half, None)]
+
+        def over_time(product):
+            return tf.add_n([product(part) for part in halves])
+
+        def flat(t, part):
+            return tf.reshape(t[part], [-1, t.shape[-1]])
+        d_context = over_time(lambda part: tf.reduce_sum(dz[part], 0))
+        d_kernel = over_time(lambda part: tf.matmul(flat(x, part), flat(dz, part),
+                                                    transpose_a=True))
+        d_recurrent = over_time(lambda part: tf.matmul(flat(h_prev, part), flat(dz, part),
+                                                       transpose_a=True))
+        dx = tf.reshape(tf.matmul(tf.reshape(dz, [-1, dz.shape[-1]]), kernel, transpose_b=True),
+                        tf.shape(x))
         return d_context, dx, d_kernel, d_recurrent, dh0, dc0
 
     return lambda *args: ops.dg_lstm_sequence(*args)[0]
@@ -75,8 +86,10 @@ def keras_and_fused_calls(lstm, lstm_sequence, context_dim):
     def fused_call(x, h0, c0):
         cell = lstm.cell
         context = tf.matmul(x[0, :, :context_dim], cell.kernel[:context_dim]) + cell.bias
-        return lstm_sequence(context, x[:, :, context_dim:], cell.kernel[context_dim:],
-                             cell.recurrent_kernel, h0, c0)
+        # the noise columns depend on no weights: no gradient to take through them
+        noise = tf.stop_gradient(x[:, :, context_dim:])
+        return lstm_sequence(context, noise, cell.kernel[context_dim:], cell.recurrent_kernel,
+                             h0, c0)
     return keras_call, fused_call
 
 
@@ -114,10 +127,10 @@ def isolated(lstm_sequence):
         @tf.function
         def forward_backward(call=call):
             with tf.GradientTape() as tape:
-                tape.watch([context, noise, h0, c0])
+                tape.watch([context, h0, c0])  # noise: no gradient wanted, as in the model
                 h = call(inputs(), h0, c0)
                 loss = tf.reduce_sum(h * weights)
-            return [h] + tape.gradient(loss, [context, noise, h0, c0] + lstm.trainable_variables)
+            return [h] + tape.gradient(loss, [context, h0, c0] + lstm.trainable_variables)
         results[name] = [t.numpy() for t in forward_backward()]
         timed[f"{name} forward"] = tf.function(lambda call=call: call(inputs(), h0, c0))
         timed[f"{name} forward+backward"] = forward_backward
