@@ -77,6 +77,7 @@ def run_ours_worker(args):
                       "matmul_peak_gflops": flops.matmul_peak_gflops(),
                       "versions": {"tensorflow": tf.__version__},
                       "threads": train_step.thread_text(threads),
+                      "lstm": model.feature_generator.lstm_implementation,
                       "python": sys.version.split()[0]}))
 
 
@@ -319,7 +320,8 @@ def main():
     ours_overrides = parse_overrides(args.ours_config)
     print(f"ours: doppelganger_tf at {git_state()}, tensorflow "
           f"{some['ours']['versions']['tensorflow'] if some['ours'] else '?'} (threads: "
-          f"{some['ours']['threads'] if some['ours'] else '?'})"
+          f"{some['ours']['threads'] if some['ours'] else '?'}; LSTM: "
+          f"{some['ours'].get('lstm', '?') if some['ours'] else '?'})"
           + (f", DGConfig overrides {ours_overrides}" if ours_overrides else ""))
     if some["gretel"]:
         g = some["gretel"]

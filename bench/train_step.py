@@ -36,6 +36,8 @@ CPU_THREADS = flags.DEFINE_string("cpu_threads", "auto", THREAD_SETTING_HELP)
 PER_CALL = flags.DEFINE_integer("steps_per_execution", None,
                                 "training steps per train-function call (default: compile's)")
 GEN_N = flags.DEFINE_integer("generate", 20000, "samples to generate for the generation rate")
+LSTM = flags.DEFINE_enum("lstm_implementation", None, ["auto", "keras", "fused"],
+                         "DGConfig.lstm_implementation (default: the config's, 'auto')")
 
 SHAPES = {
     "wwt": dict(length=550, features=1, categories=(9, 3, 2), normalization="minusone_one",
@@ -100,7 +102,8 @@ def thread_text(threads):
 
 
 def bench_shape(name, spec, peak):
-    model, _, data, step = build_training(spec, steps_per_execution=PER_CALL.value)
+    overrides = {} if LSTM.value is None else {"lstm_implementation": LSTM.value}
+    model, _, data, step = build_training(spec, steps_per_execution=PER_CALL.value, **overrides)
     times = time_steps(model, data, step, STEPS.value, WARMUP.value)
     per_call = int(model.steps_per_execution.numpy())
     step_flops = flops.training_step_flops(model, spec["config"].batch_size)["step"]
@@ -109,7 +112,8 @@ def bench_shape(name, spec, peak):
     model.generate(GEN_N.value, seed=1)
     gen_rate = GEN_N.value / (time.perf_counter() - start)
     times = np.array(times)
-    print(f"{name}: T={spec['length']} S={spec['config'].sample_len} batch="
+    print(f"{name} (LSTM: {model.feature_generator.lstm_implementation}): T={spec['length']} "
+          f"S={spec['config'].sample_len} batch="
           f"{spec['config'].batch_size}  train step median {np.median(times) * 1e3:.1f} ms "
           f"(p10 {np.percentile(times, 10) * 1e3:.1f}, p90 {np.percentile(times, 90) * 1e3:.1f}, "
           f"n={len(times)} calls of {per_call} steps)  generation {gen_rate:,.0f} samples/s")

@@ -28,6 +28,10 @@ class DGConfig:
     # feature (measurement) generator
     feature_lstm_units: int = 100
     feature_lstm_layers: int = 1
+    # how the LSTM runs (the same model and weights either way): "auto" = the fused CPU
+    # operation (fused_lstm.py, built with g++ on first use) on machines without a GPU where it
+    # builds, else Keras' LSTM (cuDNN on GPUs); "keras"; "fused" (an error where it cannot build)
+    lstm_implementation: str = "auto"
 
     # critics: hidden Dense(ReLU) layers then Dense(1), no normalisation
     critic_hidden_layers: int = 4
@@ -95,6 +99,9 @@ class DGConfig:
         if self.dp_noise_multiplier is not None and not self.dp_noise_multiplier > 0:
             raise ValueError("DGConfig.dp_noise_multiplier must be > 0 (or None for no DP), got "
                              f"{self.dp_noise_multiplier!r}")
+        if self.lstm_implementation not in ("auto", "keras", "fused"):
+            raise ValueError("DGConfig.lstm_implementation must be 'auto', 'keras' or 'fused', "
+                             f"got {self.lstm_implementation!r}")
         if self.dp_clipping not in ("ghost", "vectorized"):
             raise ValueError("DGConfig.dp_clipping must be 'ghost' or 'vectorized', got "
                              f"{self.dp_clipping!r}")

@@ -13,6 +13,7 @@ from . import dp_clipping, privacy, transforms
 from .atomic import atomic_directory
 from .config import DGConfig
 from .dataset import Dataset, encode_attribute_table
+from .fused_lstm import resolve_implementation
 from .networks import Critic, FeatureGenerator, MLPGenerator, gen_flag_output
 from .outputs import Output
 
@@ -88,7 +89,9 @@ class DoppelGANger(keras.Model):
             name="minmax_generator", **bn) if self.minmax_outputs else None)
         self.feature_generator = FeatureGenerator(
             list(self.feature_outputs) + [gen_flag_output()], cfg.sample_len,
-            cfg.feature_lstm_units, cfg.feature_lstm_layers, name="feature_generator")
+            cfg.feature_lstm_units, cfg.feature_lstm_layers,
+            lstm_implementation=resolve_implementation(cfg.lstm_implementation),
+            name="feature_generator")
         self.critic = Critic(cfg.critic_hidden_layers, cfg.critic_hidden_units, name="critic")
         all_attr_columns = self.num_attribute_columns + self.num_minmax_columns
         self.aux_critic = (Critic(cfg.aux_critic_hidden_layers, cfg.aux_critic_hidden_units,

@@ -79,8 +79,13 @@ class FeatureGenerator(keras.layers.Layer):
     """
 
     def __init__(self, outputs: Sequence[Output], sample_len: int, lstm_units: int,
-                 lstm_layers: int, **kwargs):
+                 lstm_layers: int, lstm_implementation: str = "keras", **kwargs):
         super().__init__(**kwargs)
+        if lstm_implementation not in ("keras", "fused"):
+            raise ValueError("lstm_implementation must be 'keras' or 'fused' (resolve 'auto' "
+                             f"with fused_lstm.resolve_implementation), got {lstm_implementation!r}")
+        # "fused": the same LSTM layers' weights, run by fused_lstm.lstm_sequence
+        self.lstm_implementation = lstm_implementation
         self.outputs = list(outputs)
         if not self.outputs[-1].is_gen_flag:
             raise ValueError("the last feature output must be the generation flag")
@@ -98,10 +103,13 @@ class FeatureGenerator(keras.layers.Layer):
         steps = tf.shape(noise)[1]
         # time-major through the LSTM ([T/S, B, ...], cuDNN's own layout): its output sequence
         # needs no transpose, the records get one at the end anyway
-        context = tf.repeat(attributes[None], steps, axis=0)
-        x = tf.concat([context, tf.transpose(noise, [1, 0, 2])], axis=-1)
-        for lstm, (h0, c0) in zip(self.lstms, initial_states):
-            x = lstm(x, initial_state=[h0, c0], training=training)
+        noise = tf.transpose(noise, [1, 0, 2])
+        if self.lstm_implementation == "fused":
+            x = self._fused_lstms(attributes, noise, initial_states)
+        else:
+            x = tf.concat([tf.repeat(attributes[None], steps, axis=0), noise], axis=-1)
+            for lstm, (h0, c0) in zip(self.lstms, initial_states):
+                x = lstm(x, initial_state=[h0, c0], training=training)
         # the head's S * K columns regrouped column-major ([K, S] instead of [S, K]: the same
         # weights, read through a fixed permutation), so that each output's activation and the
         # flag comparison read runs of S contiguous values; one transpose puts the records back
@@ -117,6 +125,26 @@ class FeatureGenerator(keras.layers.Layer):
                                                 [1, 0, 2]), [-1, steps * self.sample_len])
         return (self._records(soft, steps), self._records(hard, steps),
                 running_activity(says_continue))
+
+    def _fused_lstms(self, attributes, noise, initial_states):
+        """The Keras layers' LSTM maths through fused_lstm.lstm_sequence. The first layer's
+        input is [attributes, noise_t] at every step: the attributes' part of its product is
+        computed once per sequence (the op's per-sample context term), the noise's per step."""
+        from .fused_lstm import lstm_sequence
+        x, context_columns = noise, attributes.shape[-1]
+        for i, (lstm, (h0, c0)) in enumerate(zip(self.lstms, initial_states)):
+            if not lstm.built:
+                inputs = context_columns + x.shape[-1] if i == 0 else x.shape[-1]
+                lstm.build(tf.TensorShape([None, None, inputs]))
+            cell = lstm.cell
+            if i == 0:
+                context = tf.matmul(attributes, cell.kernel[:context_columns]) + cell.bias
+                kernel = cell.kernel[context_columns:]
+            else:
+                context = tf.broadcast_to(cell.bias, [tf.shape(h0)[0], cell.bias.shape[0]])
+                kernel = cell.kernel
+            x = lstm_sequence(context, x, kernel, cell.recurrent_kernel, h0, c0)
+        return x
 
     def _records(self, blocked, steps):
         """[T/S, B, K, S] -> [B, T, K]."""

@@ -1,16 +1,14 @@
-// EXPERIMENT (not used by the package; see run.py here and docs/benchmarks.md): a whole
-// LSTM sequence as one TensorFlow operation, forward and backward, for the feature generator
-// on CPUs.  Keras' while-loop LSTM runs ~15 small operations per step forward and ~35
-// backward; here each step is one GEMM plus one pass over the gates, and the caller computes
-// the weight gradients as large MatMuls after the backward recursion.
+// The feature generator's LSTM over a whole sequence as one TensorFlow operation, forward and
+// backward, for CPUs (doppelganger_tf/fused_lstm.py builds, loads and differentiates it).
+// Keras' while-loop LSTM runs ~15 small operations per step forward and ~35 backward; here
+// each step is one matrix product plus one pass over the gates, and the caller computes the
+// weight gradients as large MatMuls after the backward recursion.
 //
 // Gate order and maths are Keras' LSTM (i, f, c, o; sigmoid gates, tanh cell and output):
 //   z_t = context + x_t K + h_{t-1} R,  c_t = f * c_{t-1} + i * g,  h_t = o * tanh(c_t).
 // `context` is a per-sample term constant over time (the bias, plus the projection of inputs
 // that repeat at every step), so it is computed once per sequence instead of once per step.
 // Rows of the batch are independent: they are split over threads (ForRowBlocks).
-#include <immintrin.h>
-
 #include <algorithm>
 #include <atomic>
 #include <functional>
@@ -22,6 +20,10 @@
 #include "tensorflow/core/framework/shape_inference.h"
 #include "tensorflow/core/platform/blocking_counter.h"
 #include "tensorflow/core/util/work_sharder.h"
+
+#if defined(__AVX2__) && defined(__FMA__)
+#include <immintrin.h>
+#endif
 
 namespace {
 
@@ -246,7 +248,7 @@ class LstmSequenceGradOp : public OpKernel {
   // h, c, gates and the gradient dh of the loss with respect to h.  Outputs the gradient dz at
   // the gates' inputs z_t (all steps) and dh0, dc0; the weight and input gradients are large
   // products of dz (dR = sum_t h_{t-1}^T dz_t, ...) that TensorFlow's MatMul does faster than
-  // Eigen's GEMM at these shapes, so the caller computes them (run.py).
+  // Eigen's GEMM at these shapes, so the caller computes them (fused_lstm.py).
   void Compute(OpKernelContext* ctx) override {
     Dims d;
     CheckShapes(ctx, &d);

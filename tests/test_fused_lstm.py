@@ -1,0 +1,107 @@
+"""The fused LSTM operation (fused_lstm.py) against Keras' LSTM, and its build's failure modes."""
+import numpy as np
+import pandas as pd
+import pytest
+import tensorflow as tf
+
+from doppelganger_tf import DGConfig, Dataset, DoppelGANger, Normalization, Output, OutputType
+from doppelganger_tf import fused_lstm
+from doppelganger_tf.networks import FeatureGenerator, gen_flag_output
+
+OUTPUTS = [Output(OutputType.CONTINUOUS, 1, Normalization.ZERO_ONE),
+           Output(OutputType.DISCRETE, 3), gen_flag_output()]
+
+
+def fused_or_skip():
+    try:
+        fused_lstm.load_kernels()
+    except fused_lstm.FusedLSTMUnavailable as error:
+        pytest.skip(f"the fused LSTM cannot be built here: {error}")
+
+
+@pytest.mark.parametrize("layers", [1, 2])
+def test_fused_feature_generator_matches_keras_outputs_and_gradients(layers):
+    fused_or_skip()
+    rng = np.random.default_rng(0)
+    batch, steps, units = 7, 5, 6
+    attributes = tf.constant(rng.normal(size=(batch, 4)), tf.float32)
+    noise = tf.constant(rng.normal(size=(batch, steps, 3)), tf.float32)
+    states = [tuple(tf.constant(rng.normal(size=(batch, units)), tf.float32) for _ in range(2))
+              for _ in range(layers)]
+    generators = {name: FeatureGenerator(OUTPUTS, 2, units, layers, lstm_implementation=name)
+                  for name in ["keras", "fused"]}
+    for generator in generators.values():
+        generator(attributes, noise, states)  # builds the weights
+    for keras_layer, fused_layer in zip(generators["keras"].lstms + [generators["keras"].head],
+                                        generators["fused"].lstms + [generators["fused"].head]):
+        fused_layer.set_weights(keras_layer.get_weights())
+    weights = tf.constant(rng.normal(size=(batch, steps * 2, 6)), tf.float32)
+    results = {}
+    for name, generator in generators.items():
+        with tf.GradientTape() as tape:
+            tape.watch(attributes)
+            soft, hard, mask = generator(attributes, noise, states)
+            loss = tf.reduce_sum(soft * weights)
+        gradients = tape.gradient(loss, [attributes] + generator.trainable_weights)
+        assert all(g is not None for g in gradients)
+        results[name] = [tf.convert_to_tensor(t) for t in [soft, hard, mask] + gradients]
+    assert len(results["keras"]) == len(results["fused"])
+    for want, got in zip(results["keras"], results["fused"]):
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-4, atol=1e-5)
+
+
+def test_fused_operation_names_a_wrong_shape():
+    fused_or_skip()
+    units = 4
+    with pytest.raises(tf.errors.InvalidArgumentError, match="context must be"):
+        fused_lstm.lstm_sequence(tf.zeros([3, 4 * units + 1]), tf.zeros([2, 3, 1]),
+                                 tf.zeros([1, 4 * units]), tf.zeros([units, 4 * units]),
+                                 tf.zeros([3, units]), tf.zeros([3, units]))
+
+
+def tiny_data():
+    rng = np.random.default_rng(3)
+    return Dataset.from_arrays(rng.uniform(size=(30, 8, 1)),
+                               pd.DataFrame({"k": rng.choice(["a", "b"], 30)}),
+                               discrete_attributes=["k"])
+
+
+def test_a_model_trains_to_the_same_weights_with_either_lstm():
+    fused_or_skip()
+    data = tiny_data()
+    trained = {}
+    for name in ["keras", "fused"]:
+        config = DGConfig(sample_len=2, batch_size=10, attribute_hidden_units=8,
+                          minmax_hidden_units=8, feature_lstm_units=8, critic_hidden_units=8,
+                          aux_critic_hidden_units=8, lstm_implementation=name)
+        tf.keras.utils.set_random_seed(0)  # the same initial weights
+        model = DoppelGANger.from_dataset(data, config, seed=0)
+        assert model.feature_generator.lstm_implementation == name
+        model.compile(steps_per_execution=1)
+        model.fit(data, epochs=1, steps_per_epoch=3, verbose=0, seed=0)
+        trained[name] = model.get_weights()
+    assert len(trained["keras"]) == len(trained["fused"])
+    for want, got in zip(trained["keras"], trained["fused"]):
+        np.testing.assert_allclose(got, want, atol=1e-4)
+
+
+def test_a_compiler_that_fails_is_reported_and_leaves_no_library(tmp_path):
+    with pytest.raises(fused_lstm.FusedLSTMUnavailable, match="building the fused LSTM failed"):
+        fused_lstm.load_kernels(compiler="false", directory=str(tmp_path))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_auto_uses_keras_when_the_operation_cannot_be_built(monkeypatch):
+    if tf.config.list_physical_devices("GPU"):
+        pytest.skip("with a GPU, auto is Keras' LSTM anyway")
+    monkeypatch.setenv("CXX", "no-such-compiler-for-doppelganger")
+    with pytest.warns(RuntimeWarning, match="no-such-compiler-for-doppelganger"):
+        assert fused_lstm.resolve_implementation("auto") == "keras"
+    with pytest.raises(fused_lstm.FusedLSTMUnavailable, match="no C\\+\\+ compiler"):
+        fused_lstm.resolve_implementation("fused")
+    assert fused_lstm.resolve_implementation("keras") == "keras"
+
+
+def test_config_rejects_an_unknown_implementation():
+    with pytest.raises(ValueError, match="lstm_implementation"):
+        DGConfig(lstm_implementation="cudnn")
