@@ -195,14 +195,27 @@ void CheckShapes(OpKernelContext* ctx, Dims* d) {
 const float* Data(const Tensor& t) { return t.flat<float>().data(); }
 float* Data(Tensor* t) { return t->flat<float>().data(); }
 
-class LstmSequenceOp : public OpKernel {
+// Both kernels read the forward's six inputs first: Compute checks them, then runs Run.
+class LstmSequenceKernel : public OpKernel {
  public:
-  explicit LstmSequenceOp(OpKernelConstruction* c) : OpKernel(c) {}
+  explicit LstmSequenceKernel(OpKernelConstruction* c) : OpKernel(c) {}
 
   void Compute(OpKernelContext* ctx) override {
     Dims d;
     CheckShapes(ctx, &d);
-    if (!ctx->status().ok()) return;
+    if (ctx->status().ok()) Run(ctx, d);
+  }
+
+ protected:
+  virtual void Run(OpKernelContext* ctx, const Dims& d) = 0;
+};
+
+class LstmSequenceOp : public LstmSequenceKernel {
+ public:
+  using LstmSequenceKernel::LstmSequenceKernel;
+
+ protected:
+  void Run(OpKernelContext* ctx, const Dims& d) override {
     const int64_t T = d.steps, B = d.batch, D = d.inputs, U = d.units, G = 4 * d.units;
     Tensor *h_out, *c_out, *gates_out;
     OP_REQUIRES_OK(ctx, ctx->allocate_output(0, TensorShape({T, B, U}), &h_out));
@@ -240,19 +253,17 @@ class LstmSequenceOp : public OpKernel {
   }
 };
 
-class LstmSequenceGradOp : public OpKernel {
+class LstmSequenceGradOp : public LstmSequenceKernel {
  public:
-  explicit LstmSequenceGradOp(OpKernelConstruction* c) : OpKernel(c) {}
+  using LstmSequenceKernel::LstmSequenceKernel;
 
+ protected:
   // inputs: context, x, kernel, recurrent_kernel, h0, c0 (as the forward), then its outputs
   // h, c, gates and the gradient dh of the loss with respect to h.  Outputs the gradient dz at
   // the gates' inputs z_t (all steps) and dh0, dc0; the weight and input gradients are large
   // products of dz (dR = sum_t h_{t-1}^T dz_t, ...) that TensorFlow's MatMul does faster than
   // Eigen's GEMM at these shapes, so the caller computes them (fused_lstm.py).
-  void Compute(OpKernelContext* ctx) override {
-    Dims d;
-    CheckShapes(ctx, &d);
-    if (!ctx->status().ok()) return;
+  void Run(OpKernelContext* ctx, const Dims& d) override {
     const int64_t T = d.steps, B = d.batch, U = d.units, G = 4 * d.units;
     const TensorShape seq({T, B, U});
     OP_REQUIRES(ctx, ctx->input(6).shape() == seq && ctx->input(7).shape() == seq &&
