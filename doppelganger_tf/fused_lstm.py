@@ -75,7 +75,8 @@ def _load(compiler: str, directory: str):
         return None, error
 
 
-def _build_and_load(compiler: str, directory: Path):
+def library_path(compiler: str, directory: Path) -> Path:
+    """Where the build for this compiler, TensorFlow, source and CPU lives (or will)."""
     if shutil.which(compiler) is None:
         raise FusedLSTMUnavailable(
             f"no C++ compiler {compiler!r} on PATH to build the fused LSTM (set CXX, or install "
@@ -88,14 +89,23 @@ def _build_and_load(compiler: str, directory: Path):
     key = hashlib.sha256("\n".join([SOURCE.read_text(), tf.__version__, compiler, *version,
                                     " ".join(_build_command(compiler, Path("x"))),
                                     _cpu_identity()]).encode()).hexdigest()[:16]
-    library = directory / f"lstm_sequence-{key}.so"
+    return Path(directory) / f"lstm_sequence-{key}.so"
+
+
+def _build_and_load(compiler: str, directory: Path):
+    library = library_path(compiler, directory)
     if not library.exists():
         _build(compiler, library)
     try:
-        return tf.load_op_library(str(library))
-    except (tf.errors.NotFoundError, OSError) as error:
+        kernels = tf.load_op_library(str(library))
+    except (tf.errors.OpError, OSError) as error:
         raise FusedLSTMUnavailable(f"the fused LSTM library {library} does not load: {error} "
                                    "(delete it to rebuild)") from None
+    if not hasattr(kernels, "dg_lstm_sequence"):  # TensorFlow registers an op name only once
+        raise FusedLSTMUnavailable(f"another build of the fused LSTM is already loaded in this "
+                                   f"process, so {library} adds no operations (keep one "
+                                   "DOPPELGANGER_TF_CACHE per process)")
+    return kernels
 
 
 def _build(compiler: str, library: Path):

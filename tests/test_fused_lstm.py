@@ -1,4 +1,7 @@
 """The fused LSTM operation (fused_lstm.py) against Keras' LSTM, and its build's failure modes."""
+import os
+import shutil
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -89,6 +92,15 @@ def test_a_compiler_that_fails_is_reported_and_leaves_no_library(tmp_path):
     with pytest.raises(fused_lstm.FusedLSTMUnavailable, match="building the fused LSTM failed"):
         fused_lstm.load_kernels(compiler="false", directory=str(tmp_path))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_second_build_loaded_into_one_process_is_reported(tmp_path):
+    fused_or_skip()
+    compiler = os.environ.get("CXX") or "g++"  # what fused_or_skip loaded with
+    shutil.copy(fused_lstm.library_path(compiler, fused_lstm.cache_dir()),
+                fused_lstm.library_path(compiler, tmp_path))
+    with pytest.raises(fused_lstm.FusedLSTMUnavailable, match="already loaded"):
+        fused_lstm.load_kernels(compiler=compiler, directory=str(tmp_path))
 
 
 def test_auto_uses_keras_when_the_operation_cannot_be_built(monkeypatch):
