@@ -25,6 +25,7 @@ import warnings
 from pathlib import Path
 
 import tensorflow as tf
+from tensorflow.python.framework import op_def_registry
 
 SOURCE = Path(__file__).with_name("kernels") / "lstm_sequence.cc"
 IMPLEMENTATIONS = ("auto", "keras", "fused")
@@ -97,16 +98,17 @@ def _build_and_load(compiler: str, directory: Path):
     library = library_path(compiler, directory)
     if not library.exists():
         _build(compiler, library)
+    # a second library with these ops would register their kernels twice, which breaks every
+    # later call of them in this process: load one build per process only
+    if op_def_registry.get("DgLstmSequence") is not None:
+        raise FusedLSTMUnavailable(f"another build of the fused LSTM is already loaded in this "
+                                   f"process, so {library} is not loaded (keep one compiler and "
+                                   "DOPPELGANGER_TF_CACHE per process)")
     try:
-        kernels = tf.load_op_library(str(library))
+        return tf.load_op_library(str(library))
     except (tf.errors.OpError, OSError) as error:
         raise FusedLSTMUnavailable(f"the fused LSTM library {library} does not load: {error} "
                                    "(delete it to rebuild)") from None
-    if not hasattr(kernels, "dg_lstm_sequence"):  # TensorFlow registers an op name only once
-        raise FusedLSTMUnavailable(f"another build of the fused LSTM is already loaded in this "
-                                   f"process, so {library} adds no operations (keep one "
-                                   "DOPPELGANGER_TF_CACHE per process)")
-    return kernels
 
 
 def _build(compiler: str, library: Path):

@@ -101,6 +101,12 @@ def test_a_second_build_loaded_into_one_process_is_reported(tmp_path):
                 fused_lstm.library_path(compiler, tmp_path))
     with pytest.raises(fused_lstm.FusedLSTMUnavailable, match="already loaded"):
         fused_lstm.load_kernels(compiler=compiler, directory=str(tmp_path))
+    # and the loaded one still works (a second load would have registered its kernels twice)
+    units = 2
+    h = fused_lstm.lstm_sequence(tf.zeros([1, 4 * units]), tf.zeros([3, 1, 0]),
+                                 tf.zeros([0, 4 * units]), tf.zeros([units, 4 * units]),
+                                 tf.zeros([1, units]), tf.zeros([1, units]))
+    assert h.shape == (3, 1, units)
 
 
 def test_auto_uses_keras_when_the_operation_cannot_be_built(monkeypatch):
