@@ -23,6 +23,7 @@ import tensorflow as tf
 from absl import app, flags
 
 from doppelganger_tf import DGConfig, Dataset, DoppelGANger, Normalization
+from doppelganger_tf.config import LSTM_IMPLEMENTATIONS
 from doppelganger_tf.model import STEPS_PER_EXECUTION
 from doppelganger_tf.runtime import THREAD_SETTING_HELP, apply_thread_setting
 
@@ -36,7 +37,7 @@ CPU_THREADS = flags.DEFINE_string("cpu_threads", "auto", THREAD_SETTING_HELP)
 PER_CALL = flags.DEFINE_integer("steps_per_execution", None,
                                 "training steps per train-function call (default: compile's)")
 GEN_N = flags.DEFINE_integer("generate", 20000, "samples to generate for the generation rate")
-LSTM = flags.DEFINE_enum("lstm_implementation", None, ["auto", "keras", "fused"],
+LSTM = flags.DEFINE_enum("lstm_implementation", None, list(LSTM_IMPLEMENTATIONS),
                          "DGConfig.lstm_implementation (default: the config's, 'auto')")
 
 SHAPES = {

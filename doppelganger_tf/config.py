@@ -6,6 +6,10 @@ import json
 from dataclasses import dataclass
 from typing import Optional
 
+# DGConfig.lstm_implementation's values (fused_lstm.resolve_implementation turns "auto" into one
+# of the other two)
+LSTM_IMPLEMENTATIONS = ("auto", "keras", "fused")
+
 
 @dataclass
 class DGConfig:
@@ -99,9 +103,9 @@ class DGConfig:
         if self.dp_noise_multiplier is not None and not self.dp_noise_multiplier > 0:
             raise ValueError("DGConfig.dp_noise_multiplier must be > 0 (or None for no DP), got "
                              f"{self.dp_noise_multiplier!r}")
-        if self.lstm_implementation not in ("auto", "keras", "fused"):
-            raise ValueError("DGConfig.lstm_implementation must be 'auto', 'keras' or 'fused', "
-                             f"got {self.lstm_implementation!r}")
+        if self.lstm_implementation not in LSTM_IMPLEMENTATIONS:
+            raise ValueError(f"DGConfig.lstm_implementation must be one of "
+                             f"{LSTM_IMPLEMENTATIONS}, got {self.lstm_implementation!r}")
         if self.dp_clipping not in ("ghost", "vectorized"):
             raise ValueError("DGConfig.dp_clipping must be 'ghost' or 'vectorized', got "
                              f"{self.dp_clipping!r}")

@@ -27,8 +27,9 @@ from pathlib import Path
 import tensorflow as tf
 from tensorflow.python.framework import op_def_registry
 
+from .config import LSTM_IMPLEMENTATIONS
+
 SOURCE = Path(__file__).with_name("kernels") / "lstm_sequence.cc"
-IMPLEMENTATIONS = ("auto", "keras", "fused")
 
 
 class FusedLSTMUnavailable(RuntimeError):
@@ -140,8 +141,8 @@ def resolve_implementation(requested: str) -> str:
     """DGConfig.lstm_implementation -> "keras" or "fused". "auto" is the fused operation on a
     CPU-only machine where it builds (with a warning where it does not), Keras' LSTM where a GPU
     is visible (cuDNN's)."""
-    if requested not in IMPLEMENTATIONS:
-        raise ValueError(f"lstm_implementation must be one of {IMPLEMENTATIONS}, got "
+    if requested not in LSTM_IMPLEMENTATIONS:
+        raise ValueError(f"lstm_implementation must be one of {LSTM_IMPLEMENTATIONS}, got "
                          f"{requested!r}")
     if requested == "keras" or (requested == "auto" and tf.config.list_physical_devices("GPU")):
         return "keras"

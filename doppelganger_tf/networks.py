@@ -6,6 +6,7 @@ from typing import Sequence, Tuple
 
 import tensorflow as tf
 
+from .fused_lstm import lstm_sequence
 from .outputs import Normalization, Output, OutputType
 
 keras = tf.keras
@@ -130,7 +131,6 @@ class FeatureGenerator(keras.layers.Layer):
         """The Keras layers' LSTM maths through fused_lstm.lstm_sequence. The first layer's
         input is [attributes, noise_t] at every step: the attributes' part of its product is
         computed once per sequence (the op's per-sample context term), the noise's per step."""
-        from .fused_lstm import lstm_sequence
         x, context_columns = noise, attributes.shape[-1]
         for i, (lstm, (h0, c0)) in enumerate(zip(self.lstms, initial_states)):
             if not lstm.built:
