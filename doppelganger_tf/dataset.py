@@ -53,12 +53,13 @@ class Dataset:
 
     ``feature_outputs`` / ``attribute_outputs`` list the :class:`Output` of each variable in column
     order; outputs without a name get ``feature_<i>`` / ``attribute_<i>``.  The constructor
-    validates everything and raises ``ValueError`` saying what is wrong and how to fix it.
+    validates everything and raises ``ValueError`` saying what is wrong and how to fix it
+    (``validate=False`` skips that, for arrays that are valid by construction).
     """
 
     def __init__(self, features, attributes, gen_flags, feature_outputs: Sequence[Output],
                  attribute_outputs: Sequence[Output], feature_min=None, feature_max=None,
-                 attribute_min=None, attribute_max=None):
+                 attribute_min=None, attribute_max=None, validate: bool = True):
         self.features = np.ascontiguousarray(features, dtype=np.float32)
         self.attributes = np.ascontiguousarray(attributes, dtype=np.float32)
         self.gen_flags = np.ascontiguousarray(gen_flags, dtype=np.float32)
@@ -68,7 +69,8 @@ class Dataset:
         self.feature_max = _optional_float64(feature_max)
         self.attribute_min = _optional_float64(attribute_min)
         self.attribute_max = _optional_float64(attribute_max)
-        self.validate()
+        if validate:  # False only for arrays valid by construction (a model's generated data)
+            self.validate()
 
     # --- shape and names ------------------------------------------------------------------------
 

@@ -163,17 +163,24 @@ def _warn_fallback(reason: str):  # once per reason
                   RuntimeWarning, stacklevel=3)
 
 
-def lstm_sequence(context, x, kernel, recurrent_kernel, h0, c0):
+def lstm_sequence(context, x, kernel, recurrent_kernel, h0, c0, differentiable=True):
     """h [T, B, U] of an LSTM with Keras' gates: z_t = context + x_t kernel + h_{t-1} R.
 
     context [B, 4U]: the per-sample term constant over time (bias included); x [T, B, D]
     (D may be 0); kernel [D, 4U]; recurrent_kernel [U, 4U]; h0, c0 [B, U]. float32.
+    differentiable=False (generation) keeps no activations for the gradient: faster, and
+    differentiating it raises.
     """
-    return load_kernels().dg_lstm_sequence(context, x, kernel, recurrent_kernel, h0, c0)[0]
+    return load_kernels().dg_lstm_sequence(context, x, kernel, recurrent_kernel, h0, c0,
+                                           keep_activations=differentiable)[0]
 
 
 @tf.RegisterGradient("DgLstmSequence")
 def _lstm_sequence_gradient(op, dh, unused_dc, unused_dgates):
+    if not op.get_attr("keep_activations"):
+        raise ValueError("this fused LSTM ran with differentiable=False (the generator called "
+                         "with training=False keeps no activations): call it with training=True "
+                         "to take gradients through it")
     # the op's c and gates outputs are the activations this gradient reads, used nowhere else
     context, x, kernel, recurrent_kernel, h0, c0 = op.inputs
     h = op.outputs[0]

@@ -106,7 +106,9 @@ class FeatureGenerator(keras.layers.Layer):
         # needs no transpose, the records get one at the end anyway
         noise = tf.transpose(noise, [1, 0, 2])
         if self.lstm_implementation == "fused":
-            x = self._fused_lstms(attributes, noise, initial_states)
+            # training=False (generation): no activations kept for a gradient
+            x = self._fused_lstms(attributes, noise, initial_states,
+                                  differentiable=training is not False)
         else:
             x = tf.concat([tf.repeat(attributes[None], steps, axis=0), noise], axis=-1)
             for lstm, (h0, c0) in zip(self.lstms, initial_states):
@@ -127,7 +129,7 @@ class FeatureGenerator(keras.layers.Layer):
         return (self._records(soft, steps), self._records(hard, steps),
                 running_activity(says_continue))
 
-    def _fused_lstms(self, attributes, noise, initial_states):
+    def _fused_lstms(self, attributes, noise, initial_states, differentiable=True):
         """The Keras layers' LSTM maths through fused_lstm.lstm_sequence. The first layer's
         input is [attributes, noise_t] at every step: the attributes' part of its product is
         computed once per sequence (the op's per-sample context term), the noise's per step."""
@@ -143,7 +145,8 @@ class FeatureGenerator(keras.layers.Layer):
             else:
                 context = tf.broadcast_to(cell.bias, [tf.shape(h0)[0], cell.bias.shape[0]])
                 kernel = cell.kernel
-            x = lstm_sequence(context, x, kernel, cell.recurrent_kernel, h0, c0)
+            x = lstm_sequence(context, x, kernel, cell.recurrent_kernel, h0, c0,
+                              differentiable)
         return x
 
     def _records(self, blocked, steps):

@@ -47,10 +47,25 @@ def test_fused_feature_generator_matches_keras_outputs_and_gradients(layers):
             loss = tf.reduce_sum(soft * weights)
         gradients = tape.gradient(loss, [attributes] + generator.trainable_weights)
         assert all(g is not None for g in gradients)
-        results[name] = [tf.convert_to_tensor(t) for t in [soft, hard, mask] + gradients]
+        generated = generator(attributes, noise, states, training=False)  # keeps no activations
+        results[name] = [tf.convert_to_tensor(t)
+                         for t in [soft, hard, mask, *generated] + gradients]
     assert len(results["keras"]) == len(results["fused"])
     for want, got in zip(results["keras"], results["fused"]):
         np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-4, atol=1e-5)
+
+
+def test_differentiating_a_generation_run_of_the_fused_lstm_is_refused():
+    fused_or_skip()
+    generator = FeatureGenerator(OUTPUTS, 2, 4, 1, lstm_implementation="fused")
+    attributes, noise = tf.ones([3, 2]), tf.ones([3, 4, 2])
+    states = [(tf.zeros([3, 4]), tf.zeros([3, 4]))]
+    generator(attributes, noise, states)
+    with tf.GradientTape() as tape:
+        soft, _, _ = generator(attributes, noise, states, training=False)
+        loss = tf.reduce_sum(soft * soft)
+    with pytest.raises(ValueError, match="training=True"):
+        tape.gradient(loss, generator.trainable_weights)
 
 
 def test_fused_operation_names_a_wrong_shape():

@@ -67,6 +67,7 @@ def test_fit_reports_losses_and_generate_shapes(toy):
     assert set(history) == {"d_loss", "g_loss", "gp", "aux_d_loss"}
     assert len(history["d_loss"]) == 2 and all(np.isfinite(v) for v in history["d_loss"])
     generated = model.generate(25, seed=3)
+    generated.validate()  # generation skips the checks: its output must pass them
     assert generated.features.shape == (25, 12, 2)
     assert generated.attributes.shape == (25, toy.attributes.shape[1])
     assert set(generated.attribute_values()["kind"]) <= {"a", "b", "c"}
@@ -117,6 +118,14 @@ def test_generate_to_streams_the_same_samples_to_disk(toy, tmp_path):
     assert not (tmp_path / "other").exists()
 
 
+def test_a_diverged_model_generating_nan_is_named(toy):
+    model = trained_model(toy)
+    head = model.feature_generator.head
+    head.kernel.assign(np.full(head.kernel.shape, np.nan, np.float32))
+    with pytest.raises(ValueError, match="diverged"):
+        model.generate(5, seed=0)
+
+
 def test_generation_in_pieces_gives_the_same_samples(toy, monkeypatch):
     import doppelganger_tf.model as model_module
 
@@ -142,6 +151,8 @@ def test_conditional_and_forced_length_generation(toy):
     np.testing.assert_array_equal(again.attributes, generated.attributes)
 
     forced = model.generate(6, length=[1, 2, 5, 12, 7, 3], seed=2)
+    for dataset in (generated, again, forced):
+        dataset.validate()
     np.testing.assert_array_equal(forced.lengths, [1, 2, 5, 12, 7, 3])
     assert np.all(forced.features[0, 1:] == 0)
     with pytest.raises(ValueError, match="length"):

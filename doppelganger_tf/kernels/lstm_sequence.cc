@@ -210,47 +210,66 @@ class LstmSequenceKernel : public OpKernel {
   virtual void Run(OpKernelContext* ctx, const Dims& d) = 0;
 };
 
+// With keep_activations (training) the c and gates outputs hold every step's cell state and
+// gate activations, which the gradient reads; without (generation) they are empty, and each
+// row block works in a small scratch buffer that stays in cache instead of writing them.
 class LstmSequenceOp : public LstmSequenceKernel {
  public:
-  using LstmSequenceKernel::LstmSequenceKernel;
+  explicit LstmSequenceOp(OpKernelConstruction* c) : LstmSequenceKernel(c) {
+    OP_REQUIRES_OK(c, c->GetAttr("keep_activations", &keep_activations_));
+  }
 
  protected:
   void Run(OpKernelContext* ctx, const Dims& d) override {
     const int64_t T = d.steps, B = d.batch, D = d.inputs, U = d.units, G = 4 * d.units;
+    const int64_t kept = keep_activations_ ? T : 0;
     Tensor *h_out, *c_out, *gates_out;
     OP_REQUIRES_OK(ctx, ctx->allocate_output(0, TensorShape({T, B, U}), &h_out));
-    OP_REQUIRES_OK(ctx, ctx->allocate_output(1, TensorShape({T, B, U}), &c_out));
-    OP_REQUIRES_OK(ctx, ctx->allocate_output(2, TensorShape({T, B, G}), &gates_out));
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(1, TensorShape({kept, B, U}), &c_out));
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(2, TensorShape({kept, B, G}), &gates_out));
     const float *context = Data(ctx->input(0)), *x = Data(ctx->input(1));
     const float *h0 = Data(ctx->input(4)), *c0 = Data(ctx->input(5));
     ConstMatrixMap kernel(Data(ctx->input(2)), D, G);
     const PackedRight recurrent(Data(ctx->input(3)), U, G, false);
     float *hs = Data(h_out), *cs = Data(c_out), *gates = Data(gates_out);
+    const bool keep = keep_activations_;
 
     auto block = [&](int64_t first, int64_t last) {
       const int64_t n = last - first;
+      // without kept activations: the step's gates, and the cell state of two steps in turn.
+      // Aligned as TensorFlow's buffers are: Eigen's elementwise loops start with scalar steps
+      // up to the first aligned address, which round differently from its vector steps, so a
+      // buffer aligned by chance would make the same seed generate different last digits.
+      std::vector<float, Eigen::aligned_allocator<float>> scratch(keep ? 0 : n * (G + 2 * U));
+      const float* c_prev = c0 + first * U;
       for (int64_t t = 0; t < T; ++t) {
-        MatrixMap z(gates + (t * B + first) * G, n, G);
-        const float* h_prev = t == 0 ? h0 + first * U : hs + ((t - 1) * B + first) * U;
-        const float* c_prev = t == 0 ? c0 + first * U : cs + ((t - 1) * B + first) * U;
+        float* z_t = keep ? gates + (t * B + first) * G : scratch.data();
+        float* c_t = keep ? cs + (t * B + first) * U : scratch.data() + n * (G + (t % 2) * U);
+        float* h_t = hs + (t * B + first) * U;
+        const float* h_prev = t == 0 ? h0 + first * U : h_t - B * U;
+        MatrixMap z(z_t, n, G);
         z = ConstMatrixMap(context + first * G, n, G);
         if (D > 0) z.noalias() += ConstMatrixMap(x + (t * B + first) * D, n, D) * kernel;
-        recurrent.MultiplyAdd(h_prev, n, z.data());
+        recurrent.MultiplyAdd(h_prev, n, z_t);
         for (int64_t r = 0; r < n; ++r) {
-          float* zr = z.data() + r * G;
+          float* zr = z_t + r * G;
           Array i(zr, U), f(zr + U, U), g(zr + 2 * U, U), o(zr + 3 * U, U);
           i = i.logistic();
           f = f.logistic();
           g = g.tanh();
           o = o.logistic();
-          Array c(cs + (t * B + first + r) * U, U);
+          Array c(c_t + r * U, U);
           c = f * ConstArray(c_prev + r * U, U) + i * g;
-          Array(hs + (t * B + first + r) * U, U) = o * c.tanh();
+          Array(h_t + r * U, U) = o * c.tanh();
         }
+        c_prev = c_t;
       }
     };
     ForRowBlocks(ctx, B, T * (2 * (D + U) * G + 40 * U), block);
   }
+
+ private:
+  bool keep_activations_ = true;
 };
 
 class LstmSequenceGradOp : public LstmSequenceKernel {
@@ -325,15 +344,19 @@ REGISTER_OP("DgLstmSequence")
     .Output("h: float")
     .Output("c: float")
     .Output("gates: float")
+    .Attr("keep_activations: bool = true")
     .SetShapeFn([](shape_inference::InferenceContext* c) {
+      bool keep;
+      TF_RETURN_IF_ERROR(c->GetAttr("keep_activations", &keep));
       shape_inference::ShapeHandle x, rec;
       TF_RETURN_IF_ERROR(c->WithRank(c->input(1), 3, &x));
       TF_RETURN_IF_ERROR(c->WithRank(c->input(3), 2, &rec));
       shape_inference::DimensionHandle units = c->Dim(rec, 0), gates;
       TF_RETURN_IF_ERROR(c->Multiply(units, 4, &gates));
       c->set_output(0, c->MakeShape({c->Dim(x, 0), c->Dim(x, 1), units}));
-      c->set_output(1, c->output(0));
-      c->set_output(2, c->MakeShape({c->Dim(x, 0), c->Dim(x, 1), gates}));
+      shape_inference::DimensionHandle kept = keep ? c->Dim(x, 0) : c->MakeDim(0);
+      c->set_output(1, c->MakeShape({kept, c->Dim(x, 1), units}));
+      c->set_output(2, c->MakeShape({kept, c->Dim(x, 1), gates}));
       return tensorflow::OkStatus();
     });
 
