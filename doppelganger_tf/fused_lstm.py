@@ -178,9 +178,9 @@ def lstm_sequence(context, x, kernel, recurrent_kernel, h0, c0, differentiable=T
 @tf.RegisterGradient("DgLstmSequence")
 def _lstm_sequence_gradient(op, dh, unused_dc, unused_dgates):
     if not op.get_attr("keep_activations"):
-        raise ValueError("this fused LSTM ran with differentiable=False (the generator called "
-                         "with training=False keeps no activations): call it with training=True "
-                         "to take gradients through it")
+        raise ValueError("this fused LSTM kept no activations for a gradient (the generator "
+                         "was called with training=False or differentiable=False): call it "
+                         "with training=True to take gradients through it")
     # the op's c and gates outputs are the activations this gradient reads, used nowhere else
     context, x, kernel, recurrent_kernel, h0, c0 = op.inputs
     h = op.outputs[0]

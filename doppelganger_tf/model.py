@@ -148,13 +148,16 @@ class DoppelGANger(keras.Model):
 
     # --- forward pass ----------------------------------------------------------------------------
 
-    def call(self, noise, given_attributes=None, training=None, hard_features_out=False):
+    def call(self, noise, given_attributes=None, training=None, hard_features_out=False,
+             differentiable=None):
         """Generator forward pass.
 
         Returns (features [B, T, K+2] unmasked, activity mask [B, T], soft attributes [B, A+M],
         hard attributes [B, A+M]); "soft" is what the critics see, "hard" (one-hot argmax for
         categorical outputs) is what the downstream generators and the user receive.  The
         features are soft unless ``hard_features_out`` (generation: no softmax is computed).
+        differentiable=False: no gradient will be taken through the feature generator (the
+        fused LSTM then keeps no activations); default: unless training is False.
         """
         batch = tf.shape(noise["attribute_noise"])[0]
         if given_attributes is not None:
@@ -172,16 +175,18 @@ class DoppelGANger(keras.Model):
         state = noise["initial_state"]
         states = [(state[:, i, 0], state[:, i, 1]) for i in range(self.config.feature_lstm_layers)]
         soft_features, hard_features, mask = self.feature_generator(
-            hard, noise["feature_noise"], states, training=training)
+            hard, noise["feature_noise"], states, training=training,
+            differentiable=differentiable)
         return (hard_features if hard_features_out else soft_features), mask, soft, hard
 
-    def _fake_batch(self, noise, training=True):
-        """A generator run on the batch's noise with the LSTM's initial state drawn afresh, as
-        the original, whose optimiser runs all get the batch's fed noise while the initial state
-        is drawn inside its graph on every run."""
+    def _fake_batch(self, noise, differentiable=True):
+        """A generator run (training mode) on the batch's noise with the LSTM's initial state
+        drawn afresh, as the original, whose optimiser runs all get the batch's fed noise while
+        the initial state is drawn inside its graph on every run. differentiable=False for the
+        critic steps' fakes, through which no gradient flows."""
         batch = tf.shape(noise["attribute_noise"])[0]
         run_noise = {**noise, **self.sample_noise(batch, keys=["initial_state"])}
-        features, mask, soft, _ = self(run_noise, training=training)
+        features, mask, soft, _ = self(run_noise, training=True, differentiable=differentiable)
         return features * mask[..., None], soft
 
     # --- training --------------------------------------------------------------------------------
@@ -367,7 +372,8 @@ class DoppelGANger(keras.Model):
         noise = self.sample_noise(batch, keys=["attribute_noise", "minmax_noise",
                                                "feature_noise"])
         for _ in range(cfg.critic_steps - shared):
-            self._critic_step(real_f, real_a, *self._fake_batch(noise), replicas)
+            self._critic_step(real_f, real_a, *self._fake_batch(noise, differentiable=False),
+                              replicas)
         generator_steps = cfg.generator_steps
         if shared:
             with tf.GradientTape() as tape:

@@ -100,15 +100,17 @@ class FeatureGenerator(keras.layers.Layer):
         self._column_major = tf.constant([s * self.record_dim + k for k in range(self.record_dim)
                                           for s in range(sample_len)], tf.int32)
 
-    def call(self, attributes, noise, initial_states, training=None):
+    def call(self, attributes, noise, initial_states, training=None, differentiable=None):
+        """differentiable=False: no gradient will be taken through this call (the fused LSTM
+        then keeps no activations); default: unless training is False (generation)."""
         steps = tf.shape(noise)[1]
+        if differentiable is None:
+            differentiable = training is not False
         # time-major through the LSTM ([T/S, B, ...], cuDNN's own layout): its output sequence
         # needs no transpose, the records get one at the end anyway
         noise = tf.transpose(noise, [1, 0, 2])
         if self.lstm_implementation == "fused":
-            # training=False (generation): no activations kept for a gradient
-            x = self._fused_lstms(attributes, noise, initial_states,
-                                  differentiable=training is not False)
+            x = self._fused_lstms(attributes, noise, initial_states, differentiable)
         else:
             x = tf.concat([tf.repeat(attributes[None], steps, axis=0), noise], axis=-1)
             for lstm, (h0, c0) in zip(self.lstms, initial_states):
