@@ -187,19 +187,24 @@ def _lstm_sequence_gradient(op, dh, unused_dc, unused_dgates):
     if dh is None:
         dh = tf.zeros_like(h)
     dz, dh0, dc0 = load_kernels().dg_lstm_sequence_grad(*op.inputs, *op.outputs, dh)
-    h_prev = tf.concat([h0[None], h[:-1]], axis=0)
     # the sums over time as two halves each, which run side by side: as single operations
     # they come one after the other at the end of the training step's critical path
-    half = tf.shape(dz)[0] // 2
+    steps = tf.shape(dz)[0]
+    half = tf.maximum(steps // 2, 1)
 
     def over_time(term):
         return term(slice(None, half)) + term(slice(half, None))
 
     def flat(t, part):
         return tf.reshape(t[part], [-1, t.shape[-1]])
+
+    def recurrent_term(start, stop):  # sum of h_{t-1}^T dz_t over 1 <= start <= t < stop
+        return tf.matmul(flat(h, slice(start - 1, stop - 1)), flat(dz, slice(start, stop)),
+                         transpose_a=True)
     d_context = over_time(lambda part: tf.reduce_sum(dz[part], axis=0))
     d_kernel = over_time(lambda part: tf.matmul(flat(x, part), flat(dz, part), transpose_a=True))
-    d_recurrent = over_time(lambda part: tf.matmul(flat(h_prev, part), flat(dz, part),
-                                                   transpose_a=True))
+    # h_{t-1} is h0 at t = 0, else a time slice of h (no concatenated copy of h)
+    d_recurrent = (tf.matmul(h0, dz[0], transpose_a=True) + recurrent_term(1, half)
+                   + recurrent_term(half, steps))
     dx = tf.reshape(tf.matmul(flat(dz, slice(None)), kernel, transpose_b=True), tf.shape(x))
     return d_context, dx, d_kernel, d_recurrent, dh0, dc0
