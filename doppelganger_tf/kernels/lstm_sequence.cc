@@ -302,6 +302,7 @@ class LstmSequenceGradOp : public LstmSequenceKernel {
     // the recursion back through time, per row block: dh and dc carried from step t to t-1
     auto block = [&](int64_t first, int64_t last) {
       const int64_t n = last - first;
+      Eigen::ArrayXf tanh_c(U);  // allocated once, not per row and step
       MatrixMap dh(dh_first + first * U, n, U);  // dh0 and dc0 are the carries' final values
       MatrixMap dc(dc_first + first * U, n, U);
       dh.setZero();
@@ -314,7 +315,7 @@ class LstmSequenceGradOp : public LstmSequenceKernel {
           const int64_t row = t * B + first + r;
           const float* gr = gates + row * G;
           ConstArray i(gr, U), f(gr + U, U), g(gr + 2 * U, U), o(gr + 3 * U, U);
-          Eigen::ArrayXf tanh_c = ConstArray(cs + row * U, U).tanh();
+          tanh_c = ConstArray(cs + row * U, U).tanh();
           Array dh_r(dh.data() + r * U, U), dc_r(dc.data() + r * U, U);
           dc_r += dh_r * o * (1.f - tanh_c.square());  // dc_r: the loss's gradient at c_t
           float* dzr = dz_t.data() + r * G;
