@@ -146,15 +146,14 @@ def resolve_implementation(requested: str) -> str:
                          f"{requested!r}")
     if requested == "keras" or (requested == "auto" and tf.config.list_physical_devices("GPU")):
         return "keras"
-    if requested == "fused":
-        load_kernels()  # raises, naming the problem
-        return "fused"
     try:
         load_kernels()
-        return "fused"
     except FusedLSTMUnavailable as error:
+        if requested == "fused":
+            raise  # names the problem
         _warn_fallback(str(error))
         return "keras"
+    return "fused"
 
 
 @functools.lru_cache(maxsize=None)

@@ -6,10 +6,14 @@ from typing import Sequence, Tuple
 
 import tensorflow as tf
 
+from .config import LSTM_IMPLEMENTATIONS
 from .fused_lstm import lstm_sequence
 from .outputs import Normalization, Output, OutputType
 
 keras = tf.keras
+
+# what a FeatureGenerator runs: DGConfig's "auto" is resolved first (fused_lstm.py)
+RESOLVED_LSTM_IMPLEMENTATIONS = tuple(i for i in LSTM_IMPLEMENTATIONS if i != "auto")
 
 
 def apply_output_activations(logits, outputs: Sequence[Output], axis: int = -1
@@ -82,7 +86,7 @@ class FeatureGenerator(keras.layers.Layer):
     def __init__(self, outputs: Sequence[Output], sample_len: int, lstm_units: int,
                  lstm_layers: int, lstm_implementation: str = "keras", **kwargs):
         super().__init__(**kwargs)
-        if lstm_implementation not in ("keras", "fused"):
+        if lstm_implementation not in RESOLVED_LSTM_IMPLEMENTATIONS:
             raise ValueError("lstm_implementation must be 'keras' or 'fused' (resolve 'auto' "
                              f"with fused_lstm.resolve_implementation), got {lstm_implementation!r}")
         # "fused": the same LSTM layers' weights, run by fused_lstm.lstm_sequence
