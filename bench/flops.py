@@ -86,16 +86,16 @@ def training_step_flops(model, batch: int, critic_input=None) -> dict:
     return {"generator_forward": generator, "critics_forward": critics, "step": total}
 
 
-def matmul_peak_gflops(size: int = 2000, repeats: int = 10) -> float:
-    """Measured float32 GFLOP/s of large square matmuls on all of this machine's cores (the best
-    of ``repeats``): one matmul at a time, and as many at once as there are cores, so that the
-    peak holds whatever the thread settings (with one thread per operation only concurrent
-    matmuls use every core)."""
+def matmul_peak_gflops(size: int = 2000, repeats: int = 10, dtype=tf.float32) -> float:
+    """Measured GFLOP/s of large square ``dtype`` matmuls on all of this machine's cores (the
+    best of ``repeats``): one matmul at a time, and as many at once as there are cores, so that
+    the peak holds whatever the thread settings (with one thread per operation only concurrent
+    matmuls use every core). On a GPU, TensorFlow places them there."""
     cores = cpu_count()
     best_rate = 0.0
     for concurrent in sorted({1, cores}):
-        pairs = [(tf.random.normal([size, size]), tf.random.normal([size, size]))
-                 for _ in range(concurrent)]
+        pairs = [(tf.random.normal([size, size], dtype=dtype),
+                  tf.random.normal([size, size], dtype=dtype)) for _ in range(concurrent)]
         matmuls = tf.function(lambda ps: [tf.reduce_sum(tf.matmul(x, y)) for x, y in ps])
         [r.numpy() for r in matmuls(pairs)]
         best = np.inf

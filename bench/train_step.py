@@ -1,13 +1,18 @@
 """Seconds per training step and generated samples per second at the paper's shapes.
 
     python bench/train_step.py [--shapes wwt,mba] [--steps 100] [--warmup 5] [--cpu_threads auto]
-                               [--steps_per_execution N]
+                               [--steps_per_execution N] [--precision mixed_float16]
+
+    # on a GPU: mixed precision, the projected WWT-scale time (issue 5's GPU figure)
+    python bench/train_step.py --shapes wwt --precision mixed_float16 --steps 300
 
 WWT: batch 100, T=550, S=10, one continuous feature, attributes 9/3/2, aux critic and
 auto-normalisation on.  MBA: batch 100, T=56, S=8, two continuous features, attributes 15/5/53,
 aux critic and auto-normalisation off (the original's MBA settings).  Data are random (the step's
 cost does not depend on the values).  Threads: doppelganger_tf.set_cpu_threads (the experiment
-scripts' setting) unless --cpu_threads says otherwise.  Prints figures; asserts nothing.
+scripts' setting) unless --cpu_threads says otherwise (on a GPU, TensorFlow's defaults).  For
+the WWT shape it also prints the projected time of the paper's full WWT training: 50,000 samples,
+400 epochs, batch 100 = 200,000 steps at the median step time.  Prints figures; asserts nothing.
 """
 from __future__ import annotations
 
@@ -23,7 +28,7 @@ import tensorflow as tf
 from absl import app, flags
 
 from doppelganger_tf import DGConfig, Dataset, DoppelGANger, Normalization
-from doppelganger_tf.config import LSTM_IMPLEMENTATIONS
+from doppelganger_tf.config import LSTM_IMPLEMENTATIONS, PRECISIONS
 from doppelganger_tf.model import STEPS_PER_EXECUTION
 from doppelganger_tf.runtime import THREAD_SETTING_HELP, apply_thread_setting
 
@@ -39,6 +44,11 @@ PER_CALL = flags.DEFINE_integer("steps_per_execution", None,
 GEN_N = flags.DEFINE_integer("generate", 20000, "samples to generate for the generation rate")
 LSTM = flags.DEFINE_enum("lstm_implementation", None, list(LSTM_IMPLEMENTATIONS),
                          "DGConfig.lstm_implementation (default: the config's, 'auto')")
+
+PRECISION = flags.DEFINE_enum("precision", "float32", list(PRECISIONS),
+                              "DGConfig.precision (mixed_float16: for GPUs)")
+# the paper's WWT run: 50,000 samples x 400 epochs at batch 100
+WWT_SCALE_STEPS = 50_000 * 400 // 100
 
 SHAPES = {
     "wwt": dict(length=550, features=1, categories=(9, 3, 2), normalization="minusone_one",
@@ -102,8 +112,10 @@ def thread_text(threads):
     return "TensorFlow default" if threads is None else "intra_op %d, inter_op %d" % threads
 
 
-def bench_shape(name, spec, peak):
-    overrides = {} if LSTM.value is None else {"lstm_implementation": LSTM.value}
+def bench_shape(name, spec, peak, compute_dtype):
+    overrides = {"precision": PRECISION.value}
+    if LSTM.value is not None:
+        overrides["lstm_implementation"] = LSTM.value
     model, _, data, step = build_training(spec, steps_per_execution=PER_CALL.value, **overrides)
     times = time_steps(model, data, step, STEPS.value, WARMUP.value)
     per_call = int(model.steps_per_execution.numpy())
@@ -113,14 +125,20 @@ def bench_shape(name, spec, peak):
     model.generate(GEN_N.value, seed=1)
     gen_rate = GEN_N.value / (time.perf_counter() - start)
     times = np.array(times)
-    print(f"{name} (LSTM: {model.feature_generator.lstm_implementation}): T={spec['length']} "
+    print(f"{name} (LSTM: {model.feature_generator.lstm_implementation}, "
+          f"{model.config.precision}): T={spec['length']} "
           f"S={spec['config'].sample_len} batch="
           f"{spec['config'].batch_size}  train step median {np.median(times) * 1e3:.1f} ms "
           f"(p10 {np.percentile(times, 10) * 1e3:.1f}, p90 {np.percentile(times, 90) * 1e3:.1f}, "
           f"n={len(times)} calls of {per_call} steps)  generation {gen_rate:,.0f} samples/s")
     rate = step_flops / np.median(times) / 1e9
     print(f"  {step_flops / 1e9:.2f} GFLOP of matmuls per step -> {rate:.0f} GFLOP/s, "
-          f"{100 * rate / peak:.0f}% of the {peak:.0f} GFLOP/s large-matmul peak")
+          f"{100 * rate / peak:.0f}% of the {peak:.0f} GFLOP/s large-matmul peak "
+          f"({compute_dtype})")
+    if name == "wwt":
+        hours = WWT_SCALE_STEPS * np.median(times) / 3600
+        print(f"  WWT scale ({WWT_SCALE_STEPS:,} steps: 50,000 samples x 400 epochs, batch 100): "
+              f"{hours:.2f} h ({60 * hours:.0f} min) at the median step")
     sys.stdout.flush()
 
 
@@ -130,9 +148,14 @@ def main(argv):
     print(f"tensorflow {tf.__version__}, {os.cpu_count()} CPUs, "
           f"devices {[d.device_type for d in tf.config.list_physical_devices()]}, threads "
           f"{thread_text(threads)}")
-    peak = flops.matmul_peak_gflops()
+    # the peak of the arithmetic the hidden layers run in (float16 / bfloat16 when mixed) on a
+    # GPU; CPUs emulate half precision (minutes for the peak's matmuls), so float32's there
+    compute_dtype = tf.keras.mixed_precision.Policy(PRECISION.value).compute_dtype
+    if not tf.config.list_physical_devices("GPU"):
+        compute_dtype = "float32"
+    peak = flops.matmul_peak_gflops(dtype=tf.as_dtype(compute_dtype))
     for name in FLAGS.value.split(","):
-        bench_shape(name.strip(), SHAPES[name.strip()], peak)
+        bench_shape(name.strip(), SHAPES[name.strip()], peak, compute_dtype)
 
 
 if __name__ == "__main__":

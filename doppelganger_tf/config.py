@@ -9,6 +9,8 @@ from typing import Optional
 # DGConfig.lstm_implementation's values (fused_lstm.resolve_implementation turns "auto" into one
 # of the other two)
 LSTM_IMPLEMENTATIONS = ("auto", "keras", "fused")
+# DGConfig.precision's values: Keras dtype policies (variables stay float32 in all three)
+PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 
 
 @dataclass
@@ -36,6 +38,12 @@ class DGConfig:
     # operation (fused_lstm.py, built with g++ on first use) on machines without a GPU where it
     # builds, else Keras' LSTM (cuDNN on GPUs); "keras"; "fused" (an error where it cannot build)
     lstm_implementation: str = "auto"
+    # arithmetic of the networks (a speed option for GPUs, not the original's float32):
+    # "mixed_float16" / "mixed_bfloat16" compute the hidden layers in half precision with
+    # float32 weights; output activations, critic scores, losses and the gradient penalty's
+    # norm stay float32, and float16 runs scale the losses (Keras' LossScaleOptimizer). The
+    # fused CPU LSTM always runs in float32. DP runs need float32.
+    precision: str = "float32"
 
     # critics: hidden Dense(ReLU) layers then Dense(1), no normalisation
     critic_hidden_layers: int = 4
@@ -106,6 +114,13 @@ class DGConfig:
         if self.lstm_implementation not in LSTM_IMPLEMENTATIONS:
             raise ValueError(f"DGConfig.lstm_implementation must be one of "
                              f"{LSTM_IMPLEMENTATIONS}, got {self.lstm_implementation!r}")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"DGConfig.precision must be one of {PRECISIONS}, got "
+                             f"{self.precision!r}")
+        if self.dp_noise_multiplier is not None and self.precision != "float32":
+            raise ValueError("DP training (dp_noise_multiplier set) runs in float32: its noise is "
+                             "calibrated to float32 gradients; set precision='float32', got "
+                             f"{self.precision!r}")
         if self.dp_clipping not in ("ghost", "vectorized"):
             raise ValueError("DGConfig.dp_clipping must be 'ghost' or 'vectorized', got "
                              f"{self.dp_clipping!r}")

@@ -30,6 +30,27 @@ CONFIG_FILE = "model.json"
 WEIGHTS_FILE = "model.weights.h5"
 
 
+def loss_scaled(optimizer):
+    """``optimizer`` wrapped in Keras' dynamic loss scaling (mixed_float16 runs), which keeps
+    float16 gradients from underflowing and skips steps whose gradients overflow."""
+    if isinstance(optimizer, keras.mixed_precision.LossScaleOptimizer):
+        return optimizer
+    return keras.mixed_precision.LossScaleOptimizer(optimizer)
+
+
+def scale_loss(optimizer, loss):
+    """The loss to differentiate: scaled by a loss-scaling optimizer's current scale."""
+    if isinstance(optimizer, keras.mixed_precision.LossScaleOptimizer):
+        return optimizer.get_scaled_loss(loss)
+    return loss
+
+
+def unscale_gradients(optimizer, grads):
+    if isinstance(optimizer, keras.mixed_precision.LossScaleOptimizer):
+        return optimizer.get_unscaled_gradients(grads)
+    return grads
+
+
 def gather_batch(features, attributes, indices):
     """The training batch {"features", "attributes"} of the prepared arrays' rows ``indices``."""
     return {"features": tf.gather(features, indices),
@@ -81,21 +102,25 @@ class DoppelGANger(keras.Model):
         self._steps = self.max_length // cfg.sample_len
 
         bn = dict(bn_momentum=cfg.batch_norm_momentum, bn_epsilon=cfg.batch_norm_epsilon)
+        # the networks' dtype policy (DGConfig.precision); this model's own inputs, outputs and
+        # losses stay float32
+        policy = keras.mixed_precision.Policy(cfg.precision)
         self.attribute_generator = (MLPGenerator(
             self.attribute_outputs, cfg.attribute_hidden_layers, cfg.attribute_hidden_units,
-            name="attribute_generator", **bn) if self.attribute_outputs else None)
+            name="attribute_generator", dtype=policy, **bn) if self.attribute_outputs else None)
         self.minmax_generator = (MLPGenerator(
             self.minmax_outputs, cfg.minmax_hidden_layers, cfg.minmax_hidden_units,
-            name="minmax_generator", **bn) if self.minmax_outputs else None)
+            name="minmax_generator", dtype=policy, **bn) if self.minmax_outputs else None)
         self.feature_generator = FeatureGenerator(
             list(self.feature_outputs) + [gen_flag_output()], cfg.sample_len,
             cfg.feature_lstm_units, cfg.feature_lstm_layers,
             lstm_implementation=resolve_implementation(cfg.lstm_implementation),
-            name="feature_generator")
-        self.critic = Critic(cfg.critic_hidden_layers, cfg.critic_hidden_units, name="critic")
+            name="feature_generator", dtype=policy)
+        self.critic = Critic(cfg.critic_hidden_layers, cfg.critic_hidden_units, name="critic",
+                             dtype=policy)
         all_attr_columns = self.num_attribute_columns + self.num_minmax_columns
         self.aux_critic = (Critic(cfg.aux_critic_hidden_layers, cfg.aux_critic_hidden_units,
-                                  name="aux_critic")
+                                  name="aux_critic", dtype=policy)
                            if cfg.use_aux_critic and all_attr_columns > 0 else None)
         self.rng = (tf.random.Generator.from_seed(seed) if seed is not None
                     else tf.random.Generator.from_non_deterministic_state())
@@ -211,12 +236,14 @@ class DoppelGANger(keras.Model):
             if cfg.dp_clipping == "vectorized":
                 critic_adam = functools.partial(privacy.dp_adam, cfg)
             # "ghost": plain Adam on gradients this model clips and noises (_dp_gradients)
-        self.generator_optimizer = generator_optimizer or adam(cfg.generator_learning_rate)
-        self.critic_optimizer = critic_optimizer or critic_adam(cfg.critic_learning_rate)
+        scaled = loss_scaled if cfg.precision == "mixed_float16" else (lambda opt: opt)
+        self.generator_optimizer = scaled(generator_optimizer
+                                          or adam(cfg.generator_learning_rate))
+        self.critic_optimizer = scaled(critic_optimizer or critic_adam(cfg.critic_learning_rate))
         self.aux_critic_optimizer = None
         if self.aux_critic is not None:
-            self.aux_critic_optimizer = (aux_critic_optimizer
-                                         or critic_adam(cfg.aux_critic_learning_rate))
+            self.aux_critic_optimizer = scaled(aux_critic_optimizer
+                                               or critic_adam(cfg.aux_critic_learning_rate))
         super().compile(optimizer=self.generator_optimizer,
                         steps_per_execution=steps_per_execution, **kwargs)
         # slots up front: checkpoints restore into them and the step is traced once
@@ -323,12 +350,13 @@ class DoppelGANger(keras.Model):
             per_example, gp = self.critic_loss_per_example(critic, real_f, real_a, fake_f,
                                                            fake_a, gp_weight)
             loss = tf.reduce_mean(per_example)
-            scaled = loss / replicas  # gradients are summed over replicas
+            scaled = scale_loss(optimizer, loss / replicas)  # gradients sum over replicas
         if self.uses_dp:
             # the DP optimizer clips per example: it needs the loss vector, never its mean
             optimizer.minimize(per_example, critic.trainable_variables, tape=tape)
         else:
-            grads = tape.gradient(scaled, critic.trainable_variables)
+            grads = unscale_gradients(optimizer,
+                                      tape.gradient(scaled, critic.trainable_variables))
             optimizer.apply_gradients(zip(grads, critic.trainable_variables))
         return loss, tf.reduce_mean(gp)
 
@@ -341,7 +369,7 @@ class DoppelGANger(keras.Model):
 
     def _apply_generator_gradients(self, tape, loss, scaled_loss):
         variables = self.generator_variables()
-        grads = tape.gradient(scaled_loss, variables)
+        grads = unscale_gradients(self.generator_optimizer, tape.gradient(scaled_loss, variables))
         self.generator_optimizer.apply_gradients(zip(grads, variables))
         self._trackers["g_loss"].update_state(loss)
 
@@ -381,13 +409,14 @@ class DoppelGANger(keras.Model):
                 with tape.stop_recording():
                     self._critic_step(real_f, real_a, fake_f, fake_a, replicas)
                 loss = self._generator_loss(fake_f, fake_a)  # scored by the updated critics
-                scaled = loss / replicas
+                scaled = scale_loss(self.generator_optimizer, loss / replicas)
             self._apply_generator_gradients(tape, loss, scaled)
             generator_steps -= 1
         for _ in range(generator_steps):
             with tf.GradientTape() as tape:
                 loss = self._generator_loss(*self._fake_batch(noise))
-                scaled = loss / replicas  # gradients are summed over replicas
+                # gradients are summed over replicas
+                scaled = scale_loss(self.generator_optimizer, loss / replicas)
             self._apply_generator_gradients(tape, loss, scaled)
         return {name: t.result() for name, t in self._trackers.items()}
 

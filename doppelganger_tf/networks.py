@@ -57,21 +57,25 @@ class MLPGenerator(keras.layers.Layer):
 
     def __init__(self, outputs: Sequence[Output], hidden_layers: int, hidden_units: int,
                  bn_momentum: float, bn_epsilon: float, **kwargs):
-        super().__init__(**kwargs)
+        # inputs stay as given (float32): the Keras layers inside cast to the policy's dtype
+        super().__init__(autocast=False, **kwargs)
         self.outputs = list(outputs)
         self.hidden = []
         for i in range(hidden_layers):
             self.hidden.append(keras.layers.Dense(hidden_units, activation="relu",
-                                                  name=f"dense_{i}"))
+                                                  name=f"dense_{i}", dtype=self.dtype_policy))
             self.hidden.append(keras.layers.BatchNormalization(
-                momentum=bn_momentum, epsilon=bn_epsilon, name=f"batch_norm_{i}"))
-        self.head = keras.layers.Dense(sum(o.dim for o in self.outputs), name="head")
+                momentum=bn_momentum, epsilon=bn_epsilon, name=f"batch_norm_{i}",
+                dtype=self.dtype_policy))
+        self.head = keras.layers.Dense(sum(o.dim for o in self.outputs), name="head",
+                                       dtype=self.dtype_policy)
 
     def call(self, inputs, training=None):
         x = inputs
         for layer in self.hidden:
             x = layer(x, training=training)
-        return apply_output_activations(self.head(x), self.outputs)
+        # activations in float32 under a mixed-precision policy (a no-op in float32)
+        return apply_output_activations(tf.cast(self.head(x), tf.float32), self.outputs)
 
 
 class FeatureGenerator(keras.layers.Layer):
@@ -85,7 +89,8 @@ class FeatureGenerator(keras.layers.Layer):
 
     def __init__(self, outputs: Sequence[Output], sample_len: int, lstm_units: int,
                  lstm_layers: int, lstm_implementation: str = "keras", **kwargs):
-        super().__init__(**kwargs)
+        # inputs stay as given (float32): the Keras layers inside cast to the policy's dtype
+        super().__init__(autocast=False, **kwargs)
         if lstm_implementation not in RESOLVED_LSTM_IMPLEMENTATIONS:
             raise ValueError("lstm_implementation must be 'keras' or 'fused' (resolve 'auto' "
                              f"with fused_lstm.resolve_implementation), got {lstm_implementation!r}")
@@ -97,9 +102,11 @@ class FeatureGenerator(keras.layers.Layer):
         self.sample_len = sample_len
         self.record_dim = sum(o.dim for o in self.outputs)
         self.lstms = [keras.layers.LSTM(lstm_units, return_sequences=True, unit_forget_bias=True,
-                                        time_major=True, name=f"lstm_{i}")
+                                        time_major=True, name=f"lstm_{i}",
+                                        dtype=self.dtype_policy)
                       for i in range(lstm_layers)]
-        self.head = keras.layers.Dense(sample_len * self.record_dim, name="head")
+        self.head = keras.layers.Dense(sample_len * self.record_dim, name="head",
+                                       dtype=self.dtype_policy)
         # head column s * K + k (record s, column k) in the order k * S + s
         self._column_major = tf.constant([s * self.record_dim + k for k in range(self.record_dim)
                                           for s in range(sample_len)], tf.int32)
@@ -117,16 +124,22 @@ class FeatureGenerator(keras.layers.Layer):
             x = self._fused_lstms(attributes, noise, initial_states, differentiable)
         else:
             x = tf.concat([tf.repeat(attributes[None], steps, axis=0), noise], axis=-1)
+            half = self.compute_dtype  # Keras casts x, not the initial states
             for lstm, (h0, c0) in zip(self.lstms, initial_states):
-                x = lstm(x, initial_state=[h0, c0], training=training)
+                x = lstm(x, initial_state=[tf.cast(h0, half), tf.cast(c0, half)],
+                         training=training)
         # the head's S * K columns regrouped column-major ([K, S] instead of [S, K]: the same
         # weights, read through a fixed permutation), so that each output's activation and the
         # flag comparison read runs of S contiguous values; one transpose puts the records back
         if not self.head.built:
             self.head.build(x.shape)
-        blocked_kernel = tf.gather(self.head.kernel, self._column_major, axis=1)
-        blocked_bias = tf.gather(self.head.bias, self._column_major)
+        # (read outside the head's call, so cast to the policy's compute dtype by hand; the
+        # fused LSTM's float32 output too; all no-ops in float32)
+        x = tf.cast(x, self.compute_dtype)
+        blocked_kernel = tf.cast(tf.gather(self.head.kernel, self._column_major, axis=1), x.dtype)
+        blocked_bias = tf.cast(tf.gather(self.head.bias, self._column_major), x.dtype)
         logits = tf.matmul(tf.reshape(x, [-1, x.shape[-1]]), blocked_kernel) + blocked_bias
+        logits = tf.cast(logits, tf.float32)  # activations and flags in float32
         logits = tf.reshape(logits, [steps, -1, self.record_dim, self.sample_len])
         soft, hard = apply_output_activations(logits, self.outputs, axis=2)
         flag_continue, flag_end = tf.unstack(logits[:, :, -2:], axis=2)  # [T/S, B, S] each
@@ -144,15 +157,18 @@ class FeatureGenerator(keras.layers.Layer):
             if not lstm.built:
                 inputs = context_columns + x.shape[-1] if i == 0 else x.shape[-1]
                 lstm.build(tf.TensorShape([None, None, inputs]))
-            cell = lstm.cell
+            # the operation is float32 only; under a mixed policy the weights read as the
+            # compute dtype inside this layer's call, so they are cast back (no-ops in float32)
+            cell, f32 = lstm.cell, (lambda t: tf.cast(t, tf.float32))
+            full_kernel, bias = f32(cell.kernel), f32(cell.bias)
             if i == 0:
-                context = tf.matmul(attributes, cell.kernel[:context_columns]) + cell.bias
-                kernel = cell.kernel[context_columns:]
+                context = tf.matmul(f32(attributes), full_kernel[:context_columns]) + bias
+                kernel = full_kernel[context_columns:]
             else:
-                context = tf.broadcast_to(cell.bias, [tf.shape(h0)[0], cell.bias.shape[0]])
-                kernel = cell.kernel
-            x = lstm_sequence(context, x, kernel, cell.recurrent_kernel, h0, c0,
-                              differentiable)
+                context = tf.broadcast_to(bias, [tf.shape(h0)[0], bias.shape[0]])
+                kernel = full_kernel
+            x = lstm_sequence(context, f32(x), kernel, f32(cell.recurrent_kernel), f32(h0),
+                              f32(c0), differentiable)
         return x
 
     def _records(self, blocked, steps):
@@ -179,10 +195,13 @@ class Critic(keras.layers.Layer):
     The auxiliary critic is the same network fed attributes only (``features=None``)."""
 
     def __init__(self, hidden_layers: int, hidden_units: int, **kwargs):
-        super().__init__(**kwargs)
-        self.hidden = [keras.layers.Dense(hidden_units, activation="relu", name=f"dense_{i}")
+        # inputs stay as given (float32): the Keras layers inside cast to the policy's dtype
+        super().__init__(autocast=False, **kwargs)
+        self.hidden = [keras.layers.Dense(hidden_units, activation="relu", name=f"dense_{i}",
+                                          dtype=self.dtype_policy)
                        for i in range(hidden_layers)]
-        self.score = keras.layers.Dense(1, name="score")
+        # scores in float32 under any policy: the losses and the gradient penalty read them
+        self.score = keras.layers.Dense(1, name="score", dtype="float32")
 
     @staticmethod
     def flat_input(features, attributes):

@@ -428,3 +428,43 @@ def test_original_epsilon_accounting():
                                [1.873e8, 1.642e6, 1.117, 0.349], rtol=1.5e-3)
     assert eps[2] == pytest.approx(9.39, abs=0.01)
     assert original_epsilon(50000, 100, 15, 2, aux_critic=False) < eps[3]
+
+
+@pytest.fixture(scope="module")
+def float32_losses():
+    """First-epoch losses of the float32 tiny model on toy_dataset() (seed 0)."""
+    return {k: v[0] for k, v in trained_model(toy_dataset()).history.history.items()}
+
+
+@pytest.mark.parametrize("precision, half", [("mixed_float16", "float16"),
+                                             ("mixed_bfloat16", "bfloat16")])
+def test_mixed_precision_trains_in_half_with_float32_weights_and_outputs(
+        toy, tmp_path, float32_losses, precision, half):
+    model = trained_model(toy, tiny_config(precision=precision))
+    # the hidden layers compute in half precision on float32 weights; scores stay float32
+    assert model.critic.hidden[0].compute_dtype == half
+    assert model.feature_generator.lstms[0].compute_dtype == half
+    assert model.attribute_generator.hidden[0].compute_dtype == half
+    assert {v.dtype for v in model.variables} == {tf.float32}
+    assert model.critic.score.compute_dtype == "float32"
+    # float16 needs loss scaling (bfloat16 has float32's range)
+    scaling = isinstance(model.critic_optimizer, tf.keras.mixed_precision.LossScaleOptimizer)
+    assert scaling == (precision == "mixed_float16")
+    # the same model and seed in float32: the first epoch's losses agree to half precision
+    for name in ("d_loss", "gp", "aux_d_loss"):
+        ours, theirs = model.history.history[name][0], float32_losses[name]
+        assert np.isfinite(ours) and abs(ours - theirs) <= 0.05 * abs(theirs), name
+    generated = model.generate(30, seed=3)
+    assert generated.features.dtype == np.float32
+    generated.validate()
+    model.save(tmp_path / "model")
+    loaded = DoppelGANger.load(tmp_path / "model")
+    assert loaded.config.precision == precision
+    np.testing.assert_array_equal(loaded.generate(30, seed=3).features, generated.features)
+
+
+def test_precision_is_checked():
+    with pytest.raises(ValueError, match="precision must be one of"):
+        tiny_config(precision="float16")
+    with pytest.raises(ValueError, match="DP training .* float32"):
+        tiny_config(precision="mixed_float16", dp_noise_multiplier=1.0)
