@@ -15,6 +15,7 @@ import numpy as np
 from absl import flags, logging
 
 from doppelganger_tf.atomic import atomic_file
+from doppelganger_tf.config import PRECISIONS
 from doppelganger_tf.dataset import Dataset
 from doppelganger_tf.runtime import THREAD_SETTING_HELP, apply_thread_setting
 
@@ -40,6 +41,9 @@ def define_flags(*, sample_len: int, aux_critic: bool, auto_normalize: bool, epo
     flags.DEFINE_bool("auto_normalize", auto_normalize, "per-sample min/max auto-normalisation")
     flags.DEFINE_bool("reuse_fake_batch", False, "speed option: the generator step reuses the "
                       "critic step's fake batch (one generator forward pass per batch)")
+    flags.DEFINE_enum("precision", "float32", list(PRECISIONS),
+                      "DoppelGANger's arithmetic: mixed_float16 speeds up GPUs (CPUs emulate "
+                      "half precision: keep float32 there); DP runs need float32")
     flags.DEFINE_integer("seed", 0, "seed for weights, batches and generation")
     flags.DEFINE_integer("num_generate", None, "samples to generate (default: as many as the "
                          "training data)")
@@ -62,7 +66,7 @@ def dg_config():
     from doppelganger_tf.config import DGConfig
     return DGConfig(sample_len=FLAGS.sample_len, batch_size=FLAGS.batch_size,
                     use_aux_critic=FLAGS.aux_critic, auto_normalize=FLAGS.auto_normalize,
-                    reuse_fake_batch=FLAGS.reuse_fake_batch,
+                    reuse_fake_batch=FLAGS.reuse_fake_batch, precision=FLAGS.precision,
                     dp_noise_multiplier=FLAGS.dp_noise_multiplier,
                     dp_l2_norm_clip=FLAGS.dp_l2_norm_clip,
                     dp_poisson_sampling=FLAGS.dp_poisson_sampling)
