@@ -21,3 +21,15 @@ def test_tensorflow_privacy_imports_and_its_dp_optimizer_builds():
     optimizer.minimize(loss, [variable], tape=tape)
     assert np.all(np.isfinite(variable.numpy()))
     assert hasattr(tensorflow_privacy, "compute_dp_sgd_privacy_statement")
+
+
+def test_no_script_folder_module_shadows_the_standard_library():
+    # bench/ and experiments/ are on sys.path when their scripts run: a bench/profile.py once
+    # hid Python's profile module from cProfile (and so from torch) in compare_peers.py's runs
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    for folder in ("bench", "experiments", "data_prep"):
+        names = {p.stem for p in (root / folder).glob("*.py")}
+        assert not names & set(sys.stdlib_module_names), (folder, names & set(sys.stdlib_module_names))

@@ -1,8 +1,11 @@
 """Where a training step's or generation's time goes: TensorFlow's profiler, summed per operation.
 
-    python bench/profile.py                              # WWT shape, training, 3 calls of 10 steps
-    python bench/profile.py --what generate --samples 5000
-    python bench/profile.py --shape mba --top 40
+(Named op_profile, not profile: bench/ is on the path of the scripts run from it, and a
+bench/profile.py would shadow Python's own profile module, which cProfile imports.)
+
+    python bench/op_profile.py                              # WWT shape, training, 3 calls of 10 steps
+    python bench/op_profile.py --what generate --samples 5000
+    python bench/op_profile.py --shape mba --top 40
 
 Runs the work once untimed (tracing), then under TensorFlow's profiler, and prints the wall time
 per step (or per 1,000 samples) and each operation's thread time: summed over its runs, per
