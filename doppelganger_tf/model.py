@@ -16,6 +16,7 @@ from .dataset import Dataset, encode_attribute_table
 from .fused_lstm import resolve_implementation
 from .networks import Critic, FeatureGenerator, MLPGenerator, gen_flag_output
 from .outputs import Output
+from .precision import loss_scaled, needs_loss_scaling, scale_loss, unscale_gradients
 
 keras = tf.keras
 
@@ -28,27 +29,6 @@ GENERATION_CHUNK = 256
 STEPS_PER_EXECUTION = 10
 CONFIG_FILE = "model.json"
 WEIGHTS_FILE = "model.weights.h5"
-
-
-def loss_scaled(optimizer):
-    """``optimizer`` wrapped in Keras' dynamic loss scaling (mixed_float16 runs), which keeps
-    float16 gradients from underflowing and skips steps whose gradients overflow."""
-    if isinstance(optimizer, keras.mixed_precision.LossScaleOptimizer):
-        return optimizer
-    return keras.mixed_precision.LossScaleOptimizer(optimizer)
-
-
-def scale_loss(optimizer, loss):
-    """The loss to differentiate: scaled by a loss-scaling optimizer's current scale."""
-    if isinstance(optimizer, keras.mixed_precision.LossScaleOptimizer):
-        return optimizer.get_scaled_loss(loss)
-    return loss
-
-
-def unscale_gradients(optimizer, grads):
-    if isinstance(optimizer, keras.mixed_precision.LossScaleOptimizer):
-        return optimizer.get_unscaled_gradients(grads)
-    return grads
 
 
 def gather_batch(features, attributes, indices):
@@ -236,7 +216,7 @@ class DoppelGANger(keras.Model):
             if cfg.dp_clipping == "vectorized":
                 critic_adam = functools.partial(privacy.dp_adam, cfg)
             # "ghost": plain Adam on gradients this model clips and noises (_dp_gradients)
-        scaled = loss_scaled if cfg.precision == "mixed_float16" else (lambda opt: opt)
+        scaled = loss_scaled if needs_loss_scaling(cfg.precision) else (lambda opt: opt)
         self.generator_optimizer = scaled(generator_optimizer
                                           or adam(cfg.generator_learning_rate))
         self.critic_optimizer = scaled(critic_optimizer or critic_adam(cfg.critic_learning_rate))

@@ -124,9 +124,9 @@ class FeatureGenerator(keras.layers.Layer):
             x = self._fused_lstms(attributes, noise, initial_states, differentiable)
         else:
             x = tf.concat([tf.repeat(attributes[None], steps, axis=0), noise], axis=-1)
-            half = self.compute_dtype  # Keras casts x, not the initial states
+            compute = self.compute_dtype  # Keras casts x, not the initial states
             for lstm, (h0, c0) in zip(self.lstms, initial_states):
-                x = lstm(x, initial_state=[tf.cast(h0, half), tf.cast(c0, half)],
+                x = lstm(x, initial_state=[tf.cast(h0, compute), tf.cast(c0, compute)],
                          training=training)
         # the head's S * K columns regrouped column-major ([K, S] instead of [S, K]: the same
         # weights, read through a fixed permutation), so that each output's activation and the

@@ -33,6 +33,7 @@ import tensorflow as tf
 
 from .dataset import Dataset, encode_attribute_table
 from .networks import Critic
+from .precision import loss_scaled, needs_loss_scaling, scale_loss, unscale_gradients
 
 keras = tf.keras
 
@@ -284,6 +285,8 @@ def retrain_attribute_generator(model, target, epochs: int = 200,
                                      beta_2=cfg.adam_beta_2, epsilon=cfg.adam_epsilon)
 
     generator_optimizer = adam(cfg.generator_learning_rate)
+    if needs_loss_scaling(cfg.precision):  # the attribute generator computes in float16
+        generator_optimizer = loss_scaled(generator_optimizer)
     critic_optimizer = adam(cfg.aux_critic_learning_rate)
     rng = tf.random.Generator.from_seed(seed)  # our own: the model's rng state is left alone
     real_rows = tf.constant(encoded)
@@ -312,7 +315,9 @@ def retrain_attribute_generator(model, target, epochs: int = 200,
             gp = tf.reduce_mean(gp_terms)
         with tf.GradientTape() as tape:
             g_loss = -tf.reduce_mean(critic(None, fake_attributes()))
-        grads = tape.gradient(g_loss, generator.trainable_variables)
+            scaled = scale_loss(generator_optimizer, g_loss)
+        grads = unscale_gradients(generator_optimizer,
+                                  tape.gradient(scaled, generator.trainable_variables))
         generator_optimizer.apply_gradients(zip(grads, generator.trainable_variables))
         return tf.stack([d_loss, g_loss, gp])
 

@@ -182,3 +182,20 @@ def test_experiment_script_end_to_end(tmp_path):
     assert "acf_mse_retrained_vs_original" in (out / "results.md").read_text()
     assert (out / "retrain_agent_hist.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert (out / "retrained_model" / "model.json").exists()
+
+
+def test_retraining_a_mixed_float16_model_changes_only_its_attribute_generator():
+    # its attribute generator computes in float16 (its update is loss-scaled), the fresh
+    # critic in float32
+    data = flip_dataset()
+    model = DoppelGANger.from_dataset(data, tiny_config(precision="mixed_float16"), seed=0)
+    frozen = [[w.copy() for w in net.get_weights()] for net in frozen_networks(model)]
+    before = [w.copy() for w in model.attribute_generator.get_weights()]
+    target = target_from_probabilities(data, TARGET, n=200, seed=0)
+    history = retrain_attribute_generator(model, target, epochs=3, seed=0)
+    assert all(np.isfinite(v).all() for v in history.values())
+    after = model.attribute_generator.get_weights()
+    assert any(not np.array_equal(a, b) for a, b in zip(before, after))
+    for net, weights in zip(frozen_networks(model), frozen):
+        for a, b in zip(net.get_weights(), weights):
+            np.testing.assert_array_equal(a, b)
