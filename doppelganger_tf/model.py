@@ -16,7 +16,7 @@ from .dataset import Dataset, encode_attribute_table
 from .fused_lstm import resolve_implementation
 from .networks import Critic, FeatureGenerator, MLPGenerator, gen_flag_output
 from .outputs import Output
-from .precision import loss_scaled, needs_loss_scaling, scale_loss, unscale_gradients
+from .precision import loss_scaled, scale_loss, unscale_gradients
 
 keras = tf.keras
 
@@ -216,14 +216,15 @@ class DoppelGANger(keras.Model):
             if cfg.dp_clipping == "vectorized":
                 critic_adam = functools.partial(privacy.dp_adam, cfg)
             # "ghost": plain Adam on gradients this model clips and noises (_dp_gradients)
-        scaled = loss_scaled if needs_loss_scaling(cfg.precision) else (lambda opt: opt)
-        self.generator_optimizer = scaled(generator_optimizer
-                                          or adam(cfg.generator_learning_rate))
-        self.critic_optimizer = scaled(critic_optimizer or critic_adam(cfg.critic_learning_rate))
+        self.generator_optimizer = loss_scaled(
+            generator_optimizer or adam(cfg.generator_learning_rate), cfg.precision)
+        self.critic_optimizer = loss_scaled(
+            critic_optimizer or critic_adam(cfg.critic_learning_rate), cfg.precision)
         self.aux_critic_optimizer = None
         if self.aux_critic is not None:
-            self.aux_critic_optimizer = scaled(aux_critic_optimizer
-                                               or critic_adam(cfg.aux_critic_learning_rate))
+            self.aux_critic_optimizer = loss_scaled(
+                aux_critic_optimizer or critic_adam(cfg.aux_critic_learning_rate),
+                cfg.precision)
         super().compile(optimizer=self.generator_optimizer,
                         steps_per_execution=steps_per_execution, **kwargs)
         # slots up front: checkpoints restore into them and the step is traced once

@@ -153,13 +153,16 @@ class FeatureGenerator(keras.layers.Layer):
         input is [attributes, noise_t] at every step: the attributes' part of its product is
         computed once per sequence (the op's per-sample context term), the noise's per step."""
         x, context_columns = noise, attributes.shape[-1]
+        # the operation is float32 only; under a mixed policy the weights read as the compute
+        # dtype inside this layer's call, so they are cast back (no-ops in float32)
+        def f32(t):
+            return tf.cast(t, tf.float32)
+
         for i, (lstm, (h0, c0)) in enumerate(zip(self.lstms, initial_states)):
             if not lstm.built:
                 inputs = context_columns + x.shape[-1] if i == 0 else x.shape[-1]
                 lstm.build(tf.TensorShape([None, None, inputs]))
-            # the operation is float32 only; under a mixed policy the weights read as the
-            # compute dtype inside this layer's call, so they are cast back (no-ops in float32)
-            cell, f32 = lstm.cell, (lambda t: tf.cast(t, tf.float32))
+            cell = lstm.cell
             full_kernel, bias = f32(cell.kernel), f32(cell.bias)
             if i == 0:
                 context = tf.matmul(f32(attributes), full_kernel[:context_columns]) + bias

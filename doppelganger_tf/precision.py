@@ -12,14 +12,12 @@ import tensorflow as tf
 keras = tf.keras
 
 
-def needs_loss_scaling(precision: str) -> bool:
-    return precision == "mixed_float16"
-
-
-def loss_scaled(optimizer):
-    """``optimizer`` wrapped in Keras' dynamic loss scaling (mixed_float16 runs), which keeps
-    float16 gradients from underflowing and skips steps whose gradients overflow."""
-    if isinstance(optimizer, keras.mixed_precision.LossScaleOptimizer):
+def loss_scaled(optimizer, precision: str):
+    """The optimizer to train with at ``precision`` (DGConfig.precision): for mixed_float16,
+    ``optimizer`` wrapped in Keras' dynamic loss scaling, which keeps float16 gradients from
+    underflowing and skips steps whose gradients overflow; else ``optimizer`` itself."""
+    if (precision != "mixed_float16"
+            or isinstance(optimizer, keras.mixed_precision.LossScaleOptimizer)):
         return optimizer
     return keras.mixed_precision.LossScaleOptimizer(optimizer)
 

@@ -33,7 +33,7 @@ import tensorflow as tf
 
 from .dataset import Dataset, encode_attribute_table
 from .networks import Critic
-from .precision import loss_scaled, needs_loss_scaling, scale_loss, unscale_gradients
+from .precision import loss_scaled, scale_loss, unscale_gradients
 
 keras = tf.keras
 
@@ -284,9 +284,8 @@ def retrain_attribute_generator(model, target, epochs: int = 200,
         return keras.optimizers.Adam(learning_rate=lr, beta_1=cfg.adam_beta_1,
                                      beta_2=cfg.adam_beta_2, epsilon=cfg.adam_epsilon)
 
-    generator_optimizer = adam(cfg.generator_learning_rate)
-    if needs_loss_scaling(cfg.precision):  # the attribute generator computes in float16
-        generator_optimizer = loss_scaled(generator_optimizer)
+    # the attribute generator computes in float16 in mixed_float16 models: scale its loss
+    generator_optimizer = loss_scaled(adam(cfg.generator_learning_rate), cfg.precision)
     critic_optimizer = adam(cfg.aux_critic_learning_rate)
     rng = tf.random.Generator.from_seed(seed)  # our own: the model's rng state is left alone
     real_rows = tf.constant(encoded)

@@ -31,5 +31,5 @@ def test_no_script_folder_module_shadows_the_standard_library():
 
     root = Path(__file__).resolve().parents[1]
     for folder in ("bench", "experiments", "data_prep"):
-        names = {p.stem for p in (root / folder).glob("*.py")}
-        assert not names & set(sys.stdlib_module_names), (folder, names & set(sys.stdlib_module_names))
+        clashes = {p.stem for p in (root / folder).glob("*.py")} & set(sys.stdlib_module_names)
+        assert not clashes, (folder, clashes)
