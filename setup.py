@@ -3,18 +3,32 @@ from pathlib import Path
 
 from setuptools import find_packages, setup
 
-# tensorflow-privacy 0.9.0 (the latest) imports only with TensorFlow <= 2.15 (it needs
-# tensorflow-estimator), numpy 1.x and tensorflow-probability 0.22: this set installs cleanly on
-# Python 3.11 and is import-tested in CI.
+# Two supported stacks, chosen by the Python version (README, "Supported versions"):
+# - reference (Python 3.9-3.11): TensorFlow 2.15 with its Keras 2 and tensorflow-privacy 0.9.0
+#   (the latest, which imports only with TensorFlow <= 2.15, numpy 1.x and
+#   tensorflow-probability 0.22);
+# - current (Python 3.12-3.13): TensorFlow 2.21 with Keras 3 and numpy 2; tensorflow-privacy
+#   does not install there, so DP noise is ours and epsilon comes from dp-accounting on both.
+REFERENCE = 'python_version < "3.12"'
+CURRENT = 'python_version >= "3.12"'
 INSTALL_REQUIRES = [
-    "tensorflow>=2.15.0,<2.16",
-    "tensorflow-privacy==0.9.0",
-    "tensorflow-probability>=0.22.0,<0.23",
-    "numpy>=1.23.5,<2",
-    "pandas>=2.0,<2.3",
-    "scipy>=1.10,<1.14",
-    "matplotlib>=3.7,<3.10",
-    "absl-py>=1.0,<2",
+    f"tensorflow>=2.15.0,<2.16; {REFERENCE}",
+    f"tensorflow-privacy==0.9.0; {REFERENCE}",
+    f"tensorflow-probability>=0.22.0,<0.23; {REFERENCE}",
+    f"numpy>=1.23.5,<2; {REFERENCE}",
+    f"pandas>=2.0,<2.3; {REFERENCE}",
+    f"scipy>=1.10,<1.14; {REFERENCE}",
+    f"matplotlib>=3.7,<3.10; {REFERENCE}",
+    f"absl-py>=1.0,<2; {REFERENCE}",
+    f"tensorflow>=2.21.0,<2.22; {CURRENT}",
+    f"keras>=3.10,<4; {CURRENT}",
+    f"numpy>=2.0,<3; {CURRENT}",
+    f"pandas>=2.2,<4; {CURRENT}",
+    f"scipy>=1.13,<2; {CURRENT}",
+    f"matplotlib>=3.8,<4; {CURRENT}",
+    f"absl-py>=1.0,<3; {CURRENT}",
+    # epsilon accounting on both stacks (tensorflow-privacy 0.9.0 pins 0.4.3 on the reference)
+    "dp-accounting>=0.4.3,<0.7",
     "scikit-learn>=1.3,<1.10",
     "hmmlearn>=0.3,<0.4",
 ]
@@ -29,7 +43,7 @@ setup(
     packages=find_packages(include=["doppelganger_tf", "doppelganger_tf.*"]),
     # the fused LSTM's C++ source, compiled on first use (doppelganger_tf/fused_lstm.py)
     package_data={"doppelganger_tf": ["kernels/*.cc"]},
-    python_requires=">=3.9,<3.12",
+    python_requires=">=3.9,<3.14",
     install_requires=INSTALL_REQUIRES,
     extras_require={"test": ["pytest>=7,<10"]},
     entry_points={"console_scripts": ["doppelganger-demo=doppelganger_tf.demo:run_from_command_line"]},

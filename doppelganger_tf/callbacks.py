@@ -7,7 +7,7 @@ from typing import Optional
 
 import tensorflow as tf
 
-keras = tf.keras
+from .compat import keras
 
 
 class TrainingCheckpoint(keras.callbacks.Callback):

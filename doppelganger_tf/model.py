@@ -9,16 +9,15 @@ from typing import Optional, Sequence
 import numpy as np
 import tensorflow as tf
 
-from . import dp_clipping, privacy, transforms
+from . import compat, dp_clipping, privacy, saved_weights, transforms
 from .atomic import atomic_directory
+from .compat import keras
 from .config import DGConfig
 from .dataset import Dataset, encode_attribute_table
 from .fused_lstm import resolve_implementation
 from .networks import Critic, FeatureGenerator, MLPGenerator, gen_flag_output
 from .outputs import Output
 from .precision import loss_scaled, scale_loss, unscale_gradients
-
-keras = tf.keras
 
 MODEL_FORMAT = "doppelganger_tf-model"
 # rows per independent piece of a generation batch (see _generate_fn), which TensorFlow runs
@@ -28,7 +27,11 @@ GENERATION_CHUNK = 256
 # run in one graph loop, without Python's per-call dispatch (~5% of a WWT-shape step on CPU)
 STEPS_PER_EXECUTION = 10
 CONFIG_FILE = "model.json"
-WEIGHTS_FILE = "model.weights.h5"
+# format 2: our own weights file, read alike by Keras 2 and 3 (saved_weights.py)
+FORMAT_VERSION = 2
+WEIGHTS_FILE = "model.weights.npz"
+# format 1 (before 0.2): Keras 2's own weights file, which Keras 3 cannot read
+KERAS2_WEIGHTS_FILE = "model.weights.h5"
 
 
 def gather_batch(features, attributes, indices):
@@ -106,7 +109,8 @@ class DoppelGANger(keras.Model):
                     else tf.random.Generator.from_non_deterministic_state())
         self._trackers = {name: keras.metrics.Mean(name=name) for name in
                           ["d_loss", "g_loss", "gp"] + (["aux_d_loss"] if self.aux_critic else [])}
-        self._generate_fns = {}
+        # tf.functions by (conditional, chunks); untracked: Keras would save a tracked dict
+        compat.set_untracked(self, "_generate_fns", {})
         self._build_networks()
 
     # --- construction ----------------------------------------------------------------------------
@@ -225,42 +229,21 @@ class DoppelGANger(keras.Model):
             self.aux_critic_optimizer = loss_scaled(
                 aux_critic_optimizer or critic_adam(cfg.aux_critic_learning_rate),
                 cfg.precision)
+        # no XLA unless asked: Keras 3's "auto" would turn it on where a GPU is visible, and
+        # the fused CPU LSTM has no XLA kernel (on CPUs XLA is ~100x slower for the rollout)
+        kwargs.setdefault("jit_compile", False)
         super().compile(optimizer=self.generator_optimizer,
                         steps_per_execution=steps_per_execution, **kwargs)
+        compat.set_untracked(self, "_requested_steps_per_execution", steps_per_execution)
         # slots up front: checkpoints restore into them and the step is traced once
         for opt, variables in self._optimizer_pairs():
             if hasattr(opt, "build"):
                 opt.build(variables)
 
     def make_train_function(self, force=False):
-        """Keras' train function; with ``steps_per_execution`` > 1, its steps run in one graph
-        loop whose logs are defined before the loop. (Keras' own loop defines them inside it,
-        so AutoGraph traces the step twice, peeling the first iteration: twice the graph and
-        ~3 s more tracing per fit, measured on the test models.)"""
-        if self.train_function is not None and not force:
-            return self.train_function
-        per_call = self._steps_per_execution
-        if (per_call is None or int(per_call.numpy()) == 1 or self.run_eagerly
-                or self._cluster_coordinator or self.autotune_steps_per_execution):
-            return super().make_train_function(force)
-        # with no steps_per_execution Keras builds its one-step function; set past Keras'
-        # attribute tracking, which would otherwise save the counter with the weights
-        object.__setattr__(self, "_steps_per_execution", None)
-        try:
-            super().make_train_function(force=True)
-        finally:
-            object.__setattr__(self, "_steps_per_execution", per_call)
-        one_step = self.train_tf_function.python_function
-
-        def train_function(iterator):
-            logs = {name: tracker.result() for name, tracker in self._trackers.items()}
-            for _ in tf.range(per_call):
-                logs = one_step(iterator)
-            return logs
-
-        self.train_tf_function = tf.function(train_function, reduce_retracing=True)
-        self.train_function = self.train_tf_function
-        return self.train_function
+        """Keras' train function; on Keras 2 with ``steps_per_execution`` > 1 one whose steps
+        are traced once (compat.make_train_function)."""
+        return compat.make_train_function(self, super().make_train_function, force)
 
     def _optimizer_pairs(self):
         pairs = [(self.generator_optimizer, self.generator_variables()),
@@ -316,7 +299,7 @@ class DoppelGANger(keras.Model):
         # Poisson batches vary in size: divide by the expected size, which leaks nothing
         denominator = cfg.batch_size if self.poisson_sampling else tf.shape(real_a)[0]
         grads = dp_clipping.noised_mean(sums, denominator, cfg.dp_l2_norm_clip,
-                                        cfg.dp_noise_multiplier)
+                                        cfg.dp_noise_multiplier, self.rng)
         variables = [v for pair in dense for v in pair]
         return grads, variables, loss, gp
 
@@ -370,7 +353,7 @@ class DoppelGANger(keras.Model):
 
     def train_step(self, data):
         if "indices" in data:  # from training_batches: gather the batch from the source arrays
-            data = gather_batch(*self.__dict__["_source"], data["indices"])
+            data = gather_batch(*compat.get_untracked(self, "_source"), data["indices"])
         cfg = self.config
         real_f, real_a = data["features"], data["attributes"]
         batch = tf.shape(real_f)[0]
@@ -443,10 +426,11 @@ class DoppelGANger(keras.Model):
         as {"indices"} into the prepared arrays, which the step gathers itself (a pipeline that
         gathers costs ~4% of a WWT-shape step). The step captures the arrays, so a different
         dataset makes Keras trace it anew."""
-        if self.__dict__.get("_source_dataset") is not dataset:
+        if compat.get_untracked(self, "_source_dataset") is not dataset:
             # kept out of Keras' tracking (not weights): the prepared arrays of this dataset
-            self.__dict__["_source"] = tuple(tf.constant(a) for a in self.prepare(dataset))
-            self.__dict__["_source_dataset"] = dataset
+            compat.set_untracked(self, "_source",
+                                 tuple(tf.constant(a) for a in self.prepare(dataset)))
+            compat.set_untracked(self, "_source_dataset", dataset)
             self.train_function = None
         return self._batch_indices(len(dataset), seed).map(lambda i: {"indices": i}).prefetch(2)
 
@@ -489,6 +473,9 @@ class DoppelGANger(keras.Model):
             # a resumed run continues with a different (but seeded) batch order
             data_seed = None if seed is None else seed + initial_epoch
             x = self.training_batches(x, seed=data_seed)
+        compat.fit_steps_per_execution(
+            self, compat.get_untracked(self, "_requested_steps_per_execution", 1),
+            steps_per_epoch)
         return super().fit(x, y, epochs=epochs, steps_per_epoch=steps_per_epoch,
                            initial_epoch=initial_epoch, **kwargs)
 
@@ -655,12 +642,13 @@ class DoppelGANger(keras.Model):
         path = Path(path)
         if path.exists() and not overwrite:
             raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
-        with atomic_directory(path, replaceable={CONFIG_FILE, WEIGHTS_FILE}) as tmp:
-            payload = {"format": MODEL_FORMAT, "version": 1, **self.get_config()}
+        with atomic_directory(path, replaceable={CONFIG_FILE, WEIGHTS_FILE,
+                                                 KERAS2_WEIGHTS_FILE}) as tmp:
+            payload = {"format": MODEL_FORMAT, "version": FORMAT_VERSION, **self.get_config()}
             if self.privacy_record is not None:  # DP parameters and epsilon spent
                 payload["privacy"] = self.privacy_record
             (tmp / CONFIG_FILE).write_text(json.dumps(payload, indent=2))
-            self.save_weights(str(tmp / WEIGHTS_FILE))
+            saved_weights.save(self, tmp / WEIGHTS_FILE)
 
     @classmethod
     def load(cls, path) -> "DoppelGANger":
@@ -675,8 +663,21 @@ class DoppelGANger(keras.Model):
             raise ValueError(f"{config_path} is corrupt ({exc}); save the model again") from exc
         if payload.get("format") != MODEL_FORMAT:
             raise ValueError(f"{config_path} is not a {MODEL_FORMAT} file")
+        version = payload.get("version")
+        if version not in (1, FORMAT_VERSION):
+            raise ValueError(f"{config_path} has format version {version!r}; this "
+                             f"doppelganger_tf reads versions 1 and {FORMAT_VERSION}: upgrade "
+                             "doppelganger_tf to load it")
+        if version == 1 and compat.KERAS_3:
+            raise ValueError(f"{path} was saved in format 1, whose weights only Keras 2 reads "
+                             f"(this is Keras {compat.KERAS_VERSION}): load it on "
+                             f"{compat.REFERENCE_STACK} and save it again there; format "
+                             f"{FORMAT_VERSION} loads on both stacks")
         model = cls.from_config(payload)
-        model.load_weights(str(path / WEIGHTS_FILE))
+        if version == 1:
+            model.load_weights(str(path / KERAS2_WEIGHTS_FILE))
+        else:
+            saved_weights.load(model, path / WEIGHTS_FILE)
         model.privacy_record = payload.get("privacy")
         return model
 
@@ -684,7 +685,7 @@ class DoppelGANger(keras.Model):
     def privacy_record(self) -> Optional[dict]:
         """DP parameters and epsilon spent (set by ``callbacks.PrivacyBudget``, saved in
         model.json), or None. A copy: assign a new dict to change it."""
-        text = self.__dict__.get("_privacy_record_json")
+        text = compat.get_untracked(self, "_privacy_record_json")
         return None if text is None else json.loads(text)
 
     @privacy_record.setter
@@ -692,6 +693,6 @@ class DoppelGANger(keras.Model):
         # kept as JSON text: Keras would track a dict attribute as a checkpoint dependency
         if record is not None and not isinstance(record, dict):
             raise TypeError(f"privacy_record must be a dict or None, got {type(record).__name__}")
-        self.__dict__["_privacy_record_json"] = (None if record is None
-                                                 else json.dumps(record, default=float))
+        compat.set_untracked(self, "_privacy_record_json",
+                             None if record is None else json.dumps(record, default=float))
 

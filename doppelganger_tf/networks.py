@@ -6,11 +6,10 @@ from typing import Sequence, Tuple
 
 import tensorflow as tf
 
+from .compat import keras, run_time_major_lstm, set_layer_list, time_major_lstm
 from .config import LSTM_IMPLEMENTATIONS
 from .fused_lstm import lstm_sequence
 from .outputs import Normalization, Output, OutputType
-
-keras = tf.keras
 
 # what a FeatureGenerator runs: DGConfig's "auto" is resolved first (fused_lstm.py)
 RESOLVED_LSTM_IMPLEMENTATIONS = tuple(i for i in LSTM_IMPLEMENTATIONS if i != "auto")
@@ -60,15 +59,20 @@ class MLPGenerator(keras.layers.Layer):
         # inputs stay as given (float32): the Keras layers inside cast to the policy's dtype
         super().__init__(autocast=False, **kwargs)
         self.outputs = list(outputs)
-        self.hidden = []
+        hidden = []
         for i in range(hidden_layers):
-            self.hidden.append(keras.layers.Dense(hidden_units, activation="relu",
-                                                  name=f"dense_{i}", dtype=self.dtype_policy))
-            self.hidden.append(keras.layers.BatchNormalization(
+            hidden.append(keras.layers.Dense(hidden_units, activation="relu",
+                                             name=f"dense_{i}", dtype=self.dtype_policy))
+            hidden.append(keras.layers.BatchNormalization(
                 momentum=bn_momentum, epsilon=bn_epsilon, name=f"batch_norm_{i}",
                 dtype=self.dtype_policy))
+        set_layer_list(self, "hidden", hidden)
         self.head = keras.layers.Dense(sum(o.dim for o in self.outputs), name="head",
                                        dtype=self.dtype_policy)
+
+    def weight_layers(self):
+        """The layers holding this network's weights, in order (saved_weights.py names them)."""
+        return [*self.hidden, self.head]
 
     def call(self, inputs, training=None):
         x = inputs
@@ -101,15 +105,18 @@ class FeatureGenerator(keras.layers.Layer):
             raise ValueError("the last feature output must be the generation flag")
         self.sample_len = sample_len
         self.record_dim = sum(o.dim for o in self.outputs)
-        self.lstms = [keras.layers.LSTM(lstm_units, return_sequences=True, unit_forget_bias=True,
-                                        time_major=True, name=f"lstm_{i}",
-                                        dtype=self.dtype_policy)
-                      for i in range(lstm_layers)]
+        set_layer_list(self, "lstms", [time_major_lstm(lstm_units, name=f"lstm_{i}",
+                                                       dtype=self.dtype_policy)
+                                       for i in range(lstm_layers)])
         self.head = keras.layers.Dense(sample_len * self.record_dim, name="head",
                                        dtype=self.dtype_policy)
         # head column s * K + k (record s, column k) in the order k * S + s
         self._column_major = tf.constant([s * self.record_dim + k for k in range(self.record_dim)
                                           for s in range(sample_len)], tf.int32)
+
+    def weight_layers(self):
+        """The layers holding this network's weights, in order (saved_weights.py names them)."""
+        return [*self.lstms, self.head]
 
     def call(self, attributes, noise, initial_states, training=None, differentiable=None):
         """differentiable=False: no gradient will be taken through this call (the fused LSTM
@@ -126,8 +133,8 @@ class FeatureGenerator(keras.layers.Layer):
             x = tf.concat([tf.repeat(attributes[None], steps, axis=0), noise], axis=-1)
             compute = self.compute_dtype  # Keras casts x, not the initial states
             for lstm, (h0, c0) in zip(self.lstms, initial_states):
-                x = lstm(x, initial_state=[tf.cast(h0, compute), tf.cast(c0, compute)],
-                         training=training)
+                x = run_time_major_lstm(lstm, x, [tf.cast(h0, compute), tf.cast(c0, compute)],
+                                        training=training)
         # the head's S * K columns regrouped column-major ([K, S] instead of [S, K]: the same
         # weights, read through a fixed permutation), so that each output's activation and the
         # flag comparison read runs of S contiguous values; one transpose puts the records back
@@ -200,9 +207,10 @@ class Critic(keras.layers.Layer):
     def __init__(self, hidden_layers: int, hidden_units: int, **kwargs):
         # inputs stay as given (float32): the Keras layers inside cast to the policy's dtype
         super().__init__(autocast=False, **kwargs)
-        self.hidden = [keras.layers.Dense(hidden_units, activation="relu", name=f"dense_{i}",
-                                          dtype=self.dtype_policy)
-                       for i in range(hidden_layers)]
+        set_layer_list(self, "hidden", [keras.layers.Dense(hidden_units, activation="relu",
+                                                           name=f"dense_{i}",
+                                                           dtype=self.dtype_policy)
+                                        for i in range(hidden_layers)])
         # scores in float32 under any policy: the losses and the gradient penalty read them
         self.score = keras.layers.Dense(1, name="score", dtype="float32")
 
@@ -214,6 +222,10 @@ class Critic(keras.layers.Layer):
             return attributes
         flat = tf.reshape(features, [-1, features.shape[1] * features.shape[2]])
         return tf.concat([flat, attributes], axis=-1)
+
+    def weight_layers(self):
+        """The layers holding this network's weights, in order (saved_weights.py names them)."""
+        return [*self.hidden, self.score]
 
     def dense_pairs(self):
         """(kernel, bias) of every layer, the score layer last (for DP's per-example clipping)."""

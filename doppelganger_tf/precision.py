@@ -7,29 +7,17 @@ overflow.  bfloat16 has float32's exponent range and needs none of this.
 """
 from __future__ import annotations
 
-import tensorflow as tf
+from .compat import LossScaleOptimizer, scale_loss, unscale_gradients
 
-keras = tf.keras
+__all__ = ["loss_scaled", "scale_loss", "unscale_gradients"]
 
 
 def loss_scaled(optimizer, precision: str):
     """The optimizer to train with at ``precision`` (DGConfig.precision): for mixed_float16,
     ``optimizer`` wrapped in Keras' dynamic loss scaling, which keeps float16 gradients from
-    underflowing and skips steps whose gradients overflow; else ``optimizer`` itself."""
-    if (precision != "mixed_float16"
-            or isinstance(optimizer, keras.mixed_precision.LossScaleOptimizer)):
+    underflowing and skips steps whose gradients overflow; else ``optimizer`` itself.
+    Differentiate ``scale_loss(optimizer, loss)`` and pass the gradients through
+    ``unscale_gradients`` (the two Keras versions split the unscaling differently)."""
+    if precision != "mixed_float16" or isinstance(optimizer, LossScaleOptimizer):
         return optimizer
-    return keras.mixed_precision.LossScaleOptimizer(optimizer)
-
-
-def scale_loss(optimizer, loss):
-    """The loss to differentiate: scaled by a loss-scaling optimizer's current scale."""
-    if isinstance(optimizer, keras.mixed_precision.LossScaleOptimizer):
-        return optimizer.get_scaled_loss(loss)
-    return loss
-
-
-def unscale_gradients(optimizer, grads):
-    if isinstance(optimizer, keras.mixed_precision.LossScaleOptimizer):
-        return optimizer.get_unscaled_gradients(grads)
-    return grads
+    return LossScaleOptimizer(optimizer)

@@ -31,11 +31,10 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
+from .compat import keras
 from .dataset import Dataset, encode_attribute_table
 from .networks import Critic
 from .precision import loss_scaled, scale_loss, unscale_gradients
-
-keras = tf.keras
 
 UNIFORM = "uniform"
 # the raking (iterative proportional fitting) of several attributes' targets stops here
