@@ -22,6 +22,8 @@ INSTALL_REQUIRES = [
     f"absl-py>=1.0,<2; {REFERENCE}",
     f"tensorflow>=2.21.0,<2.22; {CURRENT}",
     f"keras>=3.10,<4; {CURRENT}",
+    # TensorFlow 2.15 brings TensorBoard; 2.21 no longer does (keras.callbacks.TensorBoard)
+    f"tensorboard>=2.16,<3; {CURRENT}",
     f"numpy>=2.0,<3; {CURRENT}",
     f"pandas>=2.2,<4; {CURRENT}",
     f"scipy>=1.13,<2; {CURRENT}",

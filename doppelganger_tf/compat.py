@@ -37,6 +37,20 @@ def require_tensorflow_privacy(feature: str):
     return importlib.import_module("tensorflow_privacy")
 
 
+def check_callbacks(callbacks):
+    """Raise naming the import to use when a callback belongs to another Keras than the one
+    TensorFlow runs (a tf_keras callback on Keras 3, or the other way round): Keras would
+    fail later with an unrelated error."""
+    for callback in callbacks or ():
+        if not isinstance(callback, keras.callbacks.Callback):
+            kind = type(callback)
+            raise TypeError(
+                f"callback {kind.__module__}.{kind.__name__} is not a keras.callbacks.Callback "
+                f"of the Keras this model runs on (Keras {KERAS_VERSION}, TensorFlow's "
+                f"tf.keras): create it from tf.keras.callbacks (e.g. "
+                f"tf.keras.callbacks.{kind.__name__}), or subclass tf.keras.callbacks.Callback")
+
+
 def keras_internals_error(what: str) -> RuntimeError:
     return RuntimeError(f"{what} is not in Keras {KERAS_VERSION} (TensorFlow {tf.__version__}); "
                         "doppelganger_tf's compat.py must be updated for this Keras version")

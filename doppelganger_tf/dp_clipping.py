@@ -15,7 +15,10 @@ activations and their gradients, which one ordinary backward pass provides. The 
 three weighted matmuls per layer. Cost: about one plain critic step.
 
 The result is the same clipped sum as the per-example Jacobian (a test checks it against
-per-example tapes); Gaussian noise is added by tensorflow-privacy's ``GaussianSumQuery``.
+per-example tapes). :func:`noised_mean` then adds the DP-SGD Gaussian noise itself, drawn from a
+``tf.random.Generator`` (the model's, so that a seeded model reproduces), on every supported
+stack; on the reference stack a test checks its scale against tensorflow-privacy's
+``GaussianSumQuery``.
 """
 from __future__ import annotations
 
@@ -97,12 +100,22 @@ def clipped_gradient_sum(dense: List[Tuple[tf.Variable, tf.Variable]], real_x, f
     return sums, loss, gp, norms
 
 
-def noised_mean(clipped_sums, batch_size, l2_norm_clip: float, noise_multiplier: float):
-    """(sum of clipped gradients + N(0, (noise_multiplier * clip)^2)) / batch, the noise from
-    tensorflow-privacy's Gaussian sum query."""
-    from tensorflow_privacy import GaussianSumQuery
+def noised_mean(clipped_sums, batch_size, l2_norm_clip: float, noise_multiplier: float,
+                rng: tf.random.Generator):
+    """(each sum of clipped gradients + N(0, (noise_multiplier * clip)^2) per coordinate)
+    / batch_size.
 
-    query = GaussianSumQuery(l2_norm_clip, noise_multiplier * l2_norm_clip)
-    noised, _, _ = query.get_noised_result(clipped_sums, query.initial_global_state())
-    batch = tf.cast(batch_size, tf.float32)
-    return [g / batch for g in noised]
+    rng: the ``tf.random.Generator`` the noise is drawn from (the model's ``rng``): a
+        generator rather than the global seed, so that a seeded model reproduces its DP steps
+        and the draws advance its state inside ``tf.function`` too.
+    """
+    if not isinstance(rng, tf.random.Generator):
+        raise TypeError(f"rng must be a tf.random.Generator (the model's self.rng), got "
+                        f"{type(rng).__name__}")
+    # sensitivity of the clipped sum is the clip norm (add-or-remove-one), hence std z * C
+    stddev = noise_multiplier * l2_norm_clip
+    means = []
+    for g in clipped_sums:
+        noise = rng.normal(tf.shape(g), stddev=tf.cast(stddev, g.dtype), dtype=g.dtype)
+        means.append((g + noise) / tf.cast(batch_size, g.dtype))
+    return means

@@ -468,6 +468,7 @@ class DoppelGANger(keras.Model):
             **kwargs):
         """Keras ``fit``; ``x`` may be a :class:`Dataset` (sampled by :meth:`training_batches`,
         one epoch = N / batch steps) or any input Keras accepts yielding the prepared dicts."""
+        compat.check_callbacks(kwargs.get("callbacks"))
         if isinstance(x, Dataset):
             steps_per_epoch = steps_per_epoch or self.steps_per_epoch(len(x))
             # a resumed run continues with a different (but seeded) batch order

@@ -1,13 +1,22 @@
-"""Differential privacy: DP-SGD on the critics through tensorflow-privacy, epsilon accounting.
+"""Differential privacy: DP-SGD on the critics and its epsilon accounting.
 
 Only the critics read real data, so only their updates are privatised (DESIGN.md section 7): each
 per-example critic loss gradient (gradient-penalty term included) is clipped to
 ``dp_l2_norm_clip`` and Gaussian noise with standard deviation ``dp_noise_multiplier * clip`` is
 added before Adam. The generator sees real data only through the critics (post-processing).
-Per-example clipping is "ghost" clipping by default (dp_clipping.py: per-example norms from
-activations and their gradients, ~1.2x a plain step at the WWT shape) or tf-privacy's
-``VectorizedDPKerasAdamOptimizer`` (a Jacobian through ``pfor``, ~11x; ~2x faster than its
-microbatch loop). DP runs draw Poisson batches so that the accounting below is exact.
+DP runs draw Poisson batches so that the accounting below is exact.
+
+What comes from where, on both supported stacks (compat.py) unless said otherwise:
+- per-example clipping: "ghost" clipping (dp_clipping.py: per-example norms from activations
+  and their gradients, ~1.2x a plain step at the WWT shape), the default;
+- the noise: our own Gaussian draw from the model's seeded ``tf.random.Generator``
+  (``dp_clipping.noised_mean``);
+- the accounting: dp_accounting's RDP accountant, below; the original's epsilon too
+  (:func:`original_epsilon` composes the event of tf-privacy's ``compute_dp_sgd_privacy``
+  itself, so it needs no tf-privacy);
+- ``DGConfig(dp_clipping="vectorized")``: tf-privacy's ``VectorizedDPKerasAdamOptimizer`` (a
+  Jacobian through ``pfor``, ~11x), kept as a cross-check of ghost clipping. tensorflow-privacy
+  installs only with TensorFlow <= 2.15, so this is on the reference stack only.
 """
 from __future__ import annotations
 
@@ -15,13 +24,16 @@ import math
 from dataclasses import dataclass
 from typing import Optional
 
+from . import compat
+
 
 def dp_adam(config, learning_rate: float):
     """tensorflow-privacy's vectorised DP Adam with the config's clip norm and noise multiplier
-    (one microbatch per example). Its ``minimize`` takes the per-example loss VECTOR."""
-    from tensorflow_privacy import VectorizedDPKerasAdamOptimizer
-
-    return VectorizedDPKerasAdamOptimizer(
+    (one microbatch per example). Its ``minimize`` takes the per-example loss VECTOR.
+    Reference stack only: elsewhere this raises, naming the stack that has it."""
+    tf_privacy = compat.require_tensorflow_privacy(
+        "DGConfig(dp_clipping='vectorized') (use dp_clipping='ghost' on this stack)")
+    return tf_privacy.VectorizedDPKerasAdamOptimizer(
         l2_norm_clip=config.dp_l2_norm_clip, noise_multiplier=config.dp_noise_multiplier,
         num_microbatches=None, learning_rate=learning_rate, beta_1=config.adam_beta_1,
         beta_2=config.adam_beta_2, epsilon=config.adam_epsilon)
@@ -31,18 +43,22 @@ def original_epsilon(num_samples: int, batch_size: int, epochs: float, noise_mul
                      delta: float = 1e-5, aux_critic: bool = True) -> float:
     """Epsilon as the original DoppelGANger code accounted it.
 
-    tensorflow-privacy's (deprecated) ``compute_dp_sgd_privacy``: the RDP accountant for Poisson
-    sampling with q = batch / N over epochs * N / batch steps, at ``delta``; the noise multiplier
-    is halved when the auxiliary critic is on, because both critics read the same batch.
+    What tensorflow-privacy 0.9.0's (deprecated) ``compute_dp_sgd_privacy`` computes, without
+    it: the RDP accountant for Poisson sampling with q = batch / N over
+    ``ceil(epochs * N / batch)`` steps, at ``delta``; the noise multiplier is halved when the
+    auxiliary critic is on, because both critics read the same batch. On the reference stack a
+    test checks it against tf-privacy's function.
     """
-    from tensorflow_privacy.privacy.analysis.compute_dp_sgd_privacy_lib import (
-        compute_dp_sgd_privacy)
-
     if num_samples < 1 or batch_size < 1 or epochs <= 0 or noise_multiplier <= 0:
         raise ValueError("num_samples, batch_size, epochs and noise_multiplier must be positive")
-    effective = noise_multiplier / 2.0 if aux_critic else noise_multiplier
-    eps, _ = compute_dp_sgd_privacy(num_samples, batch_size, effective, epochs, delta)
-    return float(eps) if math.isfinite(eps) else math.inf
+    if batch_size > num_samples:
+        # tf-privacy refuses a sampling rate above 1 too
+        raise ValueError(f"batch_size ({batch_size}) must not exceed num_samples "
+                         f"({num_samples})")
+    # tf-privacy's step count, float expression and rounding included
+    steps = int(math.ceil(epochs * num_samples / batch_size))
+    return original_epsilon_for_steps(num_samples, batch_size, steps, noise_multiplier, delta,
+                                      aux_critic)
 
 
 # --- accounting for the sampling this package actually uses ----------------------------------------
@@ -75,9 +91,16 @@ class DPParams:
     sampling: str = "poisson"
 
     def __post_init__(self):
-        if not self.noise_multiplier > 0:
+        # dp_accounting composes Gaussians only when their multiplier is a Python float: an int
+        # (or np.float32) silently drops the composition and under-reports epsilon
+        try:
+            z = float(self.noise_multiplier)
+        except (TypeError, ValueError):
+            z = math.nan
+        if not z > 0:
             raise ValueError(f"noise_multiplier must be > 0, got {self.noise_multiplier!r} "
                              "(a model without DP has no epsilon)")
+        object.__setattr__(self, "noise_multiplier", z)
         if int(self.critic_updates) < 1:
             raise ValueError(f"critic_updates must be >= 1, got {self.critic_updates!r}")
         if self.sampling not in SAMPLINGS:
@@ -103,6 +126,27 @@ def dp_params(config_or_params, aux_critic: Optional[bool] = None) -> DPParams:
         sampling = "with_replacement" if cfg.sample_with_replacement else "shuffle"
     return DPParams(noise_multiplier=float(cfg.dp_noise_multiplier),
                     critic_updates=int(cfg.critic_steps) * critics, sampling=sampling)
+
+
+def _check_counts(num_samples: int, batch_size: int, steps, delta: float):
+    if num_samples < 1 or batch_size < 1:
+        raise ValueError(f"num_samples ({num_samples}) and batch_size ({batch_size}) must be "
+                         "positive")
+    if steps < 0 or int(steps) != steps:
+        raise ValueError(f"steps must be an integer >= 0, got {steps!r}")
+    if not 0 < delta < 1:
+        raise ValueError(f"delta must lie in (0, 1), got {delta!r}")
+
+
+def _rdp_epsilon(event, delta: float, relation=None, orders=RDP_ORDERS) -> float:
+    """Epsilon at ``delta`` of a dp_accounting event by the RDP accountant (add-or-remove-one
+    unless ``relation`` says otherwise); inf where the accountant finds no bound."""
+    import dp_accounting
+    relation = relation or dp_accounting.NeighboringRelation.ADD_OR_REMOVE_ONE
+    accountant = dp_accounting.rdp.RdpAccountant(list(orders), relation)
+    accountant.compose(event)
+    eps = accountant.get_epsilon(delta)
+    return float(eps) if math.isfinite(eps) else math.inf
 
 
 def _critic_event(noise_multiplier: float, updates: int):
@@ -175,23 +219,13 @@ def epsilon_spent(num_samples: int, batch_size: int, steps: int, config_or_param
       "shuffle_no_amplification": a proven bound for shuffled epochs (REPLACE-ONE) that
         claims no amplification by sampling: each epoch an example is in one batch.
     """
-    if num_samples < 1 or batch_size < 1:
-        raise ValueError(f"num_samples ({num_samples}) and batch_size ({batch_size}) must be "
-                         "positive")
-    if steps < 0 or int(steps) != steps:
-        raise ValueError(f"steps must be an integer >= 0, got {steps!r}")
-    if not 0 < delta < 1:
-        raise ValueError(f"delta must lie in (0, 1), got {delta!r}")
+    _check_counts(num_samples, batch_size, steps, delta)
     params = dp_params(config_or_params, aux_critic)
     accounting = accounting or DEFAULT_ACCOUNTING[params.sampling]
     if steps == 0:
         return 0.0
-    import dp_accounting
     event, relation = accounting_event(num_samples, batch_size, int(steps), params, accounting)
-    accountant = dp_accounting.rdp.RdpAccountant(list(orders), relation)
-    accountant.compose(event)
-    eps = accountant.get_epsilon(delta)
-    return float(eps) if math.isfinite(eps) else math.inf
+    return _rdp_epsilon(event, delta, relation, orders)
 
 
 def original_epsilon_for_steps(num_samples: int, batch_size: int, steps: int,
@@ -199,19 +233,19 @@ def original_epsilon_for_steps(num_samples: int, batch_size: int, steps: int,
                                aux_critic: bool = True) -> float:
     """:func:`original_epsilon` after exactly ``steps`` steps (its epochs = steps * B / N,
     without the rounding a float number of epochs could add)."""
-    import dp_accounting
+    _check_counts(num_samples, batch_size, steps, delta)
+    if not noise_multiplier > 0:
+        raise ValueError(f"noise_multiplier must be > 0, got {noise_multiplier!r}")
     if steps == 0:
         return 0.0
-    effective = noise_multiplier / 2.0 if aux_critic else noise_multiplier
-    # the event and orders of tf-privacy 0.9.0's compute_dp_sgd_privacy
+    import dp_accounting
+    effective = float(noise_multiplier) / 2.0 if aux_critic else float(noise_multiplier)
+    # the event and orders of tf-privacy 0.9.0's compute_dp_sgd_privacy; a batch larger than
+    # the data samples everything, as in epsilon_spent
+    q = min(batch_size, num_samples) / num_samples
     event = dp_accounting.SelfComposedDpEvent(dp_accounting.PoissonSampledDpEvent(
-        batch_size / num_samples, dp_accounting.GaussianDpEvent(effective)), int(steps))
-    accountant = dp_accounting.rdp.RdpAccountant(
-        [1.25, 1.5, 1.75, 2.0, 2.25, 2.5, 3.0, 3.5, 4.0, 4.5] + list(range(5, 64))
-        + [128, 256, 512])
-    accountant.compose(event)
-    eps = accountant.get_epsilon(delta)
-    return float(eps) if math.isfinite(eps) else math.inf
+        q, dp_accounting.GaussianDpEvent(effective)), int(steps))
+    return _rdp_epsilon(event, delta)
 
 
 def privacy_record(config, num_samples: int, steps: int, delta: float = 1e-5, *,

@@ -1,11 +1,12 @@
 """Ghost clipping: the per-example clipped gradient sum of the WGAN-GP critic loss, computed
 without per-example gradients, equals the one from per-example tapes; noise is added at the
-DP-SGD scale."""
+DP-SGD scale, from the generator it is given."""
 import numpy as np
 import pytest
 import tensorflow as tf
+from scipy import stats
 
-from doppelganger_tf import DoppelGANger, dp_clipping
+from doppelganger_tf import DoppelGANger, compat, dp_clipping
 from test_model import tiny_config, toy_dataset
 
 BATCH = 6
@@ -63,14 +64,67 @@ def test_ghost_clipping_equals_per_example_clipping(critic_inputs, which):
     np.testing.assert_allclose(gp.numpy(), expected_gp.numpy(), rtol=1e-5, atol=1e-6)
 
 
+SHAPES = ([200, 50], [50])  # a kernel and its bias: 10,050 noise draws
+
+
+def noise_of(sums, seed, batch=100, clip=0.5, z=4.0):
+    """noised_mean of ``sums`` with a generator seeded ``seed``, minus the exact mean: the
+    noise it added, per coordinate, as one flat array."""
+    rng = tf.random.Generator.from_seed(seed)
+    noised = dp_clipping.noised_mean(sums, batch, l2_norm_clip=clip, noise_multiplier=z, rng=rng)
+    return np.concatenate([(g - s / batch).numpy().ravel() for g, s in zip(noised, sums)])
+
+
 def test_noised_mean_adds_gaussian_noise_at_the_dp_sgd_scale():
-    tf.random.set_seed(0)
-    zeros = [tf.zeros([200, 50]), tf.zeros([50])]
-    noised = dp_clipping.noised_mean(zeros, 100, l2_norm_clip=0.5, noise_multiplier=4.0)
-    values = np.concatenate([g.numpy().ravel() for g in noised])
-    # per coordinate: z * C / batch = 4 * 0.5 / 100
-    assert np.std(values) == pytest.approx(0.02, rel=0.05)
-    assert abs(np.mean(values)) < 0.002
+    sums = [tf.random.stateless_normal(shape, [1, 2]) for shape in SHAPES]
+    noise = noise_of(sums, seed=0)
+    # per coordinate: z * C / batch = 4 * 0.5 / 100; the std of 10,050 draws is within ~0.7%
+    # of the truth, so 3% tells the scale apart from a missing clip, batch or multiplier factor
+    assert np.std(noise) == pytest.approx(0.02, rel=0.03)
+    assert abs(np.mean(noise)) < 4 * 0.02 / np.sqrt(noise.size)
+    # and normal, not merely of the right spread
+    assert stats.kstest(noise / 0.02, "norm").pvalue > 1e-3
+    # the noise is added to each clipped sum: the same seed on zero sums draws the same noise
+    np.testing.assert_allclose(noise, noise_of([tf.zeros(shape) for shape in SHAPES], seed=0),
+                               atol=1e-6)
+
+
+def test_noised_mean_is_reproduced_by_the_generators_seed():
+    sums = [tf.ones(shape) for shape in SHAPES]
+    np.testing.assert_array_equal(noise_of(sums, seed=7), noise_of(sums, seed=7))
+    assert not np.allclose(noise_of(sums, seed=7), noise_of(sums, seed=8))
+    # the generator's state advances: two calls draw different noise; inside a tf.function
+    # (as in a training step) the draws are the same as eagerly
+    eager, graph = tf.random.Generator.from_seed(3), tf.random.Generator.from_seed(3)
+    call = tf.function(lambda rng: dp_clipping.noised_mean(sums, 10, 1.0, 1.0, rng),
+                       autograph=False)
+    first, second = [np.concatenate([g.numpy().ravel() for g in call(graph)]) for _ in "12"]
+    assert not np.allclose(first, second)
+    np.testing.assert_allclose(
+        first, np.concatenate([g.numpy().ravel() for g in
+                               dp_clipping.noised_mean(sums, 10, 1.0, 1.0, eager)]), rtol=1e-6)
+
+
+def test_noised_mean_wants_a_generator():
+    with pytest.raises(TypeError, match="tf.random.Generator"):
+        dp_clipping.noised_mean([tf.zeros([3])], 10, 1.0, 1.0, rng=None)
+
+
+@pytest.mark.skipif(not compat.has_tensorflow_privacy(),
+                    reason="tensorflow-privacy is not installed: its GaussianSumQuery is a "
+                           f"cross-check on {compat.REFERENCE_STACK}")
+def test_noised_mean_has_the_noise_scale_of_tensorflow_privacys_gaussian_sum_query():
+    from tensorflow_privacy import GaussianSumQuery
+    clip, z, batch = 0.5, 4.0, 100
+    zeros = [tf.zeros(shape) for shape in SHAPES]
+    tf.random.set_seed(0)  # GaussianSumQuery draws from the global seed
+    query = GaussianSumQuery(clip, z * clip)
+    theirs, _, _ = query.get_noised_result(zeros, query.initial_global_state())
+    theirs = np.concatenate([g.numpy().ravel() / batch for g in theirs])
+    ours = noise_of(zeros, seed=0, batch=batch, clip=clip, z=z)
+    # two samples of 10,050 draws: their stds agree to ~1% if the scales are the same
+    assert np.std(ours) == pytest.approx(np.std(theirs), rel=0.04)
+    assert stats.ks_2samp(ours, theirs).pvalue > 1e-3
 
 
 def test_model_dp_gradient_is_noised_at_the_dp_sgd_scale(critic_inputs):
@@ -84,6 +138,18 @@ def test_model_dp_gradient_is_noised_at_the_dp_sgd_scale(critic_inputs):
     assert model.poisson_sampling
     assert noise_std == pytest.approx(1.0 / model.config.batch_size, rel=0.2)
     assert loss.shape == (BATCH,)
+
+
+def test_model_dp_gradient_is_reproduced_by_the_models_seed(critic_inputs):
+    # the noise (and the gradient penalty's interpolation) come from the model's generator
+    model, real_f, real_a, fake_f, fake_a, _ = critic_inputs
+    runs = []
+    for seed in (5, 5, 6):
+        model.rng.reset_from_seed(seed)
+        grads, _, _, _ = model._dp_gradients(model.critic, real_f, real_a, fake_f, fake_a, 10.0)
+        runs.append(np.concatenate([g.numpy().ravel() for g in grads]))
+    np.testing.assert_array_equal(runs[0], runs[1])
+    assert not np.allclose(runs[0], runs[2])
 
 
 def test_a_dp_step_moves_the_critic_weights_by_the_noise_scale():

@@ -426,17 +426,6 @@ def test_dp_clips_per_example_and_adds_noise():
     assert np.std(noisy) == pytest.approx(4.0 * clip / 100, rel=0.35)
 
 
-def test_original_epsilon_accounting():
-    from doppelganger_tf.privacy import original_epsilon
-    eps = [original_epsilon(50000, 100, 15, z) for z in (0.01, 0.1, 1, 2, 4)]
-    # the paper's reference: 1.873e8, 1.642e6, 9.41, 1.117, 0.349; tensorflow-privacy 0.9.0
-    # reproduces four of them and gives 9.394 for z=1 (see docs/design.md)
-    np.testing.assert_allclose([eps[0], eps[1], eps[3], eps[4]],
-                               [1.873e8, 1.642e6, 1.117, 0.349], rtol=1.5e-3)
-    assert eps[2] == pytest.approx(9.39, abs=0.01)
-    assert original_epsilon(50000, 100, 15, 2, aux_critic=False) < eps[3]
-
-
 @pytest.fixture(scope="module")
 def float32_losses():
     """First-epoch losses of the float32 tiny model on toy_dataset() (seed 0)."""

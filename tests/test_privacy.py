@@ -1,5 +1,6 @@
 """Privacy: epsilon accounting, the PrivacyBudget callback, the saved privacy record and the
-Figure 16 sweep script."""
+Figure 16 sweep script. The accounting is dp_accounting's on both stacks; tensorflow-privacy,
+on the reference stack only, serves as a cross-check."""
 import json
 import math
 
@@ -7,12 +8,17 @@ import numpy as np
 import pytest
 from scipy import optimize, stats
 
-from doppelganger_tf.privacy import (DPParams, epsilon_spent, original_epsilon,
+from doppelganger_tf import compat
+from doppelganger_tf.privacy import (DPParams, dp_adam, epsilon_spent, original_epsilon,
                                      original_epsilon_for_steps)
 
 from conftest import ROOT, run_experiment
 
 N, B, STEPS = 50000, 100, 7500  # the paper's WWT DP runs: 15 epochs
+
+needs_tf_privacy = pytest.mark.skipif(
+    not compat.has_tensorflow_privacy(),
+    reason=f"tensorflow-privacy is not installed: it is a cross-check on {compat.REFERENCE_STACK}")
 
 
 def tight_gaussian_epsilon(mu, delta):
@@ -74,6 +80,14 @@ def test_config_sets_the_composition():
         epsilon_spent(N, B, STEPS, cfg, accounting="shuffle_no_amplification")
 
 
+def test_an_integer_noise_multiplier_is_accounted_as_its_float():
+    # dp_accounting drops the critics' composition for a non-float multiplier (2.84 -> 1.12)
+    assert epsilon_spent(N, B, STEPS, DPParams(1, 2)) == epsilon_spent(N, B, STEPS,
+                                                                      DPParams(1.0, 2))
+    assert epsilon_spent(N, B, STEPS, {"noise_multiplier": np.float32(2), "critic_updates": 2}) \
+        == epsilon_spent(N, B, STEPS, DPParams(2.0, 2))
+
+
 def test_composing_critics_is_tighter_than_halving_the_noise():
     # both critics on one batch compose to z/sqrt(2); the original halved z (z/2)
     composed = epsilon_spent(N, B, STEPS, DPParams(2.0, 2), accounting="poisson")
@@ -89,6 +103,68 @@ def test_original_epsilon_for_steps_matches_the_epoch_version(z):
     assert original_epsilon_for_steps(N, B, STEPS, z) == \
         pytest.approx(original_epsilon(N, B, 15, z), rel=1e-12)
     assert original_epsilon_for_steps(N, B, 0, z) == 0.0
+
+
+# the paper's Table (WWT, N=50,000, batch 100, 15 epochs, delta 1e-5, z halved for the
+# auxiliary critic)
+PAPER_EPSILONS = {0.01: 1.873e8, 0.1: 1.642e6, 1.0: 9.41, 2.0: 1.117, 4.0: 0.349}
+
+
+@pytest.mark.parametrize("z", sorted(PAPER_EPSILONS))
+def test_original_epsilon_reproduces_the_papers_table(z):
+    # z=1: dp-accounting 0.4.3 (reference stack) gives 9.394, 0.6.0 gives 9.408 (its series
+    # for fractional RDP orders changed); the other values agree to 4 digits on both
+    assert original_epsilon(N, B, 15, z) == pytest.approx(PAPER_EPSILONS[z], rel=5e-3)
+    # one critic reads each batch: the noise is not halved, so less is spent
+    assert original_epsilon(N, B, 15, z, aux_critic=False) < original_epsilon(N, B, 15, z)
+
+
+def test_original_epsilon_checks_its_arguments():
+    with pytest.raises(ValueError, match="must not exceed num_samples"):
+        original_epsilon(100, 200, 1, 1.0)
+    with pytest.raises(ValueError, match="must be positive"):
+        original_epsilon(N, B, 0, 1.0)
+    with pytest.raises(ValueError, match="noise_multiplier"):
+        original_epsilon_for_steps(N, B, 10, 0.0)
+    with pytest.raises(ValueError, match="delta"):
+        original_epsilon(N, B, 15, 1.0, delta=0.0)
+
+
+@needs_tf_privacy
+@pytest.mark.parametrize("n, batch, epochs", [(N, B, 15), (1000, 30, 2.5), (777, 64, 0.3)])
+@pytest.mark.parametrize("z", [0.1, 1.0, 4.0])
+def test_original_epsilon_is_tensorflow_privacys_compute_dp_sgd_privacy(n, batch, epochs, z):
+    # fractional epochs check the step count (ceil of epochs * n / batch) too
+    from tensorflow_privacy.privacy.analysis.compute_dp_sgd_privacy_lib import (
+        compute_dp_sgd_privacy)
+    for aux_critic, effective in [(True, z / 2), (False, z)]:
+        theirs, _ = compute_dp_sgd_privacy(n, batch, effective, epochs, 1e-5)
+        assert original_epsilon(n, batch, epochs, z, aux_critic=aux_critic) == \
+            pytest.approx(theirs, rel=1e-12)
+
+
+# --- the vectorized (tf-privacy) DP optimizer ----------------------------------------------------
+
+def vectorized_config():
+    from doppelganger_tf import DGConfig
+    return DGConfig(dp_noise_multiplier=1.5, dp_l2_norm_clip=0.5, dp_clipping="vectorized")
+
+
+@needs_tf_privacy
+def test_dp_adam_is_tensorflow_privacys_vectorized_adam():
+    import tensorflow_privacy
+    optimizer = dp_adam(vectorized_config(), 1e-3)
+    assert isinstance(optimizer, tensorflow_privacy.VectorizedDPKerasAdamOptimizer)
+
+
+def test_dp_adam_without_tensorflow_privacy_names_the_fix(monkeypatch):
+    # on the reference stack too: pretend tensorflow-privacy is absent, as on the current one
+    monkeypatch.setattr(compat, "has_tensorflow_privacy", lambda: False)
+    with pytest.raises(RuntimeError) as error:
+        dp_adam(vectorized_config(), 1e-3)
+    message = str(error.value)
+    assert "dp_clipping='vectorized'" in message and "dp_clipping='ghost'" in message
+    assert compat.REFERENCE_STACK in message
 
 
 # --- the callback and the saved record (tiny models, see tests/test_model.py) --------------------
