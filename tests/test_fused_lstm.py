@@ -138,3 +138,27 @@ def test_auto_uses_keras_when_the_operation_cannot_be_built(monkeypatch):
 def test_config_rejects_an_unknown_implementation():
     with pytest.raises(ValueError, match="lstm_implementation"):
         DGConfig(lstm_implementation="cudnn")
+
+
+def test_the_build_cache_key_tells_tensorflow_versions_flags_and_cpus_apart(monkeypatch, tmp_path):
+    """A cache folder shared between machines or TensorFlow versions must never hand one a
+    library built for another (a wrong ABI, or an illegal instruction from -march=native)."""
+    if shutil.which("g++") is None:
+        pytest.skip("no g++ on this machine")
+
+    def path(version="2.15.1", flags=("-I/site/tensorflow/include",), cpu="flags: avx2"):
+        monkeypatch.setattr(tf, "__version__", version)
+        monkeypatch.setattr(tf.sysconfig, "get_compile_flags", lambda: list(flags))
+        monkeypatch.setattr(fused_lstm, "_cpu_identity", lambda: cpu)
+        return fused_lstm.library_path("g++", tmp_path)
+
+    base = path()
+    assert path() == base  # the same machine and TensorFlow find their build again
+    others = [path(version="2.21.0"), path(flags=("-I/other/tensorflow/include",)),
+              path(flags=("-I/site/tensorflow/include", "-D_GLIBCXX_USE_CXX11_ABI=1")),
+              path(cpu="flags: avx2 avx512f")]
+    assert len({base, *others}) == 5, others
+    # a build of the fake other version lying in the shared folder is not the one loaded
+    other_build = path(version="2.21.0")
+    other_build.write_bytes(b"not a library for this TensorFlow")
+    assert path() != other_build and not path().exists()
