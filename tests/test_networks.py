@@ -5,6 +5,7 @@ import pytest
 import tensorflow as tf
 
 from doppelganger_tf import Normalization, Output, OutputType
+from doppelganger_tf.compat import run_time_major_lstm
 from doppelganger_tf.networks import FeatureGenerator, apply_output_activations, gen_flag_output
 
 OUTPUTS = [Output(OutputType.CONTINUOUS, 2, Normalization.MINUSONE_ONE, name="c"),
@@ -54,8 +55,8 @@ def test_feature_generator_equals_the_plain_dense_head(sample_len):
     # reference: LSTM outputs -> Dense head -> [B, T, K] records -> activations on the last axis
     lstm, head = generator.lstms[0], generator.head
     x = tf.concat([tf.repeat(attributes[:, None], steps, axis=1), noise], axis=-1)
-    hidden = tf.transpose(lstm(tf.transpose(x, [1, 0, 2]), initial_state=list(states[0])),
-                          [1, 0, 2])  # the layer is time-major
+    hidden = tf.transpose(run_time_major_lstm(lstm, tf.transpose(x, [1, 0, 2]),
+                                              list(states[0])), [1, 0, 2])
     logits = (tf.matmul(tf.reshape(hidden, [-1, 6]), head.kernel) + head.bias).numpy()
     logits = logits.reshape(batch, steps * sample_len, 8)
     want_soft, want_hard = reference_activations(logits)
