@@ -4,7 +4,8 @@
 
 Variants, interleaved in one process: plain (no DP), DP with ghost clipping (the default,
 doppelganger_tf/dp_clipping.py) and DP with tensorflow-privacy's VectorizedDPKerasAdamOptimizer
-(a per-example Jacobian). Both DP variants privatise both critics (noise multiplier 1, clip 1) and
+(a per-example Jacobian; only where tensorflow-privacy is installed, the reference stack).
+Both DP variants privatise both critics (noise multiplier 1, clip 1) and
 draw Poisson batches of expected size 100. Prints the median ms per step and the ratio to plain;
 asserts nothing.
 """
@@ -21,13 +22,15 @@ import numpy as np  # noqa: E402
 
 from train_step import time_training_steps  # noqa: E402
 
+from doppelganger_tf import compat  # noqa: E402
 from doppelganger_tf.runtime import THREAD_SETTING_HELP, apply_thread_setting  # noqa: E402
 
 VARIANTS = {
     "plain": {},
     "DP, ghost clipping": dict(dp_noise_multiplier=1.0),
-    "DP, tf-privacy vectorized": dict(dp_noise_multiplier=1.0, dp_clipping="vectorized"),
 }
+if compat.has_tensorflow_privacy():
+    VARIANTS["DP, tf-privacy vectorized"] = dict(dp_noise_multiplier=1.0, dp_clipping="vectorized")
 
 
 def main():

@@ -31,6 +31,8 @@ from tensorflow.tsl.profiler.protobuf import xplane_pb2  # noqa: E402
 
 import train_step as ts  # noqa: E402  (also defines train_step.py's flags; unused here)
 
+from doppelganger_tf import compat  # noqa: E402
+
 SHAPE = flags.DEFINE_enum("shape", "wwt", ["wwt", "mba"], "shape (bench/train_step.py SHAPES)")
 WHAT = flags.DEFINE_enum("what", "train", ["train", "generate"], "what to profile")
 CALLS = flags.DEFINE_integer("calls", 3, "profiled calls of the train function")
@@ -73,7 +75,7 @@ def main(_):
     model, _, data, step = ts.build_training(ts.SHAPES[SHAPE.value])
     if WHAT.value == "train":
         step(data)
-        per_call = int(model.steps_per_execution.numpy())
+        per_call = compat.steps_per_execution(model)
 
         def work():
             for _ in range(CALLS.value):

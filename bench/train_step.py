@@ -27,7 +27,7 @@ import pandas as pd
 import tensorflow as tf
 from absl import app, flags
 
-from doppelganger_tf import DGConfig, Dataset, DoppelGANger, Normalization
+from doppelganger_tf import DGConfig, Dataset, DoppelGANger, Normalization, compat
 from doppelganger_tf.config import LSTM_IMPLEMENTATIONS, PRECISIONS
 from doppelganger_tf.model import STEPS_PER_EXECUTION
 from doppelganger_tf.runtime import THREAD_SETTING_HELP, apply_thread_setting
@@ -89,7 +89,7 @@ def build_training(spec, batch_size=None, steps_per_execution=None, **config_ove
 def time_steps(model, data, step, steps, warmup):
     """Seconds per training step, after at least `warmup` untimed steps: one figure per call of
     the train function (its time / the steps it runs), over at least `steps` steps."""
-    per_call = int(model.steps_per_execution.numpy())
+    per_call = compat.steps_per_execution(model)
     for _ in range(-(-warmup // per_call)):
         step(data)
     times = []
@@ -118,7 +118,7 @@ def bench_shape(name, spec, peak, compute_dtype):
         overrides["lstm_implementation"] = LSTM.value
     model, _, data, step = build_training(spec, steps_per_execution=PER_CALL.value, **overrides)
     times = time_steps(model, data, step, STEPS.value, WARMUP.value)
-    per_call = int(model.steps_per_execution.numpy())
+    per_call = compat.steps_per_execution(model)
     step_flops = flops.training_step_flops(model, spec["config"].batch_size)["step"]
     model.generate(1000, seed=0)  # trace
     start = time.perf_counter()

@@ -165,6 +165,13 @@ def make_train_function(model, keras_make_train_function, force=False):
     return model.train_function
 
 
+def steps_per_execution(model) -> int:
+    """Training steps per call of ``model``'s train function (a variable on Keras 2, an int on
+    Keras 3)."""
+    value = model.steps_per_execution
+    return int(value if KERAS_3 else value.numpy())
+
+
 def fit_steps_per_execution(model, requested: int, steps_per_epoch):
     """Set ``model``'s steps per train-function call for a ``fit`` of ``steps_per_epoch`` steps
     an epoch. Keras 3 runs ``steps_per_execution`` steps per call even past an epoch's end
