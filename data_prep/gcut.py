@@ -513,7 +513,8 @@ def _raise_bad_value(path, block, first_line, columns, ints, floats, exc):
     for c in usecols:
         text = frame[c].str.strip()
         if c in ints:
-            ok = text.str.fullmatch(r"[+-]?\d{1,19}").to_numpy()
+            # a copy: pandas 3 (copy-on-write) hands out read-only views
+            ok = text.str.fullmatch(r"[+-]?\d{1,19}").to_numpy(copy=True)
             for row in np.flatnonzero(ok & (text.str.len().to_numpy() >= 19)):
                 if not -2 ** 63 <= int(text.iloc[row]) < 2 ** 63:
                     ok[row] = False

@@ -85,6 +85,9 @@ DEFAULT_CHUNK_ROWS = 500_000
 _SLACK_COLUMNS = 8
 _COMPACT_ROWS = 2_000_000  # re-aggregate the partial sums when they grow past this
 MAX_EXAMPLES = 5
+# the dates datetime64[ns] can hold, in microseconds
+_NS_DATES = (np.datetime64(pd.Timestamp.min.ceil("us"), "us"),
+             np.datetime64(pd.Timestamp.max.floor("us"), "us"))
 
 
 # --- unit profiles --------------------------------------------------------------------------------
@@ -470,10 +473,14 @@ def _process_chunk(path, chunk, positions, numeric_roles, start, end, counts, ex
         examples.add("unparsable_field", f"{path.name}: " + ",".join(
             f"{role}={data[role].iloc[i]!r}" for role in ["unit_id", *numeric_roles]))
     text_time = data["dtime"]
-    times = pd.to_datetime(text_time, format="ISO8601", errors="coerce")
-    if getattr(times.dt, "tz", None) is not None:
-        times = times.dt.tz_convert("UTC").dt.tz_localize(None)
-    times = times.to_numpy("datetime64[ns]")
+    # utc=True: time-zone-aware stamps become UTC (pandas 3 refuses mixed offsets without it),
+    # naive ones are kept as they are
+    times = pd.to_datetime(text_time, format="ISO8601", errors="coerce", utc=True)
+    times = times.dt.tz_localize(None).to_numpy("datetime64[us]")
+    # pandas 2 parses into nanoseconds, where a date outside 1677..2262 is NaT; pandas 3 parses
+    # into microseconds and keeps it: unparsable on both
+    times = np.where((times >= _NS_DATES[0]) & (times <= _NS_DATES[1]), times,
+                     np.datetime64("NaT", "us"))
     no_time = np.isnat(times)
     if first_chunk and no_time.all():
         sample = text_time.dropna().head(3).tolist()

@@ -382,6 +382,7 @@ class Dataset:
                 raise ValueError(f"column {column!r} has missing values; every row needs an id "
                                  "(and a time when time_column is given)")
         codes, ids = pd.factorize(df[id_column], sort=False)
+        ids = ids.tolist()  # Python scalars: numpy 2 would write np.int64(7) in the messages
         if time_column is None:
             order = np.argsort(codes, kind="stable")
         else:

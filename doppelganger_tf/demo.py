@@ -87,10 +87,9 @@ def write_figure(real, generated, path):
 
 
 def run(output, num_samples, length, epochs, sample_len, seed, verbose=2):
-    import tensorflow as tf
-
     from .atomic import atomic_file
     from .callbacks import TrainingCheckpoint
+    from .compat import keras
     from .config import DGConfig
     from .model import DoppelGANger
     from .synthetic import wwt_like_dataset
@@ -98,7 +97,7 @@ def run(output, num_samples, length, epochs, sample_len, seed, verbose=2):
     os.makedirs(output, exist_ok=True)
     dataset = wwt_like_dataset(num_samples, length, seed)
     print(f"synthetic WWT-schema data: {len(dataset)} pages x {dataset.max_length} days")
-    tf.keras.utils.set_random_seed(seed)
+    keras.utils.set_random_seed(seed)
     model = DoppelGANger.from_dataset(dataset, DGConfig(sample_len=sample_len), seed=seed)
     model.compile()
     checkpoint = TrainingCheckpoint(os.path.join(output, "checkpoints"), every_n_epochs=10)

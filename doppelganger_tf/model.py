@@ -145,6 +145,9 @@ class DoppelGANger(keras.Model):
     def _build_networks(self):
         """Create every variable now (inside the current strategy scope), so weights can be loaded
         and optimizer slots created before the first step."""
+        # the model has no weights of its own: its networks build on their first call (Keras 3
+        # would otherwise warn that a default build() leaves state unbuilt)
+        self.built = True
         noise = {k: tf.zeros([2, *dims]) for k, dims in self._noise_dims().items()}
         features, _, soft_attributes, _ = self(noise, training=False)
         self.critic(features, soft_attributes)
@@ -469,6 +472,8 @@ class DoppelGANger(keras.Model):
         """Keras ``fit``; ``x`` may be a :class:`Dataset` (sampled by :meth:`training_batches`,
         one epoch = N / batch steps) or any input Keras accepts yielding the prepared dicts."""
         compat.check_callbacks(kwargs.get("callbacks"))
+        # batches are drawn at random already (Keras 3 warns that it ignores shuffle=True)
+        kwargs.setdefault("shuffle", False)
         if isinstance(x, Dataset):
             steps_per_epoch = steps_per_epoch or self.steps_per_epoch(len(x))
             # a resumed run continues with a different (but seeded) batch order

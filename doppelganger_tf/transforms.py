@@ -83,7 +83,8 @@ def harden(values, outputs: Sequence[Output], clip: bool = True, copy: bool = Tr
     """Discrete blocks -> one-hot argmax; continuous blocks clipped to their normalisation range
     (unless ``clip=False``).  Any leading shape; returns float32 (``copy=False``: in place
     when ``values`` already is a float32 array)."""
-    values = np.array(values, dtype=np.float32, copy=copy)
+    # np.asarray copies only when it must (numpy 2's copy=False would raise instead)
+    values = np.array(values, dtype=np.float32) if copy else np.asarray(values, np.float32)
     for out, start, stop in output_blocks(outputs):
         block = values[..., start:stop]
         if not out.is_continuous:

@@ -74,13 +74,12 @@ def dg_config():
 
 def train_doppelganger(train: Dataset, out: Path):
     """Train (or resume) DoppelGANger with checkpoints; returns the trained model."""
-    import tensorflow as tf
-
     from doppelganger_tf.callbacks import PrivacyBudget, ProgressLogger, TrainingCheckpoint
+    from doppelganger_tf.compat import keras
     from doppelganger_tf.model import DoppelGANger
     from doppelganger_tf.privacy import privacy_record
 
-    tf.keras.utils.set_random_seed(FLAGS.seed)
+    keras.utils.set_random_seed(FLAGS.seed)
     model = DoppelGANger.from_dataset(train, dg_config(), seed=FLAGS.seed)
     model.compile()
     checkpoint_dir = out / "checkpoints"

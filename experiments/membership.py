@@ -139,16 +139,15 @@ def settings(n: int, sizes) -> dict:
 
 
 def attack_one_size(n, train_pool, holdout, out: Path) -> dict:
-    import tensorflow as tf
-
     from doppelganger_tf.callbacks import ProgressLogger
+    from doppelganger_tf.compat import keras
     from doppelganger_tf.config import DGConfig
     from doppelganger_tf.evaluation import critic_scores, threshold_attack
     from doppelganger_tf.model import DoppelGANger
 
     members = train_pool.subset(np.arange(n))
     nonmembers = holdout.subset(np.arange(n))
-    tf.keras.utils.set_random_seed(FLAGS.seed)
+    keras.utils.set_random_seed(FLAGS.seed)
     config = DGConfig(sample_len=FLAGS.sample_len, batch_size=FLAGS.batch_size,
                       use_aux_critic=FLAGS.aux_critic, auto_normalize=FLAGS.auto_normalize)
     model = DoppelGANger.from_dataset(members, config, seed=FLAGS.seed)
@@ -188,9 +187,9 @@ def attack_one_size(n, train_pool, holdout, out: Path) -> dict:
 
 def step_logger(every: int, n: int):
     """A Keras callback logging the losses every ``every`` steps of a one-epoch run."""
-    import tensorflow as tf
+    from doppelganger_tf.compat import keras
 
-    class StepLogger(tf.keras.callbacks.Callback):
+    class StepLogger(keras.callbacks.Callback):
         def on_train_begin(self, logs=None):
             self.started = time.perf_counter()
 

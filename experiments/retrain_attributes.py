@@ -77,9 +77,8 @@ def load_data():
 
 def original_model(train, out: Path):
     """The model to retrain: loaded from --model, or trained on ``train`` and saved."""
-    import tensorflow as tf
-
     from doppelganger_tf.callbacks import ProgressLogger
+    from doppelganger_tf.compat import keras
     from doppelganger_tf.config import DGConfig
     from doppelganger_tf.model import DoppelGANger
 
@@ -88,7 +87,7 @@ def original_model(train, out: Path):
         model.check_compatible(train)
         return model, 0.0
     started = time.perf_counter()
-    tf.keras.utils.set_random_seed(FLAGS.seed)
+    keras.utils.set_random_seed(FLAGS.seed)
     config = DGConfig(sample_len=FLAGS.sample_len, batch_size=FLAGS.batch_size,
                       use_aux_critic=FLAGS.aux_critic, auto_normalize=FLAGS.auto_normalize)
     model = DoppelGANger.from_dataset(train, config, seed=FLAGS.seed)

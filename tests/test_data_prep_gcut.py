@@ -476,6 +476,7 @@ def test_unknown_event_type_is_an_error_with_the_line(tmp_path):
     (5, "abc", r"line 2: column 6 \(mean_cpu_usage_rate\) holds 'abc'"),
     (9, "inf", r"line 2: column 10 \(total_page_cache\) is inf"),
     (2, "", r"line 2: column 3 \(job_id\) holds '', which is not an integer"),
+    (2, "-9999999999999999999", r"line 2: column 3 \(job_id\) holds '-9999999999999999999'"),
     (0, "1.5", r"line 2: column 1 \(start_time\) holds '1.5'"),
 ])
 def test_unparsable_numbers_are_errors_with_the_line(fixture, tmp_path, column, value, message):

@@ -222,6 +222,20 @@ def test_window_traffic_sums():
     assert mba.complete_units(out, 2).tolist() == [5]
 
 
+def test_timestamps_with_offsets_or_out_of_range_read_alike_on_every_stack(tmp_path):
+    """Offsets (mixed, which pandas 3 refuses without utc=True) are converted to UTC; a date
+    datetime64[ns] cannot hold is unparsable (pandas 2 reads NaT, pandas 3 a date)."""
+    path = tmp_path / "usage.csv"
+    path.write_text(_usage_row(1, "2017-10-01 01:00:00", 10, 1)
+                    + _usage_row(1, "2017-10-01 08:00:00+02:00", 20, 2)   # 06:00 UTC
+                    + _usage_row(1, "2017-10-01 07:00:00-01:00", 40, 4)   # 08:00 UTC
+                    + _usage_row(1, "3000-01-01 00:00:00", 80, 8))
+    traffic, info = mba.read_usage_table(path, "2017-10-01", "2017-10-02", 6)
+    assert info["rows"]["unparsable_timestamp"] == 1 and info["rows"]["used"] == 3
+    assert traffic.to_dict("list") == {"unit_id": [1, 1], "window": [0, 1],
+                                       "traffic_bytes": [11.0, 66.0], "records": [1, 2]}
+
+
 def test_parse_columns():
     assert mba.parse_columns(None, mba.DEFAULT_USAGE_COLUMNS, "usage") == \
         mba.DEFAULT_USAGE_COLUMNS

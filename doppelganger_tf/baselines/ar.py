@@ -85,7 +85,9 @@ class ARBaseline(Baseline):
             return inputs, tf.gather_nd(records, tf.stack([sample, step], axis=-1))
 
         data, steps = random_batches(len(targets), self.batch_size, seed, gather)
-        self.network.fit(data, epochs=epochs, steps_per_epoch=steps, verbose=verbose)
+        # the batches are random already (Keras 3 warns that it ignores shuffle=True)
+        self.network.fit(data, epochs=epochs, steps_per_epoch=steps, verbose=verbose,
+                         shuffle=False)
 
     def _generate(self, n: int, rng: np.random.Generator):
         attributes = self.sample_attributes(n, rng)

@@ -33,12 +33,11 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 import tensorflow as tf
 
+from ..compat import keras
 from ..dataset import Dataset
 from ..networks import apply_output_activations, gen_flag_output
 from ..outputs import Output, output_blocks
 from ..transforms import decode_gen_flags, encode_gen_flags, harden
-
-keras = tf.keras
 
 
 class Baseline:

@@ -30,12 +30,12 @@ from typing import Optional, Sequence
 import numpy as np
 import tensorflow as tf
 
+from ..compat import keras
 from ..dataset import Dataset
 from ..networks import activity_mask, apply_output_activations
 from ..outputs import Output
 from .base import Baseline, adam, dataset_records, mlp, random_batches, split_records
 
-keras = tf.keras
 _GP_EPS = 1e-8  # inside the gradient-norm square root
 
 
@@ -145,7 +145,9 @@ class NaiveGANBaseline(Baseline):
         real = tf.constant(np.concatenate([dataset.attributes, records], axis=1))
         data, steps = random_batches(len(dataset), self.batch_size, seed,
                                      lambda rows: tf.gather(real, rows))
-        self.gan.fit(data, epochs=epochs, steps_per_epoch=steps, verbose=verbose)
+        # the batches are random already (Keras 3 warns that it ignores shuffle=True)
+        self.gan.fit(data, epochs=epochs, steps_per_epoch=steps, verbose=verbose,
+                     shuffle=False)
         self._sample = tf.function(lambda noise: self.gan(noise, training=False)[1],
                                    reduce_retracing=True)
 

@@ -31,11 +31,10 @@ from typing import Optional
 import numpy as np
 import tensorflow as tf
 
+from ..compat import keras
 from ..dataset import Dataset
 from .base import (Baseline, InitialRecordGaussian, adam, dataset_records, hard_records,
                    random_batches, record_loss, split_records)
-
-keras = tf.keras
 
 
 class RNNBaseline(Baseline):
@@ -73,7 +72,9 @@ class RNNBaseline(Baseline):
             n, self.batch_size, seed,
             lambda rows: (tf.gather(inputs, rows), tf.gather(targets, rows),
                           tf.gather(weights, rows)))
-        self.network.fit(data, epochs=epochs, steps_per_epoch=steps, verbose=verbose)
+        # the batches are random already (Keras 3 warns that it ignores shuffle=True)
+        self.network.fit(data, epochs=epochs, steps_per_epoch=steps, verbose=verbose,
+                         shuffle=False)
 
     def _predict_next(self, inputs, h, c):
         """One step: [n, record + attributes], state -> (next record [n, R] (hard), state)."""
