@@ -9,7 +9,7 @@ from typing import Optional, Sequence
 import numpy as np
 import tensorflow as tf
 
-from . import compat, dp_clipping, privacy, saved_weights, transforms
+from . import arguments, compat, dp_clipping, privacy, saved_weights, transforms
 from .atomic import atomic_directory
 from .compat import keras
 from .config import DGConfig
@@ -535,9 +535,9 @@ class DoppelGANger(keras.Model):
 
         For more samples than fit in memory use :meth:`generate_to`.
         """
+        batches = self._generated_batches(n, attributes, length, seed, batch_size, clip)
         # post-processed batch by batch (small temporaries), joined once
-        parts = [self._postprocess(*batch, clip) for batch in
-                 self._generated_batches(n, attributes, length, seed, batch_size)]
+        parts = [self._postprocess(*batch, clip) for batch in batches]
         arrays = [parts[0][i] if len(parts) == 1 else np.concatenate([p[i] for p in parts])
                   for i in range(3)]
         return self._dataset(*arrays)
@@ -551,15 +551,17 @@ class DoppelGANger(keras.Model):
         unless all ``n`` were written."""
         from .dataset import DatasetStreamWriter
 
+        batches = self._generated_batches(n, attributes, length, seed, batch_size, clip)
         with DatasetStreamWriter(path, n) as writer:
-            for features, mask, hard, lengths in self._generated_batches(
-                    n, attributes, length, seed, batch_size):
+            for features, mask, hard, lengths in batches:
                 writer.append(self._dataset(*self._postprocess(features, mask, hard, lengths,
                                                                clip)))
         return Path(path)
 
-    def _generated_batches(self, n, attributes, length, seed, batch_size):
-        """Yield (features, mask, hard attributes, forced lengths or None) per batch."""
+    def _generated_batches(self, n, attributes, length, seed, batch_size, clip):
+        """The arguments checked now; then an iterator of (features, mask, hard attributes,
+        forced lengths or None) per batch."""
+        arguments.boolean("clip", clip)
         given = None
         if attributes is not None:
             given = encode_attribute_table(attributes, self.attribute_outputs,
@@ -567,16 +569,19 @@ class DoppelGANger(keras.Model):
                                            self.scaling.get("attribute_max"))
             if n is None:
                 n = len(given)
-            elif n != len(given):
+            elif arguments.integer("n", n) != len(given):
                 raise ValueError(f"n={n} but {len(given)} attribute rows were given")
-        if n is None or int(n) < 1:
-            raise ValueError(f"n must be a positive number of samples, got {n!r}")
-        if int(batch_size) < 1:
-            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-        n, batch_size = int(n), int(batch_size)
-        lengths = self._check_lengths(length, n)
-        if seed is None:
-            seed = int(np.random.SeedSequence().entropy % (2 ** 31))
+        if n is None:
+            raise ValueError("give n, the number of samples to generate (or attributes to "
+                             "condition on, one row per sample)")
+        n = arguments.integer("n", n, minimum=1)
+        batch_size = arguments.integer("batch_size", batch_size, minimum=1)
+        lengths = None if length is None else arguments.lengths(length, n, self.max_length)
+        seed = (int(np.random.SeedSequence().entropy % (2 ** 31)) if seed is None
+                else arguments.seed(seed))
+        return self._generator_runs(n, given, lengths, seed, batch_size)
+
+    def _generator_runs(self, n, given, lengths, seed, batch_size):
         chunks = -(-min(batch_size, n) // GENERATION_CHUNK)
         for batch_index, start in enumerate(range(0, n, batch_size)):
             size = min(batch_size, n - start)
@@ -587,15 +592,6 @@ class DoppelGANger(keras.Model):
             features, mask, _, hard = (np.asarray(t) for t in out)  # views, no copies
             yield (features, mask, hard,
                    None if lengths is None else lengths[start:start + size])
-
-    def _check_lengths(self, length, n):
-        if length is None:
-            return None
-        lengths = np.broadcast_to(np.asarray(length), (n,)).astype(np.int64)
-        if lengths.min() < 1 or lengths.max() > self.max_length:
-            raise ValueError(f"length must lie in 1..{self.max_length} (the model's T), got "
-                             f"values in {lengths.min()}..{lengths.max()}")
-        return lengths
 
     def _postprocess(self, features, mask, hard_attributes, lengths, clip):
         """The generator's outputs -> (features, attributes, gen_flags) in the dataset's encoding:
@@ -665,9 +661,9 @@ class DoppelGANger(keras.Model):
                                     "DoppelGANger model (save one with model.save(path))")
         try:
             payload = json.loads(config_path.read_text())
-        except json.JSONDecodeError as exc:
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise ValueError(f"{config_path} is corrupt ({exc}); save the model again") from exc
-        if payload.get("format") != MODEL_FORMAT:
+        if not isinstance(payload, dict) or payload.get("format") != MODEL_FORMAT:
             raise ValueError(f"{config_path} is not a {MODEL_FORMAT} file")
         version = payload.get("version")
         if version not in (1, FORMAT_VERSION):
@@ -679,9 +675,21 @@ class DoppelGANger(keras.Model):
                              f"(this is Keras {compat.KERAS_VERSION}): load it on "
                              f"{compat.REFERENCE_STACK} and save it again there; format "
                              f"{FORMAT_VERSION} loads on both stacks")
-        model = cls.from_config(payload)
+        try:
+            model = cls.from_config(payload)
+        except KeyError as exc:
+            raise ValueError(f"{config_path} lacks the entry {exc}: it is damaged; save the "
+                             "model again") from None
+        except (TypeError, ValueError, AttributeError) as exc:
+            raise ValueError(f"{config_path} does not describe a valid model ({exc}); save "
+                             "the model again") from exc
         if version == 1:
-            model.load_weights(str(path / KERAS2_WEIGHTS_FILE))
+            weights = path / KERAS2_WEIGHTS_FILE
+            try:
+                model.load_weights(str(weights))
+            except (OSError, ValueError, RuntimeError, KeyError) as exc:
+                raise ValueError(f"{weights} is missing or damaged ({type(exc).__name__}: "
+                                 f"{exc}); save the model again") from None
         else:
             saved_weights.load(model, path / WEIGHTS_FILE)
         model.privacy_record = payload.get("privacy")

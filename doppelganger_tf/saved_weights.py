@@ -8,6 +8,7 @@ sets itself (``attribute_generator/dense_0/kernel``, ``feature_generator/lstm_0/
 """
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 from typing import Dict
 
@@ -50,12 +51,16 @@ def load(model, path):
     names and shapes must match exactly."""
     path = Path(path)
     expected = named_weights(model)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing: the saved model in {path.parent} is "
+                                "incomplete; save the model again")
     try:
         with np.load(path, allow_pickle=False) as stored:
             arrays = {key: stored[key] for key in stored.files}
-    except (OSError, ValueError) as error:
-        raise ValueError(f"{path} is not a readable weights file ({error}); save the model "
-                         "again") from None
+    # what numpy and zipfile raise for an empty, truncated or garbled file
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as error:
+        raise ValueError(f"{path} is damaged ({type(error).__name__}: {error}); save the "
+                         "model again (or restore it from a TrainingCheckpoint)") from None
     missing, unknown = sorted(set(expected) - set(arrays)), sorted(set(arrays) - set(expected))
     if missing or unknown:
         raise ValueError(f"{path} does not hold this model's weights (missing {missing[:3]}, "

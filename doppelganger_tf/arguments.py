@@ -1,0 +1,59 @@
+"""Checks of the arguments users pass to generation and training (counts, lengths, seeds).
+
+Nothing is coerced silently: ``generate(2.7)``, ``generate("4")`` or ``generate(True)`` are errors
+that name the argument, not 2, 4 or 1 samples.
+"""
+from __future__ import annotations
+
+import numbers
+from typing import Optional
+
+import numpy as np
+
+# seeds become int64 tensors (stateless random seeds)
+SEED_LIMIT = 2 ** 63
+
+
+def integer(name: str, value, minimum: Optional[int] = None,
+            maximum: Optional[int] = None) -> int:
+    """``value`` as a Python int, if it is an integer (numpy's included, bool not) within
+    [minimum, maximum]; else a TypeError / ValueError naming ``name``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {value!r} "
+                        f"({type(value).__name__})")
+    value = int(value)
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name} must be <= {maximum}, got {value}")
+    return value
+
+
+def seed(value) -> int:
+    """A seed: an integer in 0 .. 2**63 - 1."""
+    return integer("seed", value, 0, SEED_LIMIT - 1)
+
+
+def boolean(name: str, value) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r} ({type(value).__name__})")
+    return bool(value)
+
+
+def lengths(value, n: int, max_length: int) -> np.ndarray:
+    """Per-sample series lengths [n] from one integer or n integers, each in 1..max_length."""
+    array = np.asarray(value)
+    if array.dtype == bool or not np.issubdtype(array.dtype, np.integer):
+        shown = repr(value) if array.size <= 10 else f"values of type {array.dtype}"
+        raise TypeError(f"length must be an integer or {n} integers (one per sample), got "
+                        f"{shown}")
+    if array.ndim == 0:
+        array = np.full(n, int(array), np.int64)
+    elif array.shape != (n,):
+        raise ValueError(f"length must be one integer or {n} integers (one per sample), got "
+                         f"an array of shape {array.shape}")
+    array = array.astype(np.int64)
+    if array.min() < 1 or array.max() > max_length:
+        raise ValueError(f"length must lie in 1..{max_length} (the model's T), got values in "
+                         f"{array.min()}..{array.max()}")
+    return array
