@@ -23,6 +23,8 @@ from __future__ import annotations
 import json
 import math
 import os
+import sys
+import warnings
 import zipfile
 import zlib
 from pathlib import Path
@@ -35,7 +37,7 @@ from .atomic import atomic_directory
 from .outputs import (Normalization, Output, OutputType, dump_original_specs,
                       load_original_specs, output_blocks, total_dim)
 from .transforms import (gen_flags_from_lengths, global_scale, global_unscale,
-                         lengths_from_gen_flags)
+                         lengths_from_gen_flags, RESOLUTION, scaling_loss)
 
 RANGE_TOL = 1e-5  # slack on normalisation ranges and one-hot values (float32 rounding)
 
@@ -254,6 +256,14 @@ class Dataset:
                     raise ValueError(
                         f"{what}_max must exceed {what}_min for continuous {what} {out.name!r} "
                         f"(min {low[start:stop].tolist()}, max {high[start:stop].tolist()})")
+                with np.errstate(over="ignore"):
+                    width = high[start:stop] - low[start:stop]
+                if out.is_continuous and not np.isfinite(width).all():
+                    raise ValueError(
+                        f"{what}_max - {what}_min overflows float64 for continuous {what} "
+                        f"{out.name!r} (min {low[start:stop].tolist()}, max "
+                        f"{high[start:stop].tolist()}), so its values cannot be decoded; "
+                        + _precision_fix(float(low[start:stop].min())))
 
     # --- real units -----------------------------------------------------------------------------
 
@@ -335,7 +345,20 @@ class Dataset:
             instead: the columns must follow their ``column_names()`` (a DataFrame's are picked by
             name), values must be among their categories, and continuous columns are scaled with
             the given ``*_min``/``*_max`` (per encoded column) or else their own min/max.
+
+        Each list argument also takes a single name (``discrete_attributes="isp"``).  A
+        continuous column whose width overflows float64 is an error, and a UserWarning says
+        when float32 scaling cannot resolve a column's typical values (an extreme value
+        squashing the rest: log-transform or clip it first).
         """
+        feature_names = _column_list(feature_names, "feature_names")
+        attribute_names = _column_list(attribute_names, "attribute_names")
+        discrete_features = _column_list(discrete_features, "discrete_features")
+        discrete_attributes = _column_list(discrete_attributes, "discrete_attributes")
+        if isinstance(feature_outputs, Output):
+            feature_outputs = [feature_outputs]
+        if isinstance(attribute_outputs, Output):
+            attribute_outputs = [attribute_outputs]
         feature_columns, lengths, max_length = _raw_feature_columns(features, lengths)
         feature_outputs, feature_names = _resolve_names(
             feature_outputs, feature_names, discrete_features, len(feature_columns), "feature")
@@ -363,15 +386,27 @@ class Dataset:
         stored (:meth:`to_dataframe` numbers steps 0..length-1).  Attribute columns must be
         constant within each id.  T is the longest series, or ``max_length`` (a longer series
         is an error), rounded up to a multiple of ``sample_len`` when given (the extra steps are
-        padding).  Discrete/normalization arguments are as in :meth:`from_arrays`.
+        padding).  Discrete/normalization arguments are as in :meth:`from_arrays`; each list
+        argument also takes a single name (``feature_columns="views"``).
         """
-        feature_columns = list(feature_columns)
-        attribute_columns = list(attribute_columns)
+        feature_columns = _column_list(feature_columns, "feature_columns")
+        attribute_columns = _column_list(attribute_columns, "attribute_columns")
+        discrete_features = _column_list(discrete_features, "discrete_features")
+        discrete_attributes = _column_list(discrete_attributes, "discrete_attributes")
+        for argument, column in (("id_column", id_column), ("time_column", time_column)):
+            try:
+                hash(column)
+            except TypeError:
+                raise ValueError(f"{argument} takes one column name, got {column!r}") from None
         used = [id_column] + ([time_column] if time_column is not None else [])
-        missing = [c for c in used + feature_columns + attribute_columns if c not in df.columns]
-        if missing:
-            raise ValueError(f"columns {missing} are not in the DataFrame (it has "
-                             f"{list(df.columns)})")
+        for argument, columns in (("id_column", [id_column]),
+                                  ("time_column", used[1:]),
+                                  ("feature_columns", feature_columns),
+                                  ("attribute_columns", attribute_columns)):
+            missing = [c for c in columns if c not in df.columns]
+            if missing:
+                raise ValueError(f"{argument} names {_quoted(missing)}, not in the DataFrame "
+                                 f"(it has the columns {list(df.columns)})")
         if not feature_columns:
             raise ValueError("feature_columns is empty; DoppelGANger needs at least one "
                              "time-series feature")
@@ -689,9 +724,10 @@ def encode_attribute_table(attributes, outputs: Sequence[Output], attribute_min=
         attribute_max = np.ones(width) if outputs else None
     rows = len(attributes)
     columns, outputs, names = _raw_attribute_columns(attributes, rows, outputs, None, ())
+    # no precision warning: the range is the model's, which its training data already checked
     encoded, _, _, _ = _encode_columns(
         columns, names, (), Normalization.ZERO_ONE, outputs, (attribute_min, attribute_max),
-        "attribute", lambda r: f"row {r}", rows)
+        "attribute", lambda r: f"row {r}", rows, check_precision=False)
     return encoded.astype(np.float32)
 
 
@@ -820,6 +856,25 @@ def _raw_feature_columns(features, lengths) -> Tuple[List[np.ndarray], np.ndarra
     return [flat[:, j] for j in range(flat.shape[1])], lengths, max_length
 
 
+def _column_list(value, argument: str) -> Optional[list]:
+    """A column-list argument as a list: a single name (a string, or another single label such
+    as an int) is a list of one, so that "views" does not become ['v', 'i', 'e', 'w', 's'];
+    tuples, arrays and other iterables are lists of names."""
+    if value is None:
+        return None
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+        return [value]
+    if isinstance(value, (dict, pd.DataFrame)):
+        raise ValueError(f"{argument} takes a column name or a list of names, got a "
+                         f"{type(value).__name__}")
+    return list(value)
+
+
+def _quoted(names: list) -> str:
+    """'x' for one name, ['x', 'y'] for several (in error messages)."""
+    return f"column {names[0]!r}" if len(names) == 1 else f"columns {names}"
+
+
 def _resolve_names(outputs, names, discrete, count: int, what: str):
     """-> (named outputs or None, raw column names)."""
     if outputs is not None:
@@ -876,12 +931,13 @@ def _raw_attribute_columns(attributes, n: int, outputs, names, discrete):
 
 
 def _encode_columns(columns, names, discrete, normalization, outputs, value_range, what,
-                    locate, num_rows):
+                    locate, num_rows, check_precision: bool = True):
     """Raw columns -> (encoded [num_rows, K] float32, outputs, min [K], max [K]).
 
     Without ``outputs`` every raw column becomes one output (discrete when listed in
     ``discrete``); with them, the columns follow their column_names() and ``value_range`` may
-    give the min/max to scale with.
+    give the min/max to scale with.  ``check_precision``: warn about continuous columns float32
+    cannot resolve (see :func:`_scale`).
     """
     low, high = value_range
     if (low is None) != (high is None):
@@ -921,7 +977,8 @@ def _encode_columns(columns, names, discrete, normalization, outputs, value_rang
         for j in range(out.dim):
             name, values = next(raw)
             given = None if low is None else (low[start + j], high[start + j])
-            scaled, lo, hi = _scale(values, name, what, locate, out.normalization, given)
+            scaled, lo, hi = _scale(values, name, what, locate, out.normalization, given,
+                                    check_precision)
             blocks.append(scaled[:, None])
             lows.append(lo)
             highs.append(hi)
@@ -941,8 +998,9 @@ def _discrete_indices(discrete, names: List[str], what: str) -> set:
         elif str(item) in names:
             chosen.add(names.index(str(item)))
         else:
-            raise ValueError(f"discrete_{what}s names {item!r}, which is not a {what} column "
-                             f"({names})")
+            article = "an" if what == "attribute" else "a"
+            raise ValueError(f"discrete_{what}s names {item!r}, which is not {article} {what} "
+                             f"column ({names})")
     return chosen
 
 
@@ -991,8 +1049,12 @@ def _one_hot(values, out: Output, what: str, locate) -> np.ndarray:
     return one_hot
 
 
-def _scale(values, name: str, what: str, locate, normalization: Normalization, given):
-    """Raw continuous values [M] -> (globally scaled float32 [M], min, max)."""
+def _scale(values, name: str, what: str, locate, normalization: Normalization, given,
+           check_precision: bool = True):
+    """Raw continuous values [M] -> (globally scaled float32 [M], min, max).
+
+    Refuses a range whose width overflows float64 and, with ``check_precision``, warns when
+    float32 cannot resolve the values (see :func:`transforms.scaling_loss`)."""
     try:
         x = np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError) as exc:
@@ -1014,6 +1076,11 @@ def _scale(values, name: str, what: str, locate, normalization: Normalization, g
         if hi <= lo:
             raise ValueError(f"{what}_max must exceed {what}_min for column {name!r} "
                              f"(got {lo:g}, {hi:g})")
+    if not math.isfinite(hi - lo):
+        # scaling divides by max - min: an infinite width would turn the values into NaN
+        raise ValueError(f"continuous {what} column {name!r} spans {lo:g}..{hi:g}: max - min "
+                         "overflows float64, so it cannot be scaled; "
+                         f"{_precision_fix(lo)}")
     scaled = global_scale(x, lo, hi, normalization)
     if given is not None:
         outside = (scaled < normalization.low - RANGE_TOL) | (scaled > 1.0 + RANGE_TOL)
@@ -1021,7 +1088,33 @@ def _scale(values, name: str, what: str, locate, normalization: Normalization, g
             raise ValueError(f"{what} column {name!r} spans {x.min():g}..{x.max():g}, beyond the "
                              f"given {what}_min/{what}_max range {lo:g}..{hi:g}; pass a wider "
                              "range or clip the values")
+    loss = scaling_loss(x, scaled, lo, hi, normalization) if check_precision else None
+    if loss is not None:
+        collapsed = (f", and {loss['collapsed']} of its {loss['distinct']} distinct values share "
+                     "a float32 code with another value" if loss["collapsed"] else "")
+        _warn(f"continuous {what} column {name!r} spans {lo:g}..{hi:g}, too wide for float32 "
+              f"scaling: its typical values ({loss['kind']} {loss['low']:.6g}.."
+              f"{loss['high']:.6g}) decode up to {loss['max_error']:.3g} away from the input, "
+              f"more than {RESOLUTION:.1%} of that range{collapsed}; {_precision_fix(lo)}")
     return scaled, lo, hi
+
+
+def _precision_fix(lo: float) -> str:
+    """The advice for a column too wide for float32 scaling."""
+    transform = ("np.log1p(x)" if lo >= 0 else
+                 "np.sign(x) * np.log1p(np.abs(x)), which keeps negative values")
+    return (f"apply a log transform ({transform}) or clip the extreme values before building "
+            "the Dataset")
+
+
+def _warn(message: str) -> None:
+    """A UserWarning attributed to the first caller outside this package (the user's
+    from_arrays / from_dataframe line), whatever the depth of the helpers in between."""
+    package = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    frame, level = sys._getframe(0), 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, UserWarning, stacklevel=level)
 
 
 # --- helpers: files -------------------------------------------------------------------------------

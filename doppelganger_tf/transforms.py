@@ -6,7 +6,7 @@ series is active, 0 after it ends).
 """
 from __future__ import annotations
 
-from typing import List, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -32,6 +32,73 @@ def global_unscale(scaled, vmin, vmax, normalization: Normalization):
     if normalization is Normalization.MINUSONE_ONE:
         x = (x + 1.0) / 2.0
     return x * (np.asarray(vmax, np.float64) - vmin) + vmin
+
+
+# --- precision of global scaling -----------------------------------------------------------------
+
+# Float32 scaling must decode a column's typical values (its interquartile range) within this
+# fraction of that range's width.  Ordinary data never come close (the rounding error is at most
+# 2**-25 of the whole range, so the range would have to exceed ~30,000 IQRs); an extreme value
+# that squashes the bulk of the column into a few float32 codes does.  Only the typical values
+# count: in [0, 1] float32 keeps the relative precision of large values, whose absolute errors
+# are large but harmless.
+RESOLUTION = 1e-3
+_SPREAD_SAMPLE = 100_000  # values the typical range is estimated from (a seeded subsample)
+
+
+def typical_range(values) -> Tuple[float, float, str]:
+    """(low, high, what it is): where a column's typical values lie, robust to the extreme values
+    that squash the rest.  Its interquartile range; for a column that is mostly one value (e.g.
+    zeros), from that value to its other values' IQR, or to the next most common value."""
+    x = np.asarray(values, np.float64).ravel()
+    if x.size > _SPREAD_SAMPLE:  # the range only sets a tolerance: a subsample estimates it
+        x = x[np.random.default_rng(0).integers(0, x.size, _SPREAD_SAMPLE)]
+    q1, q3 = np.percentile(x, [25, 75])
+    if q3 > q1:
+        return float(q1), float(q3), "interquartile range"
+    rest = x[x != q1]
+    if not rest.size:
+        return float(q1), float(q1), "a single value"
+    r1, r3 = np.percentile(rest, [25, 75])
+    if r3 == r1:  # two values make up most of the column
+        return float(min(q1, r1)), float(max(q1, r1)), "two most common values"
+    return (float(min(q1, r1)), float(max(q1, r3)),
+            f"most common value {q1:g} and the interquartile range of the others")
+
+
+def scaling_loss(values, scaled, vmin, vmax, normalization: Normalization) -> Optional[dict]:
+    """How much precision float32 global scaling loses on ``values`` (raw, float64), given
+    ``scaled = global_scale(values, vmin, vmax, normalization)``.
+
+    None when the column's typical values (:func:`typical_range`) decode within ``RESOLUTION``
+    times that range's width; else a dict: ``max_error`` (their largest decoding error, raw
+    units), ``low``, ``high`` and ``kind`` of the typical range, ``distinct`` (distinct values of
+    the column) and ``collapsed`` (how many of them share a float32 code with another value).
+    """
+    x = np.asarray(values, np.float64).ravel()
+    low, high, kind = typical_range(x)
+    if high == low:  # a single value (e.g. one row to condition on): nothing to resolve
+        return None
+    tolerance = RESOLUTION * (high - low)
+    # float32 rounds a scaled value by at most half its spacing below 1 (2**-25): when even
+    # that is within the tolerance, the exact (costlier) check below cannot fail
+    span = float(vmax) - float(vmin)
+    bound = span * 2.0 ** -25 * (0.5 if normalization is Normalization.MINUSONE_ONE else 1.0)
+    if bound <= tolerance:
+        return None
+    typical = (x >= low) & (x <= high)
+    decoded = global_unscale(np.asarray(scaled).ravel()[typical], vmin, vmax, normalization)
+    error = float(np.max(np.abs(decoded - x[typical])))
+    if error <= tolerance:
+        return None
+    distinct = np.unique(x)
+    codes = global_scale(distinct, vmin, vmax, normalization)
+    same = codes[1:] == codes[:-1]  # adjacent distinct values that share a code
+    shared = np.zeros(distinct.size, bool)
+    shared[1:] |= same
+    shared[:-1] |= same
+    return {"max_error": error, "low": low, "high": high, "kind": kind,
+            "distinct": int(distinct.size), "collapsed": int(shared.sum())}
 
 
 # --- generation flags ----------------------------------------------------------------------------

@@ -5,18 +5,19 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 import time
 from pathlib import Path
-from typing import Callable, Dict, List
+from typing import Callable, Dict, List, Optional
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
-from absl import flags, logging
+from absl import app, flags, logging
 
 from doppelganger_tf.atomic import atomic_file
 from doppelganger_tf.config import PRECISIONS
-from doppelganger_tf.dataset import Dataset
+from doppelganger_tf.dataset import Dataset, check_sample_len
 from doppelganger_tf.runtime import THREAD_SETTING_HELP, apply_thread_setting
 
 MODEL_NAMES = ("dg", "hmm", "ar", "rnn", "naive_gan")
@@ -33,10 +34,13 @@ def define_flags(*, sample_len: int, aux_critic: bool, auto_normalize: bool, epo
     flags.DEFINE_string("test_data", None, "optional held-out real Dataset directory")
     flags.DEFINE_string("output", None, "directory for models, generated data, results")
     flags.DEFINE_list("models", list(MODEL_NAMES), f"models to run, from {MODEL_NAMES}")
-    flags.DEFINE_integer("epochs", epochs, "DoppelGANger training epochs (N / batch steps each)")
-    flags.DEFINE_integer("baseline_epochs", 50, "training epochs of the neural baselines")
-    flags.DEFINE_integer("sample_len", sample_len, "DoppelGANger records per LSTM step (S)")
-    flags.DEFINE_integer("batch_size", 100, "training batch size")
+    flags.DEFINE_integer("epochs", epochs, "DoppelGANger training epochs (N / batch steps each)",
+                         lower_bound=1)
+    flags.DEFINE_integer("baseline_epochs", 50, "training epochs of the neural baselines",
+                         lower_bound=1)
+    flags.DEFINE_integer("sample_len", sample_len, "DoppelGANger records per LSTM step (S)",
+                         lower_bound=1)
+    flags.DEFINE_integer("batch_size", 100, "training batch size", lower_bound=1)
     flags.DEFINE_bool("aux_critic", aux_critic, "use the auxiliary (attribute) critic")
     flags.DEFINE_bool("auto_normalize", auto_normalize, "per-sample min/max auto-normalisation")
     flags.DEFINE_bool("reuse_fake_batch", False, "speed option: the generator step reuses the "
@@ -46,10 +50,11 @@ def define_flags(*, sample_len: int, aux_critic: bool, auto_normalize: bool, epo
                       "half precision: keep float32 there); DP runs need float32")
     flags.DEFINE_integer("seed", 0, "seed for weights, batches and generation")
     flags.DEFINE_integer("num_generate", None, "samples to generate (default: as many as the "
-                         "training data)")
+                         "training data)", lower_bound=1)
     flags.DEFINE_bool("resume", False, "resume DoppelGANger from its last checkpoint and reuse "
                       "finished models' generated data")
-    flags.DEFINE_integer("log_every", 10, "print losses and ETA every this many epochs")
+    flags.DEFINE_integer("log_every", 10, "print losses and ETA every this many epochs",
+                         lower_bound=1)
     flags.DEFINE_float("dp_noise_multiplier", None, "train both critics with DP-SGD at this "
                        "Gaussian noise multiplier (default: no DP)")
     flags.DEFINE_float("dp_l2_norm_clip", 1.0, "DP-SGD: per-example clip norm of each critic's "
@@ -122,9 +127,6 @@ def run_models(train: Dataset) -> Dict[str, dict]:
 
     Generated data are saved under <output>/<model>/generated; with --resume a model whose
     generated data exist is not trained again."""
-    unknown = set(FLAGS.models) - set(MODEL_NAMES)
-    if unknown:
-        raise ValueError(f"unknown models {sorted(unknown)}; choose from {MODEL_NAMES}")
     n = FLAGS.num_generate or len(train)
     runs = {}
     for name in FLAGS.models:
@@ -234,11 +236,90 @@ def write_results(dataset_name: str, metrics: Dict[str, Dict[str, float]],
             f.write("\n" + notes.strip() + "\n")
 
 
-def main_wrapper(run: Callable[[], None]):
+# Errors that mean "the command line or its data are wrong": raised while the flags are checked
+# and the data read (before --output exists), they are one line on stderr and exit status 1.
+USER_ERRORS = (ValueError, OSError)
+
+
+def main_wrapper(run: Callable, prepare: Optional[Callable] = None):
+    """absl main: ``prepare()`` checks the flags and reads the data, then --output is created and
+    ``run(prepared)`` (or ``run()`` without ``prepare``) does the work.
+
+    A ValueError or OSError raised before --output is created (a bad flag value, a missing --data
+    path, data that fail validation) is a user error: one line on stderr, exit status 1 and no
+    output folder.  Anything raised once the work started keeps its traceback (a bug, or a
+    failure worth debugging); so does a user error under ``-v 1`` (absl's debug verbosity).
+    """
     def main(argv):
-        if len(argv) > 1:
-            raise ValueError(f"unexpected arguments {argv[1:]}")
-        apply_thread_setting(FLAGS.cpu_threads)
-        Path(FLAGS.output).mkdir(parents=True, exist_ok=True)
-        run()
+        try:
+            if len(argv) > 1:
+                raise ValueError(f"unexpected arguments {argv[1:]}; flags are written "
+                                 "--name=value")
+            apply_thread_setting(FLAGS.cpu_threads)
+            prepared = prepare() if prepare is not None else None
+            output = Path(FLAGS.output)
+            if output.exists() and not output.is_dir():
+                raise ValueError(f"--output {output} is a file; give a directory")
+            output.mkdir(parents=True, exist_ok=True)  # last: a user error leaves nothing behind
+        except USER_ERRORS as exc:
+            if logging.level_debug():
+                raise
+            return fail(exc)
+        return run(prepared) if prepare is not None else run()
     return main
+
+
+def run_main(run: Callable, prepare: Optional[Callable] = None) -> None:
+    """``app.run`` of :func:`main_wrapper`, with flag errors (unknown flag, a value absl
+    rejects, a missing required flag) reported as one line too."""
+    app.run(main_wrapper(run, prepare), flags_parser=parse_flags)
+
+
+def parse_flags(argv):
+    try:
+        return FLAGS(argv)
+    except flags.Error as exc:  # absl would add a second line pointing to --helpfull
+        sys.exit(fail(exc))
+
+
+def fail(exc: BaseException) -> int:
+    """Print ``exc`` as one line on stderr (``<script>: error: ...``); the exit status, 1."""
+    message = " ".join(str(exc).split()) or type(exc).__name__
+    print(f"{Path(sys.argv[0]).name}: error: {message}", file=sys.stderr)
+    return 1
+
+
+def check_flags(dg_only: bool = False) -> None:
+    """Checks of the shared flags (define_flags) that absl cannot make, before reading data:
+    known --models (unless the script trains DoppelGANger only) and a valid DoppelGANger
+    config."""
+    if not dg_only:
+        unknown = [m for m in FLAGS.models if m not in MODEL_NAMES]
+        if unknown or not FLAGS.models:
+            raise ValueError(f"--models names {unknown or 'no model'}; choose from "
+                             f"{', '.join(MODEL_NAMES)}")
+    if not 0 < FLAGS.dp_delta < 1:
+        raise ValueError(f"--dp_delta must be between 0 and 1, got {FLAGS.dp_delta}")
+    if FLAGS.dp_target_epsilon is not None and not FLAGS.dp_target_epsilon > 0:
+        raise ValueError(f"--dp_target_epsilon must be > 0, got {FLAGS.dp_target_epsilon}")
+    dg_config()  # DGConfig names the flag value it rejects
+
+
+def check_data(train: Dataset, dg_only: bool = False, **named) -> None:
+    """Checks of the training data against the flags: --sample_len divides its length when
+    DoppelGANger trains, and each ``flag=name`` names one of its features (flags ending in
+    ``feature``) or attributes."""
+    if dg_only or "dg" in FLAGS.models:
+        check_sample_len(train.max_length, FLAGS.sample_len)
+    check_names(train, **named)
+
+
+def check_names(dataset: Dataset, **named) -> None:
+    """Each ``flag=name`` must name a feature (flags ending in ``feature``) or an attribute of
+    ``dataset``."""
+    for flag, name in named.items():
+        kind = "feature" if flag.endswith("feature") else "attribute"
+        names = dataset.feature_names if kind == "feature" else dataset.attribute_names
+        if name not in names:
+            raise ValueError(f"--{flag}={name!r} is not {'an' if kind == 'attribute' else 'a'} "
+                             f"{kind} of the data; its {kind}s are {names}")

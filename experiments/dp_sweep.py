@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from absl import app, flags, logging  # noqa: E402
+from absl import flags, logging  # noqa: E402
 
 from experiments import common  # noqa: E402
 
@@ -34,8 +34,10 @@ def define_dp_sweep_flags():
     flags.DEFINE_list("noise_multipliers", ["0.01", "0.1", "1", "2", "4"],
                       "DP noise multipliers to train with (the paper's Figure 16)")
     flags.DEFINE_bool("non_dp_reference", True, "also train without DP (reference row)")
-    flags.DEFINE_integer("synthetic_samples", 1000, "pages of synthetic data (--data=synthetic)")
-    flags.DEFINE_integer("synthetic_length", 550, "days of synthetic data (--data=synthetic)")
+    flags.DEFINE_integer("synthetic_samples", 1000, "pages of synthetic data (--data=synthetic)",
+                         lower_bound=1)
+    flags.DEFINE_integer("synthetic_length", 550, "days of synthetic data (--data=synthetic)",
+                         lower_bound=1)
     flags.DEFINE_string("views_feature", "views", "the feature whose autocorrelation is compared")
 
 
@@ -64,18 +66,28 @@ def settings():
     return rows
 
 
-def run():
+def prepare():
+    """Check the flags and read the data, before --output is created: (data, settings)."""
+    rows = settings()
+    common.check_flags(dg_only=True)
+    for _, z in rows:  # the config of every row (e.g. DP needs float32)
+        FLAGS.dp_noise_multiplier = z
+        common.dg_config()
+    train = load_data()
+    common.check_data(train, dg_only=True, views_feature=FLAGS.views_feature)
+    return train, rows
+
+
+def run(prepared):
     from doppelganger_tf import evaluation as ev
     from doppelganger_tf.evaluation.plots import plot_dp_sweep
 
-    train = load_data()
+    train, sweep = prepared
     views = FLAGS.views_feature
-    if views not in train.feature_names:
-        raise ValueError(f"--views_feature {views!r} is not one of {train.feature_names}")
     real_curve = common.autocorrelation_of(train, views)
     curves = {"real": real_curve}
     rows, epsilons, mses = {}, {}, {}
-    for label, z in settings():
+    for label, z in sweep:
         FLAGS.dp_noise_multiplier = z  # read by common.dg_config()
         out = Path(FLAGS.output) / ("non_dp" if z is None else f"z{z:g}")
         logging.info("%s: training", label)
@@ -121,4 +133,4 @@ def run():
 
 if __name__ == "__main__":
     define_dp_sweep_flags()
-    app.run(common.main_wrapper(run))
+    common.run_main(run, prepare)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from absl import app, flags, logging  # noqa: E402
+from absl import flags, logging  # noqa: E402
 
 from experiments import common  # noqa: E402
 
@@ -48,12 +48,24 @@ def classification(datasets, test):
             for name, d in datasets.items()}
 
 
-def run():
-    from doppelganger_tf import evaluation as ev
+def prepare():
+    """Check the flags and read the data, before --output is created."""
     from doppelganger_tf.dataset import Dataset
 
+    common.check_flags()
     real = Dataset.load(FLAGS.data)
     test = Dataset.load(FLAGS.test_data) if FLAGS.test_data else None
+    names = dict(cpu_feature=FLAGS.cpu_feature, end_event_attribute=FLAGS.end_event_attribute)
+    common.check_data(real, **names)
+    if test is not None:
+        common.check_names(test, **names)
+    return real, test
+
+
+def run(data):
+    from doppelganger_tf import evaluation as ev
+
+    real, test = data
     runs = common.run_models(real)
     rows = common.metric_rows(real, runs, evaluate)
     datasets = {"real": real, **{name: run["generated"] for name, run in runs.items()}}
@@ -88,4 +100,4 @@ def run():
 
 if __name__ == "__main__":
     define_gcut_flags()
-    app.run(common.main_wrapper(run))
+    common.run_main(run, prepare)

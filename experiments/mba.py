@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from absl import app, flags, logging  # noqa: E402
+from absl import flags, logging  # noqa: E402
 
 from experiments import common  # noqa: E402
 
@@ -44,8 +44,8 @@ def _category(dataset, attribute, label):
     for category in attribute_categories(dataset, attribute):
         if str(category) == label:
             return category
-    raise ValueError(f"category {label!r} is not one of attribute {attribute!r}'s "
-                     f"{attribute_categories(dataset, attribute)}")
+    raise ValueError(f"category {label!r} (--dsl_category / --cable_category) is not one of "
+                     f"attribute {attribute!r}'s {attribute_categories(dataset, attribute)}")
 
 
 def evaluate(real, generated) -> dict:
@@ -100,10 +100,21 @@ def figures(real, runs, out: Path):
     common.nearest_neighbour_figures(real, runs, traffic, out)
 
 
-def run():
+def prepare():
+    """Check the flags and read the data, before --output is created."""
     from doppelganger_tf.dataset import Dataset
 
+    common.check_flags()
     real = Dataset.load(FLAGS.data)
+    common.check_data(real, traffic_feature=FLAGS.traffic_feature,
+                      loss_feature=FLAGS.loss_feature,
+                      technology_attribute=FLAGS.technology_attribute)
+    for label in (FLAGS.dsl_category, FLAGS.cable_category):
+        _category(real, FLAGS.technology_attribute, label)
+    return real
+
+
+def run(real):
     runs = common.run_models(real)
     rows = common.metric_rows(real, runs, evaluate)
     columns = ["w1_total_traffic_dsl", "w1_total_traffic_cable", "autocorrelation_mse_traffic",
@@ -119,4 +130,4 @@ def run():
 
 if __name__ == "__main__":
     define_mba_flags()
-    app.run(common.main_wrapper(run))
+    common.run_main(run, prepare)

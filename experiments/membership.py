@@ -40,7 +40,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
-from absl import app, flags, logging  # noqa: E402
+from absl import flags, logging  # noqa: E402
 
 from experiments import common  # noqa: E402
 
@@ -59,14 +59,18 @@ def define_membership_flags():
     flags.DEFINE_list("train_sizes", ["200", "1000", "5000", "10000", "20000", "50000"],
                       "training-set sizes (members); as many held-out samples are non-members")
     flags.DEFINE_integer("synthetic_samples", None, "samples of synthetic data (default: "
-                         "3 x the largest size, or 2 x with --nocontrol)")
-    flags.DEFINE_integer("synthetic_length", 550, "days of synthetic data (--data=synthetic)")
+                         "3 x the largest size, or 2 x with --nocontrol)", lower_bound=1)
+    flags.DEFINE_integer("synthetic_length", 550, "days of synthetic data (--data=synthetic)",
+                         lower_bound=1)
     flags.DEFINE_enum("schedule", "epochs", ["epochs", "steps"], "keep --epochs (N / batch "
                       "steps each) or the number of --steps fixed across training-set sizes")
-    flags.DEFINE_integer("epochs", 400, "training epochs per size (--schedule=epochs)")
-    flags.DEFINE_integer("steps", 2000, "training batches per size (--schedule=steps)")
-    flags.DEFINE_integer("sample_len", 10, "DoppelGANger records per LSTM step (S)")
-    flags.DEFINE_integer("batch_size", 100, "training batch size")
+    flags.DEFINE_integer("epochs", 400, "training epochs per size (--schedule=epochs)",
+                         lower_bound=1)
+    flags.DEFINE_integer("steps", 2000, "training batches per size (--schedule=steps)",
+                         lower_bound=1)
+    flags.DEFINE_integer("sample_len", 10, "DoppelGANger records per LSTM step (S)",
+                         lower_bound=1)
+    flags.DEFINE_integer("batch_size", 100, "training batch size", lower_bound=1)
     flags.DEFINE_bool("aux_critic", True, "use the auxiliary (attribute) critic")
     flags.DEFINE_bool("auto_normalize", True, "per-sample min/max auto-normalisation")
     flags.DEFINE_enum("critic", "main", ["main", "aux", "sum"], "the score the attacker ranks "
@@ -75,7 +79,8 @@ def define_membership_flags():
     flags.DEFINE_integer("seed", 0, "seed for the split, weights, batches and noise")
     flags.DEFINE_bool("resume", False, "reuse the rows of sizes already finished in --output "
                       "with the same settings")
-    flags.DEFINE_integer("log_every", 500, "print losses every this many training steps")
+    flags.DEFINE_integer("log_every", 500, "print losses every this many training steps",
+                         lower_bound=1)
     flags.mark_flags_as_required(["output"])
     OWN_FLAGS.extend(sorted(set(FLAGS) - before))
 
@@ -122,6 +127,24 @@ def split_pools(sizes):
     return train, holdout
 
 
+def dg_config():
+    from doppelganger_tf.config import DGConfig
+    return DGConfig(sample_len=FLAGS.sample_len, batch_size=FLAGS.batch_size,
+                    use_aux_critic=FLAGS.aux_critic, auto_normalize=FLAGS.auto_normalize)
+
+
+def prepare():
+    """Check the flags and read the data, before --output is created: (sizes, training pool,
+    held-out pool)."""
+    from doppelganger_tf.dataset import check_sample_len
+
+    sizes = train_sizes()
+    dg_config()  # DGConfig names the value it rejects
+    train_pool, holdout = split_pools(sizes)
+    check_sample_len(train_pool.max_length, FLAGS.sample_len)
+    return sizes, train_pool, holdout
+
+
 def schedule(n: int):
     """(Keras epochs, steps per Keras epoch) for a training set of n samples."""
     if FLAGS.schedule == "steps":
@@ -141,16 +164,13 @@ def settings(n: int, sizes) -> dict:
 def attack_one_size(n, train_pool, holdout, out: Path) -> dict:
     from doppelganger_tf.callbacks import ProgressLogger
     from doppelganger_tf.compat import keras
-    from doppelganger_tf.config import DGConfig
     from doppelganger_tf.evaluation import critic_scores, threshold_attack
     from doppelganger_tf.model import DoppelGANger
 
     members = train_pool.subset(np.arange(n))
     nonmembers = holdout.subset(np.arange(n))
     keras.utils.set_random_seed(FLAGS.seed)
-    config = DGConfig(sample_len=FLAGS.sample_len, batch_size=FLAGS.batch_size,
-                      use_aux_critic=FLAGS.aux_critic, auto_normalize=FLAGS.auto_normalize)
-    model = DoppelGANger.from_dataset(members, config, seed=FLAGS.seed)
+    model = DoppelGANger.from_dataset(members, dg_config(), seed=FLAGS.seed)
     model.compile()
     epochs, steps_per_epoch = schedule(n)
     total = epochs * steps_per_epoch
@@ -247,10 +267,9 @@ def _cell(value) -> str:
     return "-"
 
 
-def run():
+def run(prepared):
     started = time.perf_counter()
-    sizes = train_sizes()
-    train_pool, holdout = split_pools(sizes)
+    sizes, train_pool, holdout = prepared
     rows = []
     for n in sizes:
         out = Path(FLAGS.output) / f"n_{n}"
@@ -273,4 +292,4 @@ def run():
 
 if __name__ == "__main__":
     define_membership_flags()
-    app.run(common.main_wrapper(run))
+    common.run_main(run, prepare)

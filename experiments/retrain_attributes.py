@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from absl import app, flags, logging  # noqa: E402
+from absl import flags, logging  # noqa: E402
 
 from experiments import common  # noqa: E402
 
@@ -39,11 +39,16 @@ def define_retrain_flags():
     flags.DEFINE_string("output", None, "directory for the models, results and figures")
     flags.DEFINE_string("model", None, "a saved DoppelGANger directory (model.save) to retrain "
                         "instead of training one on --data")
-    flags.DEFINE_integer("synthetic_samples", 1000, "pages of synthetic data (--data=synthetic)")
-    flags.DEFINE_integer("synthetic_length", 550, "days of synthetic data (--data=synthetic)")
-    flags.DEFINE_integer("epochs", 400, "DoppelGANger training epochs (N / batch steps each)")
-    flags.DEFINE_integer("sample_len", 10, "DoppelGANger records per LSTM step (S)")
-    flags.DEFINE_integer("batch_size", 100, "batch size of training and retraining")
+    flags.DEFINE_integer("synthetic_samples", 1000, "pages of synthetic data (--data=synthetic)",
+                         lower_bound=1)
+    flags.DEFINE_integer("synthetic_length", 550, "days of synthetic data (--data=synthetic)",
+                         lower_bound=1)
+    flags.DEFINE_integer("epochs", 400, "DoppelGANger training epochs (N / batch steps each)",
+                         lower_bound=1)
+    flags.DEFINE_integer("sample_len", 10, "DoppelGANger records per LSTM step (S)",
+                         lower_bound=1)
+    flags.DEFINE_integer("batch_size", 100, "batch size of training and retraining",
+                         lower_bound=1)
     flags.DEFINE_bool("aux_critic", True, "use the auxiliary (attribute) critic")
     flags.DEFINE_bool("auto_normalize", True, "per-sample min/max auto-normalisation")
     flags.DEFINE_string("target", "", "the target metadata distribution: "
@@ -54,15 +59,15 @@ def define_retrain_flags():
                       "attributes are resampled from: the training data, or the original "
                       "model's samples (no real data read: use this for a DP model)")
     flags.DEFINE_integer("target_samples", None, "rows of target samples (default: as many as "
-                         "the training data)")
+                         "the training data)", lower_bound=1)
     flags.DEFINE_integer("retrain_epochs", 200, "retraining epochs (target_samples / batch "
-                         "steps each)")
+                         "steps each)", lower_bound=1)
     flags.DEFINE_integer("num_generate", None, "samples generated before and after retraining "
-                         "(default: as many as the training data)")
+                         "(default: as many as the training data)", lower_bound=1)
     flags.DEFINE_string("feature", None, "continuous feature for the conditional statistics "
                         "(default: the first continuous feature)")
     flags.DEFINE_integer("seed", 0, "seed for weights, batches, targets and generation")
-    flags.DEFINE_integer("log_every", 10, "print losses every this many epochs")
+    flags.DEFINE_integer("log_every", 10, "print losses every this many epochs", lower_bound=1)
     flags.mark_flag_as_required("output")
 
 
@@ -75,22 +80,35 @@ def load_data():
     return Dataset.load(FLAGS.data)
 
 
-def original_model(train, out: Path):
-    """The model to retrain: loaded from --model, or trained on ``train`` and saved."""
-    from doppelganger_tf.callbacks import ProgressLogger
-    from doppelganger_tf.compat import keras
+def dg_config():
     from doppelganger_tf.config import DGConfig
+    return DGConfig(sample_len=FLAGS.sample_len, batch_size=FLAGS.batch_size,
+                    use_aux_critic=FLAGS.aux_critic, auto_normalize=FLAGS.auto_normalize)
+
+
+def load_model(train):
+    """The saved model of --model (None without it), checked against the data."""
     from doppelganger_tf.model import DoppelGANger
 
-    if FLAGS.model:
-        model = DoppelGANger.load(FLAGS.model)
-        model.check_compatible(train)
-        return model, 0.0
+    if not FLAGS.model:
+        return None
+    model = DoppelGANger.load(FLAGS.model)
+    model.check_compatible(train)
+    return model
+
+
+def original_model(train, loaded, out: Path):
+    """The model to retrain: ``loaded`` (from --model), or one trained on ``train`` and
+    saved."""
+    from doppelganger_tf.callbacks import ProgressLogger
+    from doppelganger_tf.compat import keras
+    from doppelganger_tf.model import DoppelGANger
+
+    if loaded is not None:
+        return loaded, 0.0
     started = time.perf_counter()
     keras.utils.set_random_seed(FLAGS.seed)
-    config = DGConfig(sample_len=FLAGS.sample_len, batch_size=FLAGS.batch_size,
-                      use_aux_critic=FLAGS.aux_critic, auto_normalize=FLAGS.auto_normalize)
-    model = DoppelGANger.from_dataset(train, config, seed=FLAGS.seed)
+    model = DoppelGANger.from_dataset(train, dg_config(), seed=FLAGS.seed)
     model.compile()
     model.fit(train, epochs=FLAGS.epochs, seed=FLAGS.seed, verbose=0,
               callbacks=[ProgressLogger(FLAGS.log_every, logging.info)])
@@ -120,6 +138,7 @@ def target_probabilities(train):
 
 def pick_feature(train) -> str:
     if FLAGS.feature:
+        common.check_names(train, feature=FLAGS.feature)
         return FLAGS.feature
     for out in train.feature_outputs:
         if out.is_continuous:
@@ -218,28 +237,54 @@ def table(first: str, rows, columns) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run():
+def prepare():
+    """Check the flags, read the data (and --model), before --output is created."""
+    from doppelganger_tf.dataset import check_sample_len
+    from doppelganger_tf.retrain import target_from_probabilities
+
+    started = time.perf_counter()
+    if not FLAGS.model:
+        dg_config()  # DGConfig names the value it rejects
+    train = load_data()
+    if not train.attribute_outputs:
+        raise ValueError("the data have no attributes (metadata): nothing to retrain")
+    probabilities = target_probabilities(train)
+    target = None
+    if FLAGS.target_base == "real":  # drawn now: a target naming no attribute is refused early
+        target = target_from_probabilities(train, probabilities,
+                                           FLAGS.target_samples or len(train), seed=FLAGS.seed)
+    else:  # drawn from the model's samples later; its attributes can be checked now
+        for name in probabilities:
+            if name not in train.attribute_names:
+                raise ValueError(f"--target names {name!r}, not an attribute of the data; the "
+                                 f"attributes are {train.attribute_names}")
+    feature = pick_feature(train)
+    loaded = load_model(train)
+    if loaded is None:
+        check_sample_len(train.max_length, FLAGS.sample_len)
+    return dict(started=started, train=train, probabilities=probabilities, target=target,
+                feature=feature, loaded=loaded)
+
+
+def run(prepared):
     from doppelganger_tf import evaluation as ev
     from doppelganger_tf.atomic import atomic_file
     from doppelganger_tf.retrain import retrain_attribute_generator, target_from_probabilities
 
     out = Path(FLAGS.output)
-    started = time.perf_counter()
-    train = load_data()
-    if not train.attribute_outputs:
-        raise ValueError("the data have no attributes (metadata): nothing to retrain")
-    model, train_time = original_model(train, out)
+    started, train = prepared["started"], prepared["train"]
+    probabilities, feature = prepared["probabilities"], prepared["feature"]
+    model, train_time = original_model(train, prepared["loaded"], out)
     n = FLAGS.num_generate or len(train)
-    probabilities = target_probabilities(train)
-    feature = pick_feature(train)
 
     if model.uses_dp and FLAGS.target_base == "real":
         logging.warning("a DP model's target is resampled from the real training data, which "
                         "spends privacy; pass --target_base=generated to use only its samples")
-    base = train if FLAGS.target_base == "real" else model.generate(len(train),
-                                                                     seed=FLAGS.seed + 1)
-    target = target_from_probabilities(base, probabilities, FLAGS.target_samples or len(train),
-                                       seed=FLAGS.seed)
+    target = prepared["target"]  # drawn from the training data already
+    if target is None:
+        target = target_from_probabilities(model.generate(len(train), seed=FLAGS.seed + 1),
+                                           probabilities, FLAGS.target_samples or len(train),
+                                           seed=FLAGS.seed)
     with atomic_file(out / "target.csv") as f:
         target.to_csv(f, index=False)
     original = model.generate(n, seed=FLAGS.seed + 2)
@@ -311,4 +356,4 @@ def run():
 
 if __name__ == "__main__":
     define_retrain_flags()
-    app.run(common.main_wrapper(run))
+    common.run_main(run, prepare)

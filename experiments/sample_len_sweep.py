@@ -14,30 +14,53 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from absl import app, flags, logging  # noqa: E402
+from absl import flags, logging  # noqa: E402
 
 from experiments import common  # noqa: E402
 
 FLAGS = flags.FLAGS
 
 
-def run():
+def sample_lens():
+    """The values of --sample_lens, as positive integers."""
+    try:
+        values = list(dict.fromkeys(int(s) for s in FLAGS.sample_lens))
+    except ValueError:
+        raise ValueError(f"--sample_lens must be integers, got {FLAGS.sample_lens}") from None
+    if not values or min(values) < 1:
+        raise ValueError(f"--sample_lens must be positive integers, got {FLAGS.sample_lens}")
+    return values
+
+
+def prepare():
+    """Check the flags and read the data, before --output is created: (data, feature, the S
+    values that divide T)."""
     from doppelganger_tf.dataset import Dataset
+
+    values = sample_lens()
+    common.check_flags(dg_only=True)
+    train = Dataset.load(FLAGS.data)
+    feature = FLAGS.feature or train.feature_names[0]
+    common.check_names(train, feature=feature)
+    dividing = [s for s in values if train.max_length % s == 0]
+    if not dividing:
+        raise ValueError(f"no S in --sample_lens={','.join(FLAGS.sample_lens)} divides the "
+                         f"series length T={train.max_length}")
+    for s in values:
+        if s not in dividing:
+            logging.warning("skipping S=%d: it does not divide T=%d", s, train.max_length)
+    return train, feature, dividing
+
+
+def run(prepared):
     from doppelganger_tf.evaluation import autocorrelation, autocorrelation_mse
     from doppelganger_tf.evaluation.plots import plot_autocorrelation
 
-    train = Dataset.load(FLAGS.data)
-    feature = FLAGS.feature or train.feature_names[0]
-    if feature not in train.feature_names:
-        raise ValueError(f"--feature {feature!r} is not one of {train.feature_names}")
+    train, feature, dividing = prepared
     real_curve = autocorrelation(train.feature_values()[feature], train.lengths)
     curves = {"real": real_curve}
     rows = {}
-    for sample_len in FLAGS.sample_lens:
-        s = int(sample_len)
-        if train.max_length % s:
-            logging.warning("skipping S=%d: it does not divide T=%d", s, train.max_length)
-            continue
+    for s in dividing:
         FLAGS.sample_len = s
         out = Path(FLAGS.output) / f"S{s}"
         model = common.train_doppelganger(train, out)
@@ -47,8 +70,6 @@ def run():
         rows[f"S={s}"] = {"sample_len": s, "autocorrelation_mse": autocorrelation_mse(real_curve,
                                                                                       curve)}
         logging.info("S=%d: autocorrelation MSE %.5f", s, rows[f"S={s}"]["autocorrelation_mse"])
-    if not rows:
-        raise ValueError(f"no S in {FLAGS.sample_lens} divides T={train.max_length}")
     best = min(rows.values(), key=lambda r: r["autocorrelation_mse"])
     out = Path(FLAGS.output)
     common.write_json(out / "sweep.json", {"feature": feature, "rows": rows,
@@ -65,4 +86,4 @@ if __name__ == "__main__":
     flags.DEFINE_list("sample_lens", ["1", "5", "10", "25", "50"], "values of S to try")
     flags.DEFINE_string("feature", None, "feature whose autocorrelation is compared "
                         "(default: the first)")
-    app.run(common.main_wrapper(run))
+    common.run_main(run, prepare)

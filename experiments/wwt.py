@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from absl import app, flags, logging  # noqa: E402
+from absl import flags, logging  # noqa: E402
 
 from experiments import common  # noqa: E402
 
@@ -27,11 +27,15 @@ FLAGS = flags.FLAGS
 def define_wwt_flags():
     common.define_flags(sample_len=10, aux_critic=True, auto_normalize=True, epochs=400,
                         data_default="synthetic")
-    flags.DEFINE_integer("synthetic_samples", 1000, "pages of synthetic data (--data=synthetic)")
-    flags.DEFINE_integer("synthetic_length", 550, "days of synthetic data (--data=synthetic)")
+    flags.DEFINE_integer("synthetic_samples", 1000, "pages of synthetic data (--data=synthetic)",
+                         lower_bound=1)
+    flags.DEFINE_integer("synthetic_length", 550, "days of synthetic data (--data=synthetic)",
+                         lower_bound=1)
     flags.DEFINE_string("views_feature", "views", "the page-view feature")
-    flags.DEFINE_integer("forecast_history", 500, "forecasting: days given (paper: 500)")
-    flags.DEFINE_integer("forecast_horizon", 50, "forecasting: days predicted (paper: 50)")
+    flags.DEFINE_integer("forecast_history", 500, "forecasting: days given (paper: 500)",
+                         lower_bound=1)
+    flags.DEFINE_integer("forecast_horizon", 50, "forecasting: days predicted (paper: 50)",
+                         lower_bound=1)
 
 
 def load_data():
@@ -101,8 +105,16 @@ def figures(real, runs, test, out: Path):
     common.nearest_neighbour_figures(real, runs, views, out)
 
 
-def run():
+def prepare():
+    """Check the flags and read the data, before --output is created."""
+    common.check_flags()
     real, test = load_data()
+    common.check_data(real, views_feature=FLAGS.views_feature)
+    return real, test
+
+
+def run(data):
+    real, test = data
     runs = common.run_models(real)
     rows = {name: {**evaluate(real, run["generated"], test),
                    "train_time_s": run["train_time_s"], "wall_time_s": run["wall_time_s"]}
@@ -127,4 +139,4 @@ def run():
 
 if __name__ == "__main__":
     define_wwt_flags()
-    app.run(common.main_wrapper(run))
+    common.run_main(run, prepare)

@@ -338,8 +338,106 @@ def test_from_dataframe_errors():
     with pytest.raises(ValueError, match="'u7' has two rows at hour=106"):
         Dataset.from_dataframe(pd.concat([df, df.iloc[[1]]]), id_column="unit",
                                time_column="hour", feature_columns=["bytes"])
-    with pytest.raises(ValueError, match=r"\['speed'\] are not in the DataFrame"):
+    with pytest.raises(ValueError, match=r"feature_columns names column 'speed', not in the "
+                                         r"DataFrame \(it has the columns \['unit'"):
         Dataset.from_dataframe(df, id_column="unit", feature_columns=["speed"])
+    with pytest.raises(ValueError, match=r"attribute_columns names columns \['a', 'b'\], not"):
+        Dataset.from_dataframe(df, id_column="unit", feature_columns="bytes",
+                               attribute_columns=["a", "isp", "b"])
+    with pytest.raises(ValueError, match="id_column takes one column name"):
+        Dataset.from_dataframe(df, id_column=["unit"], feature_columns="bytes")
+
+
+def test_from_dataframe_takes_single_names():
+    # a string is one column, not its letters (which were reported as missing columns)
+    df = long_frame()
+    ds = Dataset.from_dataframe(df, id_column="unit", time_column="hour",
+                                feature_columns="state", attribute_columns="isp",
+                                discrete_features="state", discrete_attributes="isp")
+    assert ds.feature_names == ["state"] and ds.attribute_names == ["isp"]
+    assert not ds.feature_outputs[0].is_continuous and not ds.attribute_outputs[0].is_continuous
+    listed = Dataset.from_dataframe(df, id_column="unit", time_column="hour",
+                                    feature_columns=["state"], attribute_columns=["isp"],
+                                    discrete_features=["state"], discrete_attributes=["isp"])
+    np.testing.assert_array_equal(ds.features, listed.features)
+    np.testing.assert_array_equal(ds.attributes, listed.attributes)
+    with pytest.raises(ValueError, match="feature_columns names column 'views', not in"):
+        Dataset.from_dataframe(df, id_column="unit", feature_columns="views")
+    with pytest.raises(ValueError, match="discrete_features names 'isp', which is not a feature"):
+        Dataset.from_dataframe(df, id_column="unit", feature_columns="bytes",
+                               discrete_features="isp")
+
+
+def test_from_arrays_takes_single_names():
+    features, attributes, _ = raw_example()
+    ds = Dataset.from_arrays([f[:, :1].astype(float) for f in features], attributes[["isp"]],
+                             feature_names="value", discrete_attributes="isp")
+    assert ds.feature_names == ["value"] and ds.attribute_names == ["isp"]
+    assert ds.attribute_outputs[0].categories == ("a", "b", "c")
+    again = Dataset.from_arrays([f[:, :1].astype(float) for f in features], attributes[["isp"]],
+                                feature_outputs=ds.feature_outputs[0],
+                                attribute_outputs=ds.attribute_outputs[0])
+    assert again.feature_outputs == ds.feature_outputs
+    ints = Dataset.from_arrays([f[:, 1:] for f in features], discrete_features=0)
+    assert not ints.feature_outputs[0].is_continuous
+    with pytest.raises(ValueError, match="discrete_attributes names 'speed', which is not an "
+                                         "attribute column"):
+        Dataset.from_arrays(np.arange(8.0).reshape(4, 2, 1), attributes[["isp"]],
+                            discrete_attributes="speed")
+
+
+# --- precision of float32 scaling -----------------------------------------------------------------
+
+def one_series(values, **kwargs):
+    return Dataset.from_arrays(np.asarray(values, float).reshape(1, -1, 1),
+                               feature_names=["views"], **kwargs)
+
+
+def test_extreme_value_warns_that_the_other_values_collapse():
+    values = np.r_[np.arange(100.0), 1e300]
+    with pytest.warns(UserWarning) as record:
+        ds = one_series(values)
+    assert len(record) == 1 and record[0].filename == __file__  # points at the user's call
+    message = str(record[0].message)
+    for part in ["feature column 'views' spans 0..1e+300", "interquartile range 25..75",
+                 "decode up to 75 away from the input, more than 0.1% of that range",
+                 "100 of its 101 distinct values share a float32 code",
+                 "log transform (np.log1p(x)) or clip"]:
+        assert part in message, message
+    # what the warning is about: everything but the extreme value decodes as the minimum
+    assert set(ds.feature_values()["views"][0, :100]) == {0.0}
+
+
+def test_extreme_attribute_warns_with_the_signed_log_advice():
+    attributes = pd.DataFrame({"income": np.r_[np.linspace(-50.0, 50.0, 40), -1e12]})
+    with pytest.warns(UserWarning, match=r"attribute column 'income' spans -1e\+12..50.*"
+                                         r"np.sign\(x\) \* np.log1p"):
+        Dataset.from_arrays(np.ones((41, 2, 1)) * np.arange(41.0)[:, None, None], attributes,
+                            normalization="minusone_one")
+
+
+@pytest.mark.parametrize("values", [[0.0, 1e308, -1.7e308, 5.0], [-1e308, 1e308]])
+def test_range_overflowing_float64_is_refused_by_name(values):
+    # before: "features holds 1 NaN or infinite values", which the input never held
+    with pytest.raises(ValueError, match=r"column 'views' spans -1.*e\+308..1e\+308: max - min "
+                                         r"overflows float64.*log transform.*clip") as info:
+        one_series(values)
+    assert "NaN" not in str(info.value)
+    with pytest.raises(ValueError, match="attribute_max - attribute_min overflows float64 for "
+                                         "continuous attribute 'attribute_1'"):
+        Dataset(**encoded_parts(), feature_min=[0, 0, 1], feature_max=[1, 1, 1],
+                attribute_min=[0, 0, 0, -1e308], attribute_max=[1, 1, 1, 1e308])
+
+
+@pytest.mark.parametrize("norm", NORMALIZATIONS)
+def test_ordinary_and_skewed_data_do_not_warn(norm, recwarn):
+    rng = np.random.default_rng(4)
+    one_series(rng.normal(size=5000), normalization=norm)
+    one_series(np.r_[np.zeros(900), rng.exponential(5.0, 100)], normalization=norm)  # sparse
+    one_series(rng.uniform(1e6, 1e6 + 1.0, 5000), normalization=norm)  # offset, narrow
+    # in [0, 1] float32 keeps the relative precision of large values: a heavy tail is fine
+    one_series(rng.lognormal(0.0, 3.0, 5000), normalization=Normalization.ZERO_ONE)
+    assert not [w for w in recwarn if issubclass(w.category, UserWarning)]
 
 
 def test_to_dataframe_name_clash():

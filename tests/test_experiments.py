@@ -1,6 +1,9 @@
 """The experiment scripts run end to end (tiny epoch counts on top of their quick flagfiles)."""
 import json
 import math
+import re
+
+import pytest
 
 from conftest import ROOT, run_experiment
 
@@ -96,3 +99,27 @@ def test_gcut_quick_configuration(tmp_path):
     assert 0 <= results["models"]["dg"]["length_jsd"] <= 1
     for figure in ["figure9_length_hist.png", "figure13_classifier_accuracy.png"]:
         assert (out / figure).exists()
+
+
+# TensorFlow's C++ logging at import, whatever TF_CPP_MIN_LOG_LEVEL says: TF 2.15 prints
+# "<date>: E external/.../cuda_dnn.cc:9261] Unable to register cuDNN factory", TF 2.21
+# "I0000 00:00:... port.cc:153] oneDNN ..." after "WARNING: All log messages before
+# absl::InitializeLog() ...".  Our own log lines name .py files.
+TF_LOG_LINE = re.compile(r"\S+\.(cc|h):\d+\] |^WARNING: All log messages before absl::")
+
+
+@pytest.mark.parametrize("script, args, message", [
+    # a flag value only the script can check (absl rejects --epochs=0 the same way)
+    ("wwt.py", ["--models=dg,bogus"],
+     "wwt.py: error: --models names ['bogus']; choose from dg, hmm, ar, rnn, naive_gan"),
+    ("mba.py", ["--data", "{tmp}/missing"], "mba.py: error: no saved dataset at {tmp}/missing"),
+])
+def test_user_error_is_one_line_and_leaves_no_output(tmp_path, script, args, message):
+    out = tmp_path / "out"
+    args = [a.format(tmp=tmp_path) for a in args]
+    result = run_experiment(script, *args, "--output", str(out), check=False)
+    ours = [line for line in result.stderr.splitlines()
+            if line.strip() and not TF_LOG_LINE.search(line)]
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert ours == [message.format(tmp=tmp_path)], result.stderr[-2000:]
+    assert not out.exists()

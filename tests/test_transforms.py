@@ -5,13 +5,52 @@ from doppelganger_tf.outputs import Normalization, Output, OutputType
 from doppelganger_tf.transforms import (decode_gen_flags, encode_gen_flags,
                                         gen_flags_from_lengths, global_scale, global_unscale,
                                         lengths_from_gen_flags, minmax_attribute_outputs,
-                                        normalize_per_sample, renormalize_per_sample)
+                                        normalize_per_sample, renormalize_per_sample,
+                                        scaling_loss, typical_range)
 
 NORMALIZATIONS = [Normalization.ZERO_ONE, Normalization.MINUSONE_ONE]
 
 
 def continuous(norm, dim=1):
     return Output(OutputType.CONTINUOUS, dim, norm)
+
+
+# --- precision of global scaling ------------------------------------------------------------------
+
+def loss_of(values, norm):
+    values = np.asarray(values, np.float64)
+    lo, hi = values.min(), values.max()
+    return scaling_loss(values, global_scale(values, lo, hi, norm), lo, hi, norm)
+
+
+def test_typical_range_ignores_extreme_values():
+    assert typical_range(np.r_[np.arange(100.0), 1e300]) == (25.0, 75.0, "interquartile range")
+    # mostly one value: up to the IQR of the others, or to the next most common value
+    low, high, kind = typical_range(np.r_[np.zeros(90), np.arange(1.0, 11.0), 1e300])
+    assert (low, kind) == (0.0, "most common value 0 and the interquartile range of the others")
+    assert 5 < high < 9
+    assert typical_range(np.r_[np.zeros(90), np.ones(10), 1e300])[:2] == (0.0, 1.0)
+    assert typical_range(np.full(5, 3.0))[:2] == (3.0, 3.0)
+
+
+@pytest.mark.parametrize("norm", NORMALIZATIONS)
+def test_scaling_loss_counts_collapsed_values(norm):
+    loss = loss_of(np.r_[np.arange(100.0), 1e300], norm)
+    assert loss["collapsed"] == 100 and loss["distinct"] == 101
+    assert loss["max_error"] == pytest.approx(75.0)
+    assert loss_of(np.r_[np.zeros(90), np.ones(10), 1e300], norm)["collapsed"] == 2
+    assert loss_of(np.random.default_rng(0).normal(size=10_000), norm) is None
+
+
+def test_scaling_loss_only_counts_the_typical_values():
+    # a heavy tail: [0, 1] keeps the typical (small) values exact, [-1, 1] rounds them off
+    # against -1 (float32 spacing 2**-24 of the range)
+    values = np.r_[np.random.default_rng(1).lognormal(0.0, 1.0, 20_000), 1e8]
+    assert loss_of(values, Normalization.ZERO_ONE) is None
+    assert loss_of(values, Normalization.MINUSONE_ONE)["collapsed"] > 10_000
+    # no value collapses, but integers decode more than 0.1% of the IQR (0.05) off
+    loss = loss_of(np.r_[np.arange(101.0), 1e7], Normalization.MINUSONE_ONE)
+    assert loss["collapsed"] == 0 and 0.05 < loss["max_error"] < 0.5
 
 
 # --- generation flags ----------------------------------------------------------------------------
