@@ -1,18 +1,23 @@
 """Keras callbacks for DoppelGANger training."""
 from __future__ import annotations
 
+import json
+import numbers
 import time
+import warnings
 from pathlib import Path
 from typing import Optional
 
+import numpy as np
 import tensorflow as tf
 
+from .atomic import atomic_file
 from .compat import keras
 
 
 class TrainingCheckpoint(keras.callbacks.Callback):
     """Checkpoint everything a resumed run needs (weights, optimizer slots, the noise RNG,
-    the epoch) every ``every_n_epochs`` epochs, keeping the newest ``max_to_keep``.
+    the epoch) every ``every_n_epochs`` epochs, keeping the newest ``max_to_keep`` (None: all).
 
     Resume an interrupted run with the same callback::
 
@@ -20,30 +25,54 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         start = checkpoint.restore(model)          # 0 when there is nothing to resume
         model.fit(data, epochs=400, initial_epoch=start, callbacks=[checkpoint])
 
-    TensorFlow writes each checkpoint fully before pointing the "latest" record at it, so a run
-    killed mid-save resumes from the previous one.
+    TensorFlow writes each checkpoint fully before pointing its index (the ``checkpoint`` file)
+    at it, so a run killed mid-save resumes from the previous one. ``restore`` checks the
+    checkpoint it loads: a damaged one (unreadable index, missing or truncated files) is never
+    taken for "nothing to resume"; it restores the newest intact one instead and warns, or
+    raises naming the files when none is intact.
     """
 
-    def __init__(self, directory, every_n_epochs: int = 1, max_to_keep: int = 2):
+    INDEX_FILE = "checkpoint"  # TensorFlow's record of the checkpoints, newest last
+    PREFIX = "ckpt"  # checkpoint N is ckpt-N.index + ckpt-N.data-*
+
+    def __init__(self, directory, every_n_epochs: int = 1, max_to_keep: Optional[int] = 2):
         super().__init__()
-        if every_n_epochs < 1:
-            raise ValueError(f"every_n_epochs must be >= 1, got {every_n_epochs}")
+        self.every_n_epochs = self._positive_int(every_n_epochs, "every_n_epochs",
+                                                 "checkpoint every this many epochs")
+        self.max_to_keep = None if max_to_keep is None else self._positive_int(
+            max_to_keep, "max_to_keep", "the newest checkpoints to keep; None keeps all")
         self.directory = Path(directory)
-        self.every_n_epochs = every_n_epochs
-        self.max_to_keep = max_to_keep
+        self._check_directory()
         self._epoch = None
         self._manager = None
         self._bound_model = None
+
+    @staticmethod
+    def _positive_int(value, name, meaning):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise TypeError(f"TrainingCheckpoint: {name} must be an int >= 1 ({meaning}), "
+                            f"got {value!r} ({type(value).__name__})")
+        if value < 1:
+            raise ValueError(f"TrainingCheckpoint: {name} must be >= 1 ({meaning}), got {value}")
+        return int(value)
+
+    def _check_directory(self):
+        if self.directory.exists() and not self.directory.is_dir():
+            raise NotADirectoryError(
+                f"checkpoint directory {self.directory} is a file: give TrainingCheckpoint a "
+                "directory (created when missing), or move the file away")
 
     def _bind(self, model):
         if self._bound_model is model:
             return
         if getattr(model, "generator_optimizer", None) is None:
             raise ValueError("compile() the model before checkpointing or restoring it")
+        self._check_directory()
         self._epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
         checkpoint = tf.train.Checkpoint(model=model, epoch=self._epoch)
         self._manager = tf.train.CheckpointManager(checkpoint, str(self.directory),
-                                                   max_to_keep=self.max_to_keep)
+                                                   max_to_keep=self.max_to_keep,
+                                                   checkpoint_name=self.PREFIX)
         self._bound_model = model
 
     @property
@@ -52,13 +81,118 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         return tf.train.latest_checkpoint(str(self.directory))
 
     def restore(self, model) -> int:
-        """Load the newest checkpoint into ``model``; returns the epoch to resume from."""
-        self._bind(model)
-        latest = self._manager.latest_checkpoint
-        if latest is None:
+        """Load the newest intact checkpoint into ``model``; returns the epoch to resume from
+        (0 when the directory holds no checkpoint).
+
+        A damaged newest checkpoint (or index file) makes it restore the newest intact one and
+        warn saying what was skipped; with none intact it raises naming the damaged files."""
+        self._check_directory()
+        candidates, index_problem = self._candidates()
+        if not candidates:
+            if index_problem:
+                raise ValueError(f"{index_problem}, and {self.directory} holds no "
+                                 f"{self.PREFIX}-N.index checkpoint: delete that file to start "
+                                 "training over, or point TrainingCheckpoint at the run's "
+                                 "checkpoint directory")
+            self._bound_model = None
+            self._bind(model)
             return 0
-        self._manager.checkpoint.restore(latest).assert_existing_objects_matched()
+        skipped = []
+        for prefix in candidates:
+            damage = self._damage(prefix)
+            if damage is None:
+                break
+            skipped.append(damage)
+        else:
+            raise ValueError(f"no intact checkpoint in {self.directory}: " + "; ".join(skipped)
+                             + ". Restore the files from a backup, or delete the directory "
+                             "to start training over")
+        notes = ([index_problem] if index_problem else []) + skipped
+        if index_problem:  # so the next saves keep (and prune) the checkpoints found
+            self._rewrite_index(prefix, candidates)
+        if notes:
+            warnings.warn(f"TrainingCheckpoint: {'; '.join(notes)}. Restored {prefix}, the "
+                          "newest intact checkpoint" + (", and wrote a new index file listing "
+                                                        "the checkpoints found" if index_problem
+                                                        else ""), RuntimeWarning, stacklevel=2)
+        self._bound_model = None  # a fresh manager reads the index as it is now
+        self._bind(model)
+        try:
+            self._manager.checkpoint.restore(prefix).assert_existing_objects_matched()
+        except (ValueError, AssertionError, tf.errors.InvalidArgumentError) as error:
+            raise ValueError(
+                f"checkpoint {prefix} does not fit this model ({error}): it was written by a "
+                "model of another configuration; restore into a model built with the same "
+                "DGConfig and training data as the run that wrote it, or give this run a new "
+                "checkpoint directory") from None
         return int(self._epoch.numpy())
+
+    def _candidates(self):
+        """(checkpoint prefixes to try, newest first; what is wrong with the index file or
+        None). A readable index lists them; without one, those found in the directory."""
+        index = self.directory / self.INDEX_FILE
+        prefixes = [str(p)[:-len(".index")]
+                    for p in self.directory.glob(f"{self.PREFIX}-*.index")]
+        found = sorted((p for p in prefixes if self._number(p) >= 0), key=self._number,
+                       reverse=True)
+        if not index.exists():
+            return found, (f"the index file {index} is missing" if found else None)
+        try:
+            state = tf.train.get_checkpoint_state(str(self.directory))
+            problem = "TensorFlow could not parse it"
+        except (ValueError, tf.errors.OpError) as error:  # e.g. an empty file
+            state, problem = None, str(error)
+        if state is None or not state.model_checkpoint_path:
+            return found, f"the index file {index} is damaged ({problem})"
+        listed = [p for p in state.all_model_checkpoint_paths if p != state.model_checkpoint_path]
+        return [state.model_checkpoint_path, *reversed(listed)], None
+
+    @staticmethod
+    def _number(prefix):
+        """N of a checkpoint prefix ".../ckpt-N" (-1 for another name)."""
+        number = str(prefix).rpartition("-")[2]
+        return int(number) if number.isdigit() else -1
+
+    @staticmethod
+    def _damage(prefix):
+        """What is wrong with checkpoint ``prefix`` (files missing, or a tensor that does not
+        read back: truncated, checksum mismatch), or None when every tensor reads."""
+        index = Path(prefix + ".index")
+        if not index.is_file():
+            return f"{index} is missing"
+        data = sorted(index.parent.glob(f"{index.name[:-len('.index')]}.data-*"))
+        if not data:
+            return f"{prefix}.data-00000-of-00001 is missing"
+        try:
+            reader = tf.train.load_checkpoint(prefix)
+        except Exception as error:  # TensorFlow raises several kinds; all mean unreadable
+            return f"{index} is unreadable ({TrainingCheckpoint._first_line(error)})"
+        try:
+            for name in reader.get_variable_to_dtype_map():
+                reader.get_tensor(name)
+        except Exception as error:
+            files = ", ".join(p.name for p in data)
+            return (f"checkpoint {prefix} does not read back: {files} is damaged "
+                    f"({TrainingCheckpoint._first_line(error)})")
+        return None
+
+    @staticmethod
+    def _first_line(error):
+        text = str(error).strip().splitlines()
+        return f"{type(error).__name__}: {text[0] if text else ''}"
+
+    def _rewrite_index(self, chosen, candidates):
+        """A new index file listing ``chosen`` and the older checkpoints found, so the next
+        saves prune them as usual (TensorFlow's CheckpointState text format; its own writer,
+        update_checkpoint_state, is deprecated)."""
+        kept = [Path(p) for p in reversed(candidates) if self._number(p) <= self._number(chosen)]
+        times = [Path(f"{p}.index").stat().st_mtime for p in kept]
+        lines = [f"model_checkpoint_path: {json.dumps(Path(chosen).name)}"]
+        lines += [f"all_model_checkpoint_paths: {json.dumps(p.name)}" for p in kept]
+        lines += [f"all_model_checkpoint_timestamps: {t!r}" for t in times]
+        lines.append(f"last_preserved_timestamp: {min(times) - 1!r}")  # all prunable
+        with atomic_file(self.directory / self.INDEX_FILE) as f:
+            f.write("\n".join(lines) + "\n")
 
     def on_epoch_end(self, epoch, logs=None):
         if (epoch + 1) % self.every_n_epochs:
@@ -66,6 +200,35 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         self._bind(self.model)
         self._epoch.assign(epoch + 1)
         self._manager.save(checkpoint_number=epoch + 1)
+
+
+class TrainingDiverged(RuntimeError):
+    """Training produced a non-finite loss: the weights are no longer finite."""
+
+
+class StopOnDivergence(keras.callbacks.Callback):
+    """Stop ``fit`` with :class:`TrainingDiverged` at the first non-finite loss, naming the
+    epoch and the losses: once a weight is NaN every later step is wasted. ``DoppelGANger.fit``
+    adds it unless ``stop_on_divergence=False``. Checked after every call of the train
+    function (``steps_per_execution`` steps)."""
+
+    def __init__(self):
+        super().__init__()
+        self._epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        losses = {name: float(value) for name, value in (logs or {}).items()}
+        if all(np.isfinite(value) for value in losses.values()):
+            return
+        shown = ", ".join(f"{name}={value:.4g}" for name, value in losses.items())
+        raise TrainingDiverged(
+            f"training diverged in epoch {self._epoch + 1} (by step {batch + 1} of it): "
+            f"{shown}. The weights are no longer finite, so further steps are wasted: resume "
+            "from the last checkpoint (TrainingCheckpoint.restore) with lower learning rates "
+            "(DGConfig.*_learning_rate), or pass fit(..., stop_on_divergence=False) to train on")
 
 
 class ProgressLogger(keras.callbacks.Callback):

@@ -33,7 +33,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 import pandas as pd
 
-from .atomic import atomic_directory
+from .atomic import atomic_directory, recover
 from .outputs import (Normalization, Output, OutputType, dump_original_specs,
                       load_original_specs, output_blocks, total_dim)
 from .transforms import (gen_flags_from_lengths, global_scale, global_unscale,
@@ -525,6 +525,7 @@ class Dataset:
         original release's layout (``data_train.npz`` + ``data_*_output.pkl``, e.g. written by
         :meth:`save_original`)."""
         path = Path(path)
+        recover(path)  # a save killed between its renames left the previous version aside
         if not path.exists():
             raise FileNotFoundError(f"no saved dataset at {path}")
         if not path.is_dir():

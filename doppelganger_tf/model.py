@@ -10,7 +10,8 @@ import numpy as np
 import tensorflow as tf
 
 from . import arguments, compat, dp_clipping, privacy, saved_weights, transforms
-from .atomic import atomic_directory
+from .atomic import atomic_directory, recover
+from .callbacks import StopOnDivergence
 from .compat import keras
 from .config import DGConfig
 from .dataset import Dataset, encode_attribute_table
@@ -468,10 +469,17 @@ class DoppelGANger(keras.Model):
         return max(1, num_samples // self.config.batch_size)
 
     def fit(self, x=None, y=None, epochs=1, steps_per_epoch=None, initial_epoch=0, seed=None,
-            **kwargs):
+            stop_on_divergence=True, **kwargs):
         """Keras ``fit``; ``x`` may be a :class:`Dataset` (sampled by :meth:`training_batches`,
-        one epoch = N / batch steps) or any input Keras accepts yielding the prepared dicts."""
+        one epoch = N / batch steps) or any input Keras accepts yielding the prepared dicts.
+
+        stop_on_divergence: raise :class:`callbacks.TrainingDiverged` at the first non-finite
+        loss (callbacks.StopOnDivergence) instead of training NaN weights on."""
         compat.check_callbacks(kwargs.get("callbacks"))
+        if seed is not None:
+            seed = arguments.seed(seed)
+        if stop_on_divergence:
+            kwargs["callbacks"] = [StopOnDivergence(), *(kwargs.get("callbacks") or [])]
         # batches are drawn at random already (Keras 3 warns that it ignores shuffle=True)
         kwargs.setdefault("shuffle", False)
         if isinstance(x, Dataset):
@@ -655,6 +663,7 @@ class DoppelGANger(keras.Model):
     @classmethod
     def load(cls, path) -> "DoppelGANger":
         path = Path(path)
+        recover(path)  # a save killed between its renames left the previous version aside
         config_path = path / CONFIG_FILE
         if not config_path.is_file():
             raise FileNotFoundError(f"{config_path} not found: {path} is not a saved "

@@ -113,7 +113,7 @@ def test_generate_to_streams_the_same_samples_to_disk(toy, tmp_path):
     np.testing.assert_array_equal(streamed.features, wanted.features)
     np.testing.assert_array_equal(streamed.attributes, wanted.attributes)
     np.testing.assert_array_equal(streamed.lengths, np.full(45, 7))
-    with pytest.raises(ValueError, match="batch_size must be a positive"):
+    with pytest.raises(ValueError, match="batch_size must be >= 1"):
         model.generate_to(tmp_path / "other", 5, batch_size=0)
     assert not (tmp_path / "other").exists()
 
@@ -178,7 +178,7 @@ def test_bad_model_inputs(toy):
     other = toy_dataset(length=16)
     with pytest.raises(ValueError, match="T=16"):
         model.prepare(other)
-    with pytest.raises(ValueError, match="positive number"):
+    with pytest.raises(ValueError, match="n must be >= 1"):
         model.generate(0)
     with pytest.raises(ValueError, match="n=4 but 15"):
         model.generate(4, attributes=np.tile(toy.attributes[:1], (15, 1)))

@@ -126,3 +126,30 @@ def test_generating_between_fits_keeps_checkpointing(data, tmp_path):
     model.generate(5, seed=1)
     model.fit(data, epochs=2, initial_epoch=1, callbacks=[checkpoint], verbose=0)
     assert TrainingCheckpoint(tmp_path / "ckpt").restore(model) == 2
+
+
+def test_fit_stops_at_the_first_non_finite_loss(data):
+    from doppelganger_tf.callbacks import TrainingDiverged
+
+    def diverged_model():
+        tf.keras.utils.set_random_seed(0)
+        model = DoppelGANger.from_dataset(data, DGConfig(**TINY), seed=0)
+        model.compile(steps_per_execution=1)
+        kernel = model.critic.hidden[0].kernel
+        kernel.assign(tf.fill(kernel.shape, np.nan))  # as after an exploding update
+        return model
+
+    model = diverged_model()
+    with pytest.raises(TrainingDiverged, match=r"in epoch 1 \(by step 1 of it\): .*d_loss=nan"):
+        model.fit(data, epochs=3, verbose=0)
+    assert int(model.critic_optimizer.iterations) == 1  # stopped after the first step
+    # opted out: trains on (the NaN losses are the user's to see)
+    history = diverged_model().fit(data, epochs=2, verbose=0, stop_on_divergence=False)
+    assert np.isnan(history.history["d_loss"]).all()
+
+
+def test_fit_checks_its_seed(data):
+    model = DoppelGANger.from_dataset(data, DGConfig(**TINY), seed=0)
+    model.compile()
+    with pytest.raises(TypeError, match="seed must be an integer"):
+        model.fit(data, epochs=1, seed=0.5, verbose=0)
