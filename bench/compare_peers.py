@@ -66,7 +66,7 @@ def run_ours_worker(args):
     times = train_step.time_steps(model, data, step, args.steps, args.warmup)
     # gretel's critic reads fewer columns (no generation flags for fixed-length data): its
     # step's FLOPs are ours with its critic input width (see print_table)
-    gretel_width = (model.max_length * (model.num_feature_columns - 2)
+    gretel_width = (model.max_length * (model.num_feature_columns_with_flags - 2)
                     + model.num_attribute_columns + model.num_minmax_columns)
     print(json.dumps({"side": "ours", "batch": args.batch, "times": times,
                       "overrides": overrides,

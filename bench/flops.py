@@ -46,14 +46,14 @@ def generator_forward_flops(model, batch: int) -> int:
     for _ in range(cfg.feature_lstm_layers):
         total += steps * 2 * batch * (width + units) * 4 * units
         width = units
-    total += steps * 2 * batch * units * cfg.sample_len * model.num_feature_columns
+    total += steps * 2 * batch * units * cfg.sample_len * model.num_feature_columns_with_flags
     return total
 
 
 def critic_input_width(model) -> int:
     """Columns the main critic reads: flattened features (generation flags included) and
     attributes with the min/max ones."""
-    return (model.max_length * model.num_feature_columns + model.num_attribute_columns
+    return (model.max_length * model.num_feature_columns_with_flags + model.num_attribute_columns
             + model.num_minmax_columns)
 
 

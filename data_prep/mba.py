@@ -39,21 +39,22 @@ Run ``python -m data_prep.mba --loss_input curr_udplatency.csv --usage_input cur
 """
 from __future__ import annotations
 
+import contextlib
+import csv
+import io
 import re
-import warnings
 from collections import OrderedDict
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import pandas as pd
-from absl import app, flags
+from absl import flags
 
-from data_prep.report import Report, command_line_errors, finish_run
-from doppelganger_tf.dataset import Dataset
-from doppelganger_tf.outputs import Normalization, Output, OutputType
-
-FLAGS = flags.FLAGS
+from data_prep import arguments, assemble, cli, csv_reader
+from data_prep.conversion import Conversion
+from data_prep.report import Examples, Report
+from doppelganger_tf import Dataset, Normalization, Output, OutputType
 
 PathLike = Union[str, Path]
 Columns = Union[None, str, Dict[str, Union[int, str]]]
@@ -82,9 +83,7 @@ NOT_SAMPLED = "not_sampled"
 ROW_DROP_REASONS = ("wrong_field_count", "unparsable_field", "unparsable_timestamp",
                     "outside_window", "negative_count", "zero_packets")
 DEFAULT_CHUNK_ROWS = 500_000
-_SLACK_COLUMNS = 8
 _COMPACT_ROWS = 2_000_000  # re-aggregate the partial sums when they grow past this
-MAX_EXAMPLES = 5
 # the dates datetime64[ns] can hold, in microseconds
 _NS_DATES = (np.datetime64(pd.Timestamp.min.ceil("us"), "us"),
              np.datetime64(pd.Timestamp.max.floor("us"), "us"))
@@ -327,22 +326,9 @@ def complete_units(per_window: pd.DataFrame, num_windows: int) -> np.ndarray:
 
 # --- streaming the raw tables ---------------------------------------------------------------------
 
-class _Examples:
-    def __init__(self):
-        self.items: Dict[str, List[str]] = OrderedDict()
-
-    def add(self, reason: str, text: str) -> None:
-        bucket = self.items.setdefault(reason, [])
-        if len(bucket) < MAX_EXAMPLES:
-            bucket.append(text)
-
-
 def _check_file(path: Path, what: str) -> None:
-    if not path.exists():
-        raise ValueError(f"no such file: {path} (the {what}; see docs/data_prep_mba.md for where "
-                         "to get it)")
-    if path.is_dir():
-        raise ValueError(f"{path} is a directory; give the path of the {what}")
+    arguments.input_file(path, kind="file", name=f"the {what}", advice=(
+        f"the {what}; see docs/data_prep_mba.md for where to get it"))
     if path.stat().st_size == 0:
         raise ValueError(f"{path} is empty (0 bytes); expected the {what}")
 
@@ -351,19 +337,24 @@ def _is_integer_text(text) -> bool:
     return isinstance(text, str) and text.strip().lstrip("\ufeff").isdigit()
 
 
+def _blocks(path: Path, what: str, **options) -> Iterator[csv_reader.Block]:
+    return csv_reader.blocks(path, quoting=True, describe=f"the {what}", **options)
+
+
 def _sniff(path: Path, what: str) -> Tuple[int, Optional[List[str]]]:
     """(number of fields of the first line, header names or None when there is no header)."""
+    with contextlib.closing(_blocks(path, what, records=1)) as blocks:
+        first = next(blocks, None)
+    if first is None:
+        raise ValueError(f"{path} is empty; expected the {what}")
+    _, record = csv_reader.records(first, quoting=True)[0]
     try:
-        first = pd.read_csv(path, header=None, nrows=1, dtype=str, keep_default_na=False,
-                            encoding="utf-8-sig", skip_blank_lines=True)
-    except pd.errors.EmptyDataError:
-        raise ValueError(f"{path} is empty; expected the {what}") from None
-    except (UnicodeDecodeError, pd.errors.ParserError, OSError, EOFError) as exc:
+        line = pd.read_csv(io.BytesIO(record), header=None, nrows=1, dtype=str,
+                           keep_default_na=False)
+    except (UnicodeDecodeError, pd.errors.ParserError) as exc:
         raise ValueError(f"{path}: cannot read the first line as CSV ({exc}); expected the "
                          f"{what} (plain .csv, .csv.gz, .csv.bz2 or .csv.zip)") from None
-    if first.shape[0] == 0:
-        raise ValueError(f"{path} is empty; expected the {what}")
-    fields = [str(v) for v in first.iloc[0].tolist()]
+    fields = [str(v) for v in line.iloc[0].tolist()]
     header = None if _is_integer_text(fields[0]) else [f.strip().lower() for f in fields]
     return len(fields), header
 
@@ -400,7 +391,7 @@ def _resolve_columns(path: Path, columns, num_fields: int, header, what: str, fl
 
 def _scan(paths: Sequence[Path], columns, what: str, flag: str, numeric_roles: Sequence[str],
           start: pd.Timestamp, end: pd.Timestamp, chunk_rows: int, counts: "OrderedDict",
-          examples: _Examples, notes: List[str], consume) -> Dict[str, Dict[str, object]]:
+          examples: Examples, notes: List[str], consume) -> Dict[str, Dict[str, object]]:
     """Stream each file, parse and filter rows (counting each dropped row once in ``counts``),
     hand each chunk's clean rows (a dict role -> array; ``dtime`` datetime64) to ``consume``.
     Returns, per file, role -> the column used."""
@@ -414,45 +405,76 @@ def _scan(paths: Sequence[Path], columns, what: str, flag: str, numeric_roles: S
             for role, pos in positions.items())
         rows_before = counts["read"]
         first_chunk = True
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", pd.errors.ParserWarning)
-            try:
-                # SLACK spare columns catch rows with more fields than the first line (the C
-                # parser's own check misses such a row at the start of a chunk)
-                reader = pd.read_csv(
-                    path, header=None, names=list(range(num_fields + _SLACK_COLUMNS)),
-                    skiprows=1 if header is not None else 0, dtype=str, keep_default_na=False,
-                    na_values=[""], chunksize=chunk_rows, on_bad_lines="warn",
-                    encoding="utf-8-sig", skip_blank_lines=True, index_col=False)
-                for chunk in reader:
-                    extra = chunk.iloc[:, num_fields:].notna().any(axis=1).to_numpy()
-                    if extra.any():
-                        counts["read"] += int(extra.sum())
-                        counts["wrong_field_count"] += int(extra.sum())
-                        examples.add(f"{what}: wrong_field_count",
-                                     f"{path.name}: a row with more than {num_fields} fields "
-                                     f"(unit_id {chunk.iloc[int(extra.argmax()), 0]!r})")
-                        chunk = chunk[~extra]
-                    if len(chunk) == 0:
-                        continue
-                    _process_chunk(path, chunk, positions, numeric_roles, start, end, counts,
-                                   examples, consume, first_chunk)
-                    first_chunk = False
-            except (UnicodeDecodeError, pd.errors.ParserError, EOFError, OSError) as exc:
-                raise ValueError(f"{path}: unreadable after {counts['read'] - rows_before} "
-                                 f"rows ({exc})") from None
-        for warning in caught:
-            if not issubclass(warning.category, pd.errors.ParserWarning):
-                warnings.warn(warning.message, warning.category)
-                continue
-            for line in str(warning.message).splitlines():
-                if line.startswith("Skipping line"):
-                    counts["read"] += 1
-                    counts["wrong_field_count"] += 1
-                    examples.add(f"{what}: wrong_field_count", f"{path.name}: {line}")
+        try:
+            # a header is the file's first line, as pandas' skiprows=1 skips it
+            for block in _blocks(path, what, records=chunk_rows,
+                                 skip_first=header is not None):
+                chunk = _read_block(path, block, num_fields, what, counts, examples)
+                if len(chunk) == 0:
+                    continue
+                _process_chunk(path, chunk, positions, numeric_roles, start, end, counts,
+                               examples, consume, first_chunk)
+                first_chunk = False
+        except (UnicodeDecodeError, pd.errors.ParserError) as exc:
+            raise ValueError(f"{path}: unreadable after {counts['read'] - rows_before} "
+                             f"rows ({exc})") from None
         if counts["read"] == rows_before:
             raise ValueError(f"{path} has a header but no data rows; expected the {what}")
     return used_columns
+
+
+def _read_block(path: Path, block: csv_reader.Block, num_fields: int, what: str,
+                counts: "OrderedDict", examples: Examples) -> pd.DataFrame:
+    """A block's rows as text columns (a missing field is NaN).  A row with a non-empty field
+    beyond the first line's ``num_fields`` is dropped and counted (wrong_field_count)."""
+    data = block.data
+    ends = csv_reader.record_ends(data, quoting=True)
+    starts = np.r_[0, ends[:-1]]
+    widths = _field_counts(data, starts, ends)
+    wide = [i for i in np.flatnonzero(widths > num_fields)
+            if any(_fields(data[starts[i]:ends[i]])[num_fields:])]
+    if wide:
+        counts["read"] += len(wide)
+        counts["wrong_field_count"] += len(wide)
+        unit = _fields(data[starts[wide[0]]:ends[wide[0]]])[0]
+        examples.add(f"{what}: wrong_field_count",
+                     f"{path.name}: a row with more than {num_fields} fields "
+                     f"(unit_id {unit if unit else np.nan!r})")
+        keep = np.ones(len(ends), bool)
+        keep[wide] = False
+        data = b"".join(data[a:b] for a, b in zip(starts[keep], ends[keep]))
+        widths = widths[keep]
+    rows = int(np.count_nonzero(widths))
+    if rows == 0:
+        return pd.DataFrame()
+    frame = pd.read_csv(io.BytesIO(data), header=None,
+                        names=list(range(max(num_fields, int(widths.max())))), dtype=str,
+                        keep_default_na=False, na_values=[""], skip_blank_lines=True,
+                        index_col=False, engine="c")
+    if len(frame) != rows:
+        raise ValueError(f"{path}: lines {block.line}..: read {len(frame)} rows from {rows} CSV "
+                         "records; the quoting of these lines is unusual (a stray '\"' inside "
+                         "an unquoted field?); fix them")
+    return frame
+
+
+def _field_counts(data: bytes, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Fields per record, 0 for a blank one."""
+    blank = csv_reader.blank_records(data, ends)
+    if data.find(b'"') < 0:
+        commas = np.r_[0, np.cumsum(np.frombuffer(data, np.uint8) == 44)]
+        counts = commas[ends] - commas[starts] + 1
+    else:  # quoted fields may hold commas: parse each record
+        counts = np.array([len(_fields(data[a:b])) for a, b in zip(starts, ends)], np.int64)
+    counts[blank] = 0
+    return counts
+
+
+def _fields(record: bytes) -> List[str]:
+    """The fields of one record (undecodable bytes replaced: only their count and emptiness
+    matter here)."""
+    text = record.decode("utf-8", "replace")
+    return next(csv.reader(io.StringIO(text, newline="")), [])
 
 
 def _process_chunk(path, chunk, positions, numeric_roles, start, end, counts, examples, consume,
@@ -526,49 +548,22 @@ def _new_counts() -> "OrderedDict[str, int]":
     return OrderedDict([("read", 0), *((r, 0) for r in ROW_DROP_REASONS), ("used", 0)])
 
 
-def _paths(value, what: str) -> List[Path]:
-    if value is None:
-        raise ValueError(f"no {what} given")
-    items = [value] if isinstance(value, (str, Path)) else list(value)
-    paths = []
-    for item in items:
-        if isinstance(item, str):
-            paths.extend(Path(p.strip()) for p in item.split(",") if p.strip())
-        else:
-            paths.append(Path(item))
-    if not paths:
-        raise ValueError(f"no {what} given")
-    return paths
-
-
 def read_loss_table(paths, start, end, *, columns: Columns = None,
                     chunk_rows: int = DEFAULT_CHUNK_ROWS, notes: Optional[List[str]] = None
                     ) -> Tuple[pd.DataFrame, dict]:
     """Stream the UDP latency/loss table(s) -> (:func:`hourly_loss` of the rows inside
     ``[start, end)``, info: row counts per drop reason, examples, columns used)."""
     start, end = _timestamp(start, "start"), _timestamp(end, "end")
-    columns = parse_columns(columns, DEFAULT_LOSS_COLUMNS, "loss")
-    counts, examples = _new_counts(), _Examples()
-    notes = notes if notes is not None else []
-    parts: List[pd.DataFrame] = []
-    size = [0]
 
-    def consume(clean):
+    def sums(clean):
         hour = (clean["dtime"] - start.to_datetime64()) // np.timedelta64(1, "h")
-        parts.append(_loss_sums(clean["unit_id"], hour, clean["target"], clean["successes"],
-                                clean["failures"]))
-        size[0] += len(parts[-1])
-        if size[0] > _COMPACT_ROWS and len(parts) > 1:
-            parts[:] = [_combine_sums(parts)]
-            size[0] = len(parts[0])
+        return _loss_sums(clean["unit_id"], hour, clean["target"], clean["successes"],
+                          clean["failures"])
 
-    paths = _paths(paths, "loss table")
-    used = _scan(paths, columns, "UDP latency/loss table", "--loss_columns",
-                 ("successes", "failures"), start, end, chunk_rows, counts, examples, notes,
-                 consume)
-    _check_used(paths, counts, start, end, "loss")
-    hourly = _hourly_from_sums(_combine_sums(parts))
-    return hourly, {"rows": dict(counts), "examples": examples.items, "columns": used}
+    total, info = _read_table(paths, "loss", "UDP latency/loss table", DEFAULT_LOSS_COLUMNS,
+                              ("successes", "failures"), start, end, columns, chunk_rows, notes,
+                              sums)
+    return _hourly_from_sums(total), info
 
 
 def read_usage_table(paths, start, end, window_hours: int, *, columns: Columns = None,
@@ -578,29 +573,45 @@ def read_usage_table(paths, start, end, window_hours: int, *, columns: Columns =
     ``[start, end)``, info as in :func:`read_loss_table`)."""
     start, end = _timestamp(start, "start"), _timestamp(end, "end")
     _check_window_hours(window_hours)
-    columns = parse_columns(columns, DEFAULT_USAGE_COLUMNS, "usage")
-    counts, examples = _new_counts(), _Examples()
-    notes = notes if notes is not None else []
-    parts: List[pd.DataFrame] = []
-    size = [0]
 
-    def consume(clean):
+    def sums(clean):
         window = ((clean["dtime"] - start.to_datetime64())
                   // np.timedelta64(int(window_hours), "h"))
-        parts.append(_traffic_sums(clean["unit_id"], window, clean["bytes_sent"],
-                                   clean["bytes_received"]))
-        size[0] += len(parts[-1])
-        if size[0] > _COMPACT_ROWS and len(parts) > 1:
-            parts[:] = [_combine_sums(parts)]
-            size[0] = len(parts[0])
+        return _traffic_sums(clean["unit_id"], window, clean["bytes_sent"],
+                             clean["bytes_received"])
 
-    paths = _paths(paths, "usage table")
-    used = _scan(paths, columns, "traffic byte-counter table", "--usage_columns",
-                 ("bytes_sent", "bytes_received"), start, end, chunk_rows, counts, examples,
-                 notes, consume)
-    _check_used(paths, counts, start, end, "usage")
-    traffic = _traffic_from_sums(_combine_sums(parts))
-    return traffic, {"rows": dict(counts), "examples": examples.items, "columns": used}
+    total, info = _read_table(paths, "usage", "traffic byte-counter table",
+                              DEFAULT_USAGE_COLUMNS, ("bytes_sent", "bytes_received"), start,
+                              end, columns, chunk_rows, notes, sums)
+    return _traffic_from_sums(total), info
+
+
+def _read_table(paths, kind: str, what: str, defaults, numeric_roles: Sequence[str],
+                start: pd.Timestamp, end: pd.Timestamp, columns: Columns, chunk_rows: int,
+                notes: Optional[List[str]], sums_of: Callable[[dict], pd.DataFrame]
+                ) -> Tuple[pd.DataFrame, dict]:
+    """Stream one table (``kind`` "loss" or "usage"): the per-key sums ``sums_of`` makes of
+    each chunk's clean rows, added up; and the info (row counts, examples, columns used)."""
+    columns = parse_columns(columns, defaults, kind)
+    counts, examples = _new_counts(), Examples()
+    notes = notes if notes is not None else []
+    parts: List[pd.DataFrame] = []
+    size = 0
+
+    def consume(clean):
+        nonlocal parts, size
+        parts.append(sums_of(clean))
+        size += len(parts[-1])
+        if size > _COMPACT_ROWS and len(parts) > 1:  # memory grows with the keys, not the rows
+            parts = [_combine_sums(parts)]
+            size = len(parts[0])
+
+    paths = arguments.paths(paths, f"{kind} table")
+    used = _scan(paths, columns, what, f"--{kind}_columns", numeric_roles, start, end,
+                 chunk_rows, counts, examples, notes, consume)
+    _check_used(paths, counts, start, end, kind)
+    return _combine_sums(parts), {"rows": dict(counts), "examples": examples.items,
+                                  "columns": used}
 
 
 def _check_used(paths, counts, start, end, what):
@@ -615,9 +626,7 @@ def _check_used(paths, counts, start, end, what):
 # --- the conversion -------------------------------------------------------------------------------
 
 def _check_window_hours(window_hours) -> None:
-    if (isinstance(window_hours, bool) or not isinstance(window_hours, (int, np.integer))
-            or window_hours < 1):
-        raise ValueError(f"window_hours must be a positive integer, got {window_hours!r}")
+    arguments.positive_int(window_hours, "window_hours")
 
 
 def num_windows(start, end, window_hours: int) -> int:
@@ -654,8 +663,10 @@ def feature_outputs() -> List[Output]:
 def convert(loss_path, usage_path, profile_path, *, start="2017-10-01", end="2017-10-15",
             window_hours: int = 6, num_samples: int = 600, seed: int = 0,
             usage_columns: Columns = None, loss_columns: Columns = None,
-            chunk_rows: int = DEFAULT_CHUNK_ROWS) -> Tuple[Dict[str, Dataset], Report]:
-    """Convert the raw MBA tables (see the module docstring) -> ``({"train": Dataset}, report)``.
+            chunk_rows: int = DEFAULT_CHUNK_ROWS) -> Conversion:
+    """Convert the raw MBA tables (see the module docstring) -> a
+    :class:`~data_prep.conversion.Conversion`: ``datasets`` ``{"train": Dataset}``, the report,
+    and ``samples`` naming the unit of each sample (``split``, ``sample``, ``unit_id``).
 
     ``loss_path`` / ``usage_path``: one path, a comma-separated string or a list (e.g. two
     months' files when the window spans both).  ``usage_columns`` / ``loss_columns``: role ->
@@ -666,11 +677,9 @@ def convert(loss_path, usage_path, profile_path, *, start="2017-10-01", end="201
     """
     windows = num_windows(start, end, window_hours)
     start_ts, end_ts = _timestamp(start, "start"), _timestamp(end, "end")
-    for name, value in (("num_samples", num_samples), ("chunk_rows", chunk_rows)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    arguments.positive_int(num_samples, "num_samples")
+    arguments.positive_int(chunk_rows, "chunk_rows")
+    arguments.seed(seed)
     usage_spec = parse_columns(usage_columns, DEFAULT_USAGE_COLUMNS, "usage")
     loss_spec = parse_columns(loss_columns, DEFAULT_LOSS_COLUMNS, "loss")
 
@@ -678,8 +687,9 @@ def convert(loss_path, usage_path, profile_path, *, start="2017-10-01", end="201
     for reason in UNIT_DROP_REASONS + (NOT_SAMPLED,):
         report.drop(reason, 0)
     notes: List[str] = []
-    report.note("sources", {"loss": [str(p) for p in _paths(loss_path, "loss table")],
-                            "usage": [str(p) for p in _paths(usage_path, "usage table")],
+    report.note("sources", {"loss": [str(p) for p in arguments.paths(loss_path, "loss table")],
+                            "usage": [str(p) for p in arguments.paths(usage_path,
+                                                                      "usage table")],
                             "profiles": str(profile_path)})
     report.note("settings", {"start": str(start_ts), "end": str(end_ts),
                              "window_hours": int(window_hours), "num_windows": windows,
@@ -710,11 +720,10 @@ def convert(loss_path, usage_path, profile_path, *, start="2017-10-01", end="201
         raise ValueError(f"no unit passed the filters ({len(candidates)} units seen, dropped: "
                          f"{report.nonzero_drops()}); check the inputs and the window")
     report.note("units_complete", int(len(kept)))
-    order = np.random.default_rng(seed).permutation(len(kept))
-    chosen = np.sort(kept[order[:num_samples]])
-    if len(chosen) < num_samples:
-        notes.append(f"only {len(kept)} units passed the filters, fewer than num_samples="
-                     f"{num_samples}: all of them were kept")
+    chosen = np.sort(kept[assemble.uniform_sample(len(kept), num_samples, seed)])
+    shortfall = assemble.shortfall_note(len(kept), num_samples, "units")
+    if shortfall:
+        notes.append(shortfall)
     report.drop(NOT_SAMPLED, len(kept) - len(chosen))
 
     dataset, scaling = _build_dataset(chosen, profiles, loss_w, traffic, windows, a_outs)
@@ -728,7 +737,9 @@ def convert(loss_path, usage_path, profile_path, *, start="2017-10-01", end="201
     report.note("attribute_names", list(ATTRIBUTE_NAMES))
     report.note("unit_ids", [int(u) for u in chosen])
     report.note("notes", notes)
-    return {"train": dataset}, report
+    samples = pd.DataFrame({"split": "train", "sample": np.arange(len(chosen)),
+                            "unit_id": chosen})
+    return Conversion({"train": dataset}, report, samples)
 
 
 def _select_units(candidates: np.ndarray, profiles: pd.DataFrame, loss_w: pd.DataFrame,
@@ -773,9 +784,9 @@ def _build_dataset(units: np.ndarray, profiles: pd.DataFrame, loss_w: pd.DataFra
         scaling_note = "traffic is constant over the kept units; scaled by [0, max]"
     attributes = (profiles.set_index("unit_id").reindex(units)[list(ATTRIBUTE_NAMES)]
                   .reset_index(drop=True))
-    dataset = Dataset.from_arrays(features, attributes, feature_outputs=feature_outputs(),
-                                  attribute_outputs=a_outs, feature_min=[low, 0.0],
-                                  feature_max=[high, 1.0])
+    dataset = assemble.build(len(units), windows, lambda *_: (features, attributes),
+                             feature_outputs=feature_outputs(), attribute_outputs=a_outs,
+                             feature_min=[low, 0.0], feature_max=[high, 1.0], block_rows=None)
     scaling = {"normalization": Normalization.ZERO_ONE.value,
                "traffic_bytes": {"min": low, "max": high, "units": "bytes per window",
                                  "computed_on": "the sampled units"},
@@ -786,26 +797,18 @@ def _build_dataset(units: np.ndarray, profiles: pd.DataFrame, loss_w: pd.DataFra
     return dataset, scaling
 
 
-
 # --- command line ---------------------------------------------------------------------------------
 
-_FLAGS_DEFINED = False
-
-
+@cli.define_once
 def define_flags() -> None:
     """Define this script's absl flags (not at import: converters share one flag registry)."""
-    global _FLAGS_DEFINED
-    if _FLAGS_DEFINED:
-        return
     flags.DEFINE_list("loss_input", None, "UDP latency/loss table(s): curr_udplatency.csv "
                                           "(curr_ping.csv); comma-separated for several files.")
     flags.DEFINE_list("usage_input", None, "Traffic byte-counter table(s): curr_netusage.csv / "
                                            "curr_datausage.csv; comma-separated for several.")
     flags.DEFINE_string("profiles", None, "Unit profile CSV (e.g. unit-profile-sept2017.csv).")
-    flags.DEFINE_string("output", None, "Output directory: train/ and report.json.")
-    flags.DEFINE_integer("seed", 0, "Seed of the uniform sampling of units.")
-    flags.DEFINE_integer("num_samples", 600, "Units to sample after the filters (all when "
-                                             "fewer remain).")
+    cli.define_common_flags(outputs="train/ and report.json", noun="Units", num_samples=600,
+                            seed="Seed of the uniform sampling of units.", splits="train")
     flags.DEFINE_string("start", "2017-10-01", "Start of the window (inclusive), in the raw "
                                                "tables' clock.")
     flags.DEFINE_string("end", "2017-10-15", "End of the window (exclusive).")
@@ -818,26 +821,21 @@ def define_flags() -> None:
     flags.DEFINE_string("loss_columns", None,
                         "Loss table layout, as --usage_columns; default "
                         f"'{_format_columns(DEFAULT_LOSS_COLUMNS)}'.")
-    flags.DEFINE_bool("original_layout", False, "Also write <output>/original/train in the "
-                                                "original release's layout.")
     flags.mark_flags_as_required(["loss_input", "usage_input", "profiles", "output"])
-    _FLAGS_DEFINED = True
 
 
-def main(argv) -> None:
-    if len(argv) > 1:
-        raise app.UsageError(f"unexpected arguments: {argv[1:]}")
-    with command_line_errors("data_prep.mba"):
-        datasets, report = convert(
-            FLAGS.loss_input, FLAGS.usage_input, FLAGS.profiles, start=FLAGS.start,
-            end=FLAGS.end, window_hours=FLAGS.window_hours, num_samples=FLAGS.num_samples,
-            seed=FLAGS.seed, usage_columns=FLAGS.usage_columns,
-            loss_columns=FLAGS.loss_columns)
-    facts, train = report.facts, datasets["train"]
-    finish_run("data_prep.mba", FLAGS.output, datasets, report, FLAGS.original_layout,
-               f"units seen {facts['units_seen']}, complete {facts['units_complete']}, kept "
-               f"{report.kept} (N={len(train)}, T={train.max_length})")
+def _convert_flags(values) -> Conversion:
+    return convert(values.loss_input, values.usage_input, values.profiles, start=values.start,
+                   end=values.end, window_hours=values.window_hours,
+                   num_samples=values.num_samples, seed=values.seed,
+                   usage_columns=values.usage_columns, loss_columns=values.loss_columns)
+
+
+def _summary(conversion: Conversion) -> str:
+    facts, train = conversion.report.facts, conversion.datasets["train"]
+    return (f"units seen {facts['units_seen']}, complete {facts['units_complete']}, kept "
+            f"{conversion.report.kept} (N={len(train)}, T={train.max_length})")
+
 
 if __name__ == "__main__":
-    define_flags()
-    app.run(main)
+    cli.run("data_prep.mba", define_flags, _convert_flags, _summary)

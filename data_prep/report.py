@@ -1,13 +1,14 @@
 """The JSON report every converter writes: what it read, kept and dropped, and why."""
 from __future__ import annotations
 
-import contextlib
 import json
 from collections import OrderedDict
 from pathlib import Path
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Dict, List
 
 from doppelganger_tf.atomic import atomic_file
+
+MAX_EXAMPLES = 5
 
 
 class Report:
@@ -41,38 +42,14 @@ class Report:
             json.dump(self.to_dict(), f, indent=2, default=str)
 
 
-def write_converted(output_dir, datasets: Dict[str, Any], report: Report,
-                    original_layout: bool = False) -> None:
-    """Write each Dataset to ``<output_dir>/<name>`` (our layout; also
-    ``<output_dir>/original/<name>`` in the original release's layout when asked) and the report
-    to ``<output_dir>/report.json``.  Each piece is written atomically."""
-    output_dir = Path(output_dir)
-    for name, dataset in datasets.items():
-        dataset.save(output_dir / name)
-        if original_layout:
-            dataset.save_original(output_dir / "original" / name)
-    report.write(output_dir / "report.json")
+class Examples:
+    """The first :data:`MAX_EXAMPLES` example lines of each drop reason (``items``: reason ->
+    lines, in the order the reasons first occurred), for the report."""
 
+    def __init__(self):
+        self.items: "OrderedDict[str, List[str]]" = OrderedDict()
 
-@contextlib.contextmanager
-def command_line_errors(program: str):
-    """Bad input or an unreadable file ends a converter run with one clear line, not a trace."""
-    try:
-        yield
-    except (ValueError, OSError) as exc:
-        raise SystemExit(f"{program}: error: {exc}") from None
-
-
-def finish_run(program: str, output_dir, datasets: Dict[str, Any], report: Report,
-               original_layout: bool, summary: str,
-               extra: Optional[Callable[[Path], None]] = None) -> None:
-    """A converter's last step: write everything (``extra(output_dir)`` writes any
-    converter-specific file), then print the summary line and the report's notes."""
-    output_dir = Path(output_dir)
-    with command_line_errors(program):
-        write_converted(output_dir, datasets, report, original_layout=original_layout)
-        if extra is not None:
-            extra(output_dir)
-    print(f"{summary}; dropped {report.nonzero_drops()}; wrote {output_dir}")
-    for note in report.facts.get("notes", []):
-        print(f"note: {note}")
+    def add(self, reason: str, text: str) -> None:
+        bucket = self.items.setdefault(reason, [])
+        if len(bucket) < MAX_EXAMPLES:
+            bucket.append(text)

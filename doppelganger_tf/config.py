@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import numbers
 from dataclasses import dataclass
@@ -92,7 +91,7 @@ class DGConfig:
     dp_l2_norm_clip: float = 1.0
     # how per-example gradients are clipped (same result, different cost): "ghost" = per-example
     # norms from activations and their gradients (about one plain step), "vectorized" =
-    # tensorflow-privacy's VectorizedDPKerasAdamOptimizer (a per-example Jacobian, ~10x)
+    # tensorflow-privacy's VectorizedDPKerasAdamOptimizer (a per-example Jacobian, many times slower: docs/benchmarks.md)
     dp_clipping: str = "ghost"
     # DP runs draw each batch by Poisson sampling (every example independently with probability
     # batch_size / N), the sampling the accountant's analysis assumes, so epsilon is exact;
@@ -129,9 +128,6 @@ class DGConfig:
         if unknown:
             raise ValueError(f"unknown DGConfig fields {sorted(unknown)}; known: {sorted(known)}")
         return cls(**d)
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2)
 
     def replace(self, **changes) -> "DGConfig":
         return dataclasses.replace(self, **changes)

@@ -2,7 +2,8 @@
 
 DP-SGD needs every example's gradient clipped to norm C before the sum is noised. A Jacobian
 (tf-privacy's vectorised optimizers, ``pfor``) materialises B copies of the critic's ~0.5M
-gradients, through the gradient penalty's double backward pass: ~10x a plain step at the WWT shape.
+gradients, through the gradient penalty's double backward pass: many plain steps' time
+(docs/benchmarks.md, "DP step").
 
 The critic is a ReLU MLP, so every use of a kernel W in the per-example loss
 ``D(fake_i) - D(real_i) + lambda * gp_i`` is a matmul whose per-example weight gradient is an outer
@@ -26,7 +27,7 @@ from typing import List, Tuple
 
 import tensorflow as tf
 
-GP_EPSILON = 1e-8  # inside the gradient-norm square root, as in the original
+from . import wgan_gp
 
 
 def _forward(dense, x):
@@ -73,8 +74,8 @@ def clipped_gradient_sum(dense: List[Tuple[tf.Variable, tf.Variable]], real_x, f
         fake_score, fake_in, fake_pre = _forward(dense, fake_x)
         real_score, real_in, real_pre = _forward(dense, real_x)
         input_grad, backward_uses = _input_gradient(dense, interpolates)
-        gp = tf.square(tf.sqrt(tf.reduce_sum(tf.square(input_grad), axis=1) + GP_EPSILON) - 1.0)
-        loss = fake_score - real_score + gp_weight * gp
+        gp = wgan_gp.penalty(input_grad)
+        loss = wgan_gp.critic_loss(real_score, fake_score, gp, gp_weight)
         total = tf.reduce_sum(loss)  # examples are independent: d total / d z_i = d loss_i / d z_i
     backward_out = [g for _, g in backward_uses]
     d_fake, d_real, d_back = tape.gradient(total, [fake_pre, real_pre, backward_out],

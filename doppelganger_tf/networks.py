@@ -1,5 +1,5 @@
-"""The five networks of DoppelGANger: attribute generator, min/max generator, feature generator,
-critic and auxiliary critic (DESIGN.md section 4)."""
+"""DoppelGANger's networks: the generator (attribute generator -> min/max generator -> feature
+generator, docs/design.md "Architecture") and the critic, also used as the auxiliary critic."""
 from __future__ import annotations
 
 from typing import Sequence, Tuple
@@ -197,6 +197,87 @@ def activity_mask(flag_columns):
 def running_activity(says_continue):
     """[B, T] 1 where a step's flag says "continue" -> [B, T] activity (see activity_mask)."""
     return tf.math.cumprod(says_continue, axis=1, exclusive=True)
+
+
+class Generator(keras.layers.Layer):
+    """The three generators wired as the paper's decoupled generation: noise -> attributes
+    (MLP) -> per-sample min/max "fake metadata" (MLP, conditioned on the attributes) -> the
+    series (LSTM, conditioned on both at every step).
+
+    The attribute and min/max generators are None where the data have no attributes or
+    auto-normalisation is off; ``lstm_implementation`` is "keras" or "fused"
+    (fused_lstm.resolve_implementation).
+    """
+
+    def __init__(self, feature_outputs: Sequence[Output], attribute_outputs: Sequence[Output],
+                 minmax_outputs: Sequence[Output], max_length: int, config,
+                 lstm_implementation: str, **kwargs):
+        # inputs stay as given (float32): the Keras layers inside cast to the policy's dtype
+        super().__init__(autocast=False, **kwargs)
+        cfg = config
+        self.config = cfg
+        self.steps = max_length // cfg.sample_len
+        policy = self.dtype_policy
+        bn = dict(bn_momentum=cfg.batch_norm_momentum, bn_epsilon=cfg.batch_norm_epsilon)
+        self.attribute_generator = (MLPGenerator(
+            attribute_outputs, cfg.attribute_hidden_layers, cfg.attribute_hidden_units,
+            name="attribute_generator", dtype=policy, **bn) if attribute_outputs else None)
+        self.minmax_generator = (MLPGenerator(
+            minmax_outputs, cfg.minmax_hidden_layers, cfg.minmax_hidden_units,
+            name="minmax_generator", dtype=policy, **bn) if minmax_outputs else None)
+        self.feature_generator = FeatureGenerator(
+            list(feature_outputs) + [gen_flag_output()], cfg.sample_len, cfg.feature_lstm_units,
+            cfg.feature_lstm_layers, lstm_implementation=lstm_implementation,
+            name="feature_generator", dtype=policy)
+
+    def networks(self):
+        """The generators that exist, in the order of the flow."""
+        return [net for net in (self.attribute_generator, self.minmax_generator,
+                                self.feature_generator) if net is not None]
+
+    def noise_shapes(self):
+        """{noise name: shape of one sample's noise}, all N(0, 1)."""
+        cfg = self.config
+        return {"attribute_noise": (cfg.attribute_noise_dim,),
+                "minmax_noise": (cfg.minmax_noise_dim,),
+                "feature_noise": (self.steps, cfg.feature_noise_dim),
+                "initial_state": (cfg.feature_lstm_layers, 2, cfg.feature_lstm_units)}
+
+    def sample_noise(self, batch_size, normal, keys=None):
+        """The noise of one batch (only ``keys``, when given), each drawn by normal(shape)."""
+        return {k: normal([batch_size, *shape]) for k, shape in self.noise_shapes().items()
+                if keys is None or k in keys}
+
+    def call(self, noise, given_attributes=None, training=None, hard_features_out=False,
+             differentiable=None):
+        """Returns (features [B, T, K+2] unmasked, activity mask [B, T], soft attributes
+        [B, A+M], hard attributes [B, A+M]); "soft" is what the critics see, "hard" (one-hot
+        argmax for categorical outputs) is what the downstream generators and the user
+        receive. The features are soft unless ``hard_features_out`` (generation: no softmax is
+        computed). given_attributes: condition on these encoded attributes instead of
+        generating them. differentiable=False: no gradient will be taken through the feature
+        generator (the fused LSTM then keeps no activations); default: unless training is
+        False."""
+        batch = tf.shape(noise["attribute_noise"])[0]
+        if given_attributes is not None:
+            soft = hard = tf.cast(given_attributes, tf.float32)
+        elif self.attribute_generator is not None:
+            soft, hard = self.attribute_generator(noise["attribute_noise"], training=training)
+        else:
+            soft = hard = tf.zeros([batch, 0])
+        hard = tf.stop_gradient(hard)
+        if self.minmax_generator is not None:
+            mm_soft, mm_hard = self.minmax_generator(
+                tf.concat([noise["minmax_noise"], hard], axis=-1), training=training)
+            soft = tf.concat([soft, mm_soft], axis=-1)
+            hard = tf.stop_gradient(tf.concat([hard, mm_hard], axis=-1))
+        state = noise["initial_state"]
+        states = [(state[:, i, 0], state[:, i, 1])
+                  for i in range(self.config.feature_lstm_layers)]
+        soft_features, hard_features, mask = self.feature_generator(
+            hard, noise["feature_noise"], states, training=training,
+            differentiable=differentiable)
+        return (hard_features if hard_features_out else soft_features), mask, soft, hard
 
 
 class Critic(keras.layers.Layer):

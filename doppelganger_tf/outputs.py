@@ -137,6 +137,17 @@ def _json_scalar(value):
     return value
 
 
+def named_outputs(outputs: Sequence[Output], prefix: str) -> List[Output]:
+    """``outputs`` as a list, each without a name named ``<prefix>_<i>`` (its position);
+    anything that is not an Output is a TypeError."""
+    named = []
+    for i, out in enumerate(outputs):
+        if not isinstance(out, Output):
+            raise TypeError(f"{prefix}_outputs[{i}] is a {type(out).__name__}, not an Output")
+        named.append(out if out.name is not None else out.with_name(f"{prefix}_{i}"))
+    return named
+
+
 def total_dim(outputs: Iterable[Output]) -> int:
     return int(sum(o.dim for o in outputs))
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from .compat import LossScaleOptimizer, scale_loss, unscale_gradients
 
-__all__ = ["loss_scaled", "scale_loss", "unscale_gradients"]
+__all__ = ["with_loss_scaling", "scale_loss", "unscale_gradients"]
 
 
-def loss_scaled(optimizer, precision: str):
+def with_loss_scaling(optimizer, precision: str):
     """The optimizer to train with at ``precision`` (DGConfig.precision): for mixed_float16,
     ``optimizer`` wrapped in Keras' dynamic loss scaling, which keeps float16 gradients from
     underflowing and skips steps whose gradients overflow; else ``optimizer`` itself.

@@ -1,22 +1,25 @@
 """Differential privacy: DP-SGD on the critics and its epsilon accounting.
 
-Only the critics read real data, so only their updates are privatised (DESIGN.md section 7): each
-per-example critic loss gradient (gradient-penalty term included) is clipped to
-``dp_l2_norm_clip`` and Gaussian noise with standard deviation ``dp_noise_multiplier * clip`` is
-added before Adam. The generator sees real data only through the critics (post-processing).
-DP runs draw Poisson batches so that the accounting below is exact.
+Only the critics read real data, so only their updates are privatised (docs/design.md,
+"Differential privacy"; details in docs/privacy.md): each per-example critic loss gradient
+(gradient-penalty term included) is clipped to ``dp_l2_norm_clip`` and Gaussian noise with
+standard deviation ``dp_noise_multiplier * clip`` is added before Adam. The generator sees real
+data only through the critics (post-processing). DP runs draw Poisson batches so that the
+accounting below is exact.
 
 What comes from where, on both supported stacks (compat.py) unless said otherwise:
 - per-example clipping: "ghost" clipping (dp_clipping.py: per-example norms from activations
-  and their gradients, ~1.2x a plain step at the WWT shape), the default;
+  and their gradients, close to the cost of a plain step: docs/benchmarks.md, "DP step"), the
+  default;
 - the noise: our own Gaussian draw from the model's seeded ``tf.random.Generator``
   (``dp_clipping.noised_mean``);
 - the accounting: dp_accounting's RDP accountant, below; the original's epsilon too
   (:func:`original_epsilon` composes the event of tf-privacy's ``compute_dp_sgd_privacy``
   itself, so it needs no tf-privacy);
 - ``DGConfig(dp_clipping="vectorized")``: tf-privacy's ``VectorizedDPKerasAdamOptimizer`` (a
-  Jacobian through ``pfor``, ~11x), kept as a cross-check of ghost clipping. tensorflow-privacy
-  installs only with TensorFlow <= 2.15, so this is on the reference stack only.
+  Jacobian through ``pfor``, many times slower than ghost clipping: docs/benchmarks.md), kept as
+  a cross-check of ghost clipping. tensorflow-privacy installs only with TensorFlow <= 2.15, so
+  this is on the reference stack only.
 """
 from __future__ import annotations
 
@@ -45,9 +48,9 @@ def original_epsilon(num_samples: int, batch_size: int, epochs: float, noise_mul
 
     What tensorflow-privacy 0.9.0's (deprecated) ``compute_dp_sgd_privacy`` computes, without
     it: the RDP accountant for Poisson sampling with q = batch / N over
-    ``ceil(epochs * N / batch)`` steps, at ``delta``; the noise multiplier is halved when the
-    auxiliary critic is on, because both critics read the same batch. On the reference stack a
-    test checks it against tf-privacy's function.
+    ``ceil(epochs * N / batch)`` steps, at ``delta``, with the original's noise multiplier
+    (:func:`original_noise_multiplier`: halved with the auxiliary critic). On the reference
+    stack a test checks it against tf-privacy's function.
     """
     if num_samples < 1 or batch_size < 1 or epochs <= 0 or noise_multiplier <= 0:
         raise ValueError("num_samples, batch_size, epochs and noise_multiplier must be positive")
@@ -119,13 +122,26 @@ def dp_params(config_or_params, aux_critic: Optional[bool] = None) -> DPParams:
     if getattr(cfg, "dp_noise_multiplier", None) is None:
         raise ValueError("this configuration does not train with DP: set "
                          "DGConfig(dp_noise_multiplier=...) to get an epsilon")
-    critics = 2 if (cfg.use_aux_critic if aux_critic is None else aux_critic) else 1
+    critics = 2 if _has_aux_critic(cfg, aux_critic) else 1
     if getattr(cfg, "dp_poisson_sampling", False):
         sampling = "poisson"
     else:
         sampling = "with_replacement" if cfg.sample_with_replacement else "shuffle"
     return DPParams(noise_multiplier=float(cfg.dp_noise_multiplier),
                     critic_updates=int(cfg.critic_steps) * critics, sampling=sampling)
+
+
+def _has_aux_critic(config, aux_critic: Optional[bool]) -> bool:
+    """``aux_critic`` where given (a model built on data without attributes has no auxiliary
+    critic whatever its config says), else ``config.use_aux_critic``."""
+    return bool(config.use_aux_critic if aux_critic is None else aux_critic)
+
+
+def original_noise_multiplier(noise_multiplier: float, aux_critic: bool) -> float:
+    """The noise multiplier the original's accounting used: halved when the auxiliary critic is
+    on, because both critics read the same batch (looser than composing the two critics' updates,
+    as :func:`epsilon_spent` does)."""
+    return float(noise_multiplier) / 2.0 if aux_critic else float(noise_multiplier)
 
 
 def _check_counts(num_samples: int, batch_size: int, steps, delta: float):
@@ -239,12 +255,12 @@ def original_epsilon_for_steps(num_samples: int, batch_size: int, steps: int,
     if steps == 0:
         return 0.0
     import dp_accounting
-    effective = float(noise_multiplier) / 2.0 if aux_critic else float(noise_multiplier)
-    # the event and orders of tf-privacy 0.9.0's compute_dp_sgd_privacy; a batch larger than
-    # the data samples everything, as in epsilon_spent
+    # the event and orders (RDP_ORDERS) of tf-privacy 0.9.0's compute_dp_sgd_privacy; a batch
+    # larger than the data samples everything, as in epsilon_spent
     q = min(batch_size, num_samples) / num_samples
     event = dp_accounting.SelfComposedDpEvent(dp_accounting.PoissonSampledDpEvent(
-        q, dp_accounting.GaussianDpEvent(effective)), int(steps))
+        q, dp_accounting.GaussianDpEvent(original_noise_multiplier(noise_multiplier,
+                                                                   aux_critic))), int(steps))
     return _rdp_epsilon(event, delta)
 
 
@@ -252,6 +268,7 @@ def privacy_record(config, num_samples: int, steps: int, delta: float = 1e-5, *,
                    aux_critic: Optional[bool] = None, **extra) -> dict:
     """The privacy parameters and epsilon spent after ``steps`` steps, as plain JSON values
     (what ``DoppelGANger.save`` writes under "privacy" in model.json)."""
+    aux_critic = _has_aux_critic(config, aux_critic)
     params = dp_params(config, aux_critic)
     batch = int(config.batch_size)
     steps_per_epoch = max(1, num_samples // batch)
@@ -274,8 +291,7 @@ def privacy_record(config, num_samples: int, steps: int, delta: float = 1e-5, *,
         "epsilon_poisson": epsilon_spent(num_samples, batch, steps, params, delta,
                                          accounting="poisson"),
         "epsilon_original": original_epsilon_for_steps(
-            num_samples, batch, steps, params.noise_multiplier, delta,
-            aux_critic=params.critic_updates > int(config.critic_steps)),
+            num_samples, batch, steps, params.noise_multiplier, delta, aux_critic=aux_critic),
     }
     if params.sampling == "shuffle":
         record["epsilon_shuffle_no_amplification"] = epsilon_spent(

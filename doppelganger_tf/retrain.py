@@ -24,17 +24,19 @@ real metadata and would pull the attribute generator back.
 """
 from __future__ import annotations
 
-import time
 from typing import Dict, Mapping, Optional, Union
 
 import numpy as np
 import pandas as pd
 import tensorflow as tf
 
+from . import compat, wgan_gp
+from .callbacks import ProgressLogger
 from .compat import keras
+from .critic_updates import adam
 from .dataset import Dataset, encode_attribute_table
 from .networks import Critic
-from .precision import loss_scaled, scale_loss, unscale_gradients
+from .precision import scale_loss, unscale_gradients, with_loss_scaling
 
 UNIFORM = "uniform"
 # the raking (iterative proportional fitting) of several attributes' targets stops here
@@ -244,11 +246,73 @@ def _seeded_critic(config, num_columns: int, seed: int) -> Critic:
     return critic
 
 
+class AttributeRetraining(keras.Model):
+    """WGAN-GP of ``generator`` (a model's attribute generator) against a fresh attribute-only
+    ``critic`` on rows of the target distribution, trained with ``fit`` (callbacks, History).
+
+    Each step: ``critic_steps`` critic updates, each on a batch of target rows drawn with
+    replacement (as the original's training) against the generator's soft output, then one
+    generator update (-mean critic(fake)). The input ``fit`` is given is ignored: every random
+    draw comes from this model's own generator ``rng``."""
+
+    def __init__(self, generator, critic, target_rows, batch_size: int, critic_steps: int,
+                 noise_dim: int, gp_weight: float, seed: int, **kwargs):
+        super().__init__(**kwargs)
+        self.generator = generator
+        self.critic = critic
+        self.batch_size, self.critic_steps = batch_size, critic_steps
+        self.noise_dim, self.gp_weight = noise_dim, gp_weight
+        compat.set_untracked(self, "target_rows", tf.constant(target_rows))
+        self.num_rows = len(target_rows)
+        self.rng = tf.random.Generator.from_seed(seed)  # the model's own rng is left alone
+        self._trackers = {name: keras.metrics.Mean(name=name) for name in ("d_loss", "g_loss",
+                                                                           "gp")}
+        self.built = True  # its networks are built
+
+    @property
+    def metrics(self):
+        return list(self._trackers.values())
+
+    def compile(self, generator_optimizer, critic_optimizer, **kwargs):
+        super().compile(optimizer=generator_optimizer, jit_compile=False, **kwargs)
+        self.generator_optimizer, self.critic_optimizer = generator_optimizer, critic_optimizer
+
+    def _fake_attributes(self):
+        # training=True: the attribute generator's own BatchNorm adapts, as in the main training
+        soft, _ = self.generator(self.rng.normal([self.batch_size, self.noise_dim]),
+                                 training=True)
+        return soft
+
+    def train_step(self, data):
+        for _ in range(self.critic_steps):
+            real = tf.gather(self.target_rows, self.rng.uniform([self.batch_size], 0,
+                                                                self.num_rows, dtype=tf.int64))
+            fake = tf.stop_gradient(self._fake_attributes())
+            alpha = self.rng.uniform([self.batch_size, 1])
+            with tf.GradientTape() as tape:
+                per_example, gp = wgan_gp.critic_loss_per_example(
+                    self.critic.score_flat, real, fake, self.gp_weight, alpha)
+                d_loss = tf.reduce_mean(per_example)
+            variables = self.critic.trainable_variables
+            self.critic_optimizer.apply_gradients(zip(tape.gradient(d_loss, variables),
+                                                      variables))
+        with tf.GradientTape() as tape:
+            g_loss = wgan_gp.generator_loss(self.critic(None, self._fake_attributes()))
+            scaled = scale_loss(self.generator_optimizer, g_loss)
+        variables = self.generator.trainable_variables
+        grads = unscale_gradients(self.generator_optimizer, tape.gradient(scaled, variables))
+        self.generator_optimizer.apply_gradients(zip(grads, variables))
+        # the last critic update's figures, as the main training's
+        for name, value in (("d_loss", d_loss), ("g_loss", g_loss), ("gp", tf.reduce_mean(gp))):
+            self._trackers[name].update_state(value)
+        return {name: t.result() for name, t in self._trackers.items()}
+
+
 def retrain_attribute_generator(model, target, epochs: int = 200,
                                 batch_size: Optional[int] = None, seed: int = 0,
                                 steps_per_epoch: Optional[int] = None,
                                 critic_steps: Optional[int] = None, log_every: int = 0,
-                                print_fn=print) -> Dict[str, list]:
+                                print_fn=print, callbacks=()) -> Dict[str, list]:
     """Retrain ``model.attribute_generator`` (in place) so that the metadata it generates follow
     ``target``; the min/max and feature generators and both critics stay bit-identical.
 
@@ -259,6 +323,7 @@ def retrain_attribute_generator(model, target, epochs: int = 200,
     batch_size / critic_steps: default to the model's config (paper: 100 and 1).
     seed: fixes the fresh critic's initial weights, the noise and the batches.
     log_every: print the losses every this many epochs (0: silent).
+    callbacks: more Keras callbacks for the :class:`AttributeRetraining` fit.
 
     WGAN-GP as the auxiliary critic of the main training: a fresh attribute-only critic (the
     aux critic's shape and gradient-penalty weight) sees target rows as real and the attribute
@@ -276,63 +341,22 @@ def retrain_attribute_generator(model, target, epochs: int = 200,
     frozen = frozen_networks(model)
     before = _snapshot(frozen)
 
-    generator = model.attribute_generator
-    critic = _seeded_critic(cfg, encoded.shape[1], seed)
-
-    def adam(lr):
-        return keras.optimizers.Adam(learning_rate=lr, beta_1=cfg.adam_beta_1,
-                                     beta_2=cfg.adam_beta_2, epsilon=cfg.adam_epsilon)
-
+    retraining = AttributeRetraining(
+        model.attribute_generator, _seeded_critic(cfg, encoded.shape[1], seed), encoded, batch,
+        n_critic, cfg.attribute_noise_dim, cfg.aux_gradient_penalty_weight, seed,
+        name="attribute_retraining")
     # the attribute generator computes in float16 in mixed_float16 models: scale its loss
-    generator_optimizer = loss_scaled(adam(cfg.generator_learning_rate), cfg.precision)
-    critic_optimizer = adam(cfg.aux_critic_learning_rate)
-    rng = tf.random.Generator.from_seed(seed)  # our own: the model's rng state is left alone
-    real_rows = tf.constant(encoded)
-    num_rows = len(encoded)
-    noise_dim = cfg.attribute_noise_dim
-    gp_weight = cfg.aux_gradient_penalty_weight
-
-    def fake_attributes():
-        # training=True: the attribute generator's own BatchNorm adapts, as in the main training
-        soft, _ = generator(rng.normal([batch, noise_dim]), training=True)
-        return soft
-
-    @tf.function
-    def train_step():
-        d_loss = gp = tf.constant(0.0)
-        for _ in range(n_critic):
-            real = tf.gather(real_rows, rng.uniform([batch], 0, num_rows, dtype=tf.int64))
-            fake = tf.stop_gradient(fake_attributes())
-            with tf.GradientTape() as tape:
-                # features=None: the attribute-only loss, as the auxiliary critic's
-                per_example, gp_terms = model.critic_loss_per_example(
-                    critic, None, real, None, fake, gp_weight, alpha=rng.uniform([batch, 1]))
-                d_loss = tf.reduce_mean(per_example)
-            grads = tape.gradient(d_loss, critic.trainable_variables)
-            critic_optimizer.apply_gradients(zip(grads, critic.trainable_variables))
-            gp = tf.reduce_mean(gp_terms)
-        with tf.GradientTape() as tape:
-            g_loss = -tf.reduce_mean(critic(None, fake_attributes()))
-            scaled = scale_loss(generator_optimizer, g_loss)
-        grads = unscale_gradients(generator_optimizer,
-                                  tape.gradient(scaled, generator.trainable_variables))
-        generator_optimizer.apply_gradients(zip(grads, generator.trainable_variables))
-        return tf.stack([d_loss, g_loss, gp])
-
-    history = {"d_loss": [], "g_loss": [], "gp": []}
-    started = time.perf_counter()
-    for epoch in range(int(epochs)):
-        losses = np.mean([train_step().numpy() for _ in range(steps)], axis=0)
-        for key, value in zip(history, losses):
-            history[key].append(float(value))
-        if log_every and ((epoch + 1) % log_every == 0 or epoch + 1 == epochs):
-            print_fn(f"retrain epoch {epoch + 1}/{epochs}: d_loss {losses[0]:.4f} "
-                     f"g_loss {losses[1]:.4f} gp {losses[2]:.4f} "
-                     f"({time.perf_counter() - started:.0f} s)")
+    retraining.compile(with_loss_scaling(adam(cfg, cfg.generator_learning_rate), cfg.precision),
+                       adam(cfg, cfg.aux_critic_learning_rate))
+    loggers = [ProgressLogger(log_every, print_fn)] if log_every else []
+    history = retraining.fit(tf.data.Dataset.from_tensors(0).repeat(), epochs=int(epochs),
+                             steps_per_epoch=steps, verbose=0, shuffle=False,
+                             callbacks=[*loggers, *callbacks])
 
     after = _snapshot(frozen)
     for net, old, new in zip(frozen, before, after):
         if len(old) != len(new) or not all(np.array_equal(a, b) for a, b in zip(old, new)):
             raise RuntimeError(f"retraining changed {net.name}'s weights; only the attribute "
                                "generator may change (this is a bug, please report it)")
-    return history
+    return {name: [float(v) for v in history.history[name]] for name in ("d_loss", "g_loss",
+                                                                          "gp")}

@@ -3,9 +3,8 @@
 A training step at batch 100 is two chains of small operations (the critic update on one fake
 batch, the generator pass on another, then the generator's backward pass), each too small for
 TensorFlow's default of splitting every operation over all cores.  Giving each operation fewer
-threads and running two operations at once is faster: on the 2-core development machine the
-WWT-shape step went from ~65 to ~50 ms with one thread per operation and two operations at a
-time (docs/benchmarks.md).  Generation splits each batch into independent chunks for the same
+threads and running two operations at once is faster on 2 cores (docs/benchmarks.md has the
+dated figures).  Generation splits each batch into independent chunks for the same
 reason (``DoppelGANger.generate``).
 
 TensorFlow fixes its thread pools when it runs its first operation, so call

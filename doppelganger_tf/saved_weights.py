@@ -51,9 +51,7 @@ def load(model, path):
     names and shapes must match exactly."""
     path = Path(path)
     expected = named_weights(model)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} is missing: the saved model in {path.parent} is "
-                                "incomplete; save the model again")
+    _check_present(path)
     try:
         with np.load(path, allow_pickle=False) as stored:
             arrays = {key: stored[key] for key in stored.files}
@@ -71,3 +69,79 @@ def load(model, path):
             raise ValueError(f"{path}: {key} has shape {arrays[key].shape}, the model "
                              f"expects {tuple(variable.shape)}; save the model again")
         variable.assign(arrays[key])
+
+
+# --- format 1: Keras 2's own weights file (doppelganger_tf 0.1) ----------------------------------
+
+# how Keras 2.15's weights file names a layer held in a list, after its class (a counter is
+# appended from the second of a class on: dense, dense_1, ...)
+_KERAS2_NAMES = {"Dense": "dense", "BatchNormalization": "batch_normalization", "LSTM": "lstm"}
+
+
+def _keras2_paths(network) -> Dict[str, object]:
+    """{path inside the network's group of a Keras 2 weights file: variable}."""
+    paths = {}
+    for list_name in ("hidden", "lstms"):
+        counts: Dict[str, int] = {}
+        for layer in getattr(network, list_name, ()):
+            base = _KERAS2_NAMES[type(layer).__name__]
+            index = counts[base] = counts.get(base, -1) + 1
+            group = f"{list_name}/{base}" + (f"_{index}" if index else "")
+            if base == "lstm":
+                group += "/cell"
+            paths.update({f"{group}/vars/{i}": v for i, v in enumerate(layer.weights)})
+    for name in ("head", "score"):  # the output layer, held as an attribute
+        layer = getattr(network, name, None)
+        if layer is not None and hasattr(layer, "weights"):
+            paths.update({f"{name}/vars/{i}": v for i, v in enumerate(layer.weights)})
+    return paths
+
+
+def load_keras2_file(model, path):
+    """Assign the weights of a Keras 2 weights file (format 1) to ``model``'s networks.
+
+    That file names each network after where Keras 2's saver met it while walking the model
+    ("layers/mlp_generator", "minmax_generator", "layers/critic_1", ...), which no later model
+    structure reproduces; each network is found instead as the one group whose weights have
+    exactly its paths and shapes."""
+    import h5py
+
+    path = Path(path)
+    _check_present(path)
+    try:
+        with h5py.File(path, "r") as stored:
+            groups = {}  # group name -> {path inside it: array}
+
+            def collect(name, item):
+                if isinstance(item, h5py.Dataset):
+                    head, _, rest = name.partition("/")
+                    if head == "layers":  # layers/<name>/...
+                        second, _, rest = rest.partition("/")
+                        head = f"layers/{second}"
+                    groups.setdefault(head, {})[rest] = item[()]
+            stored.visititems(collect)
+    except (OSError, ValueError, KeyError) as error:
+        raise ValueError(f"{path} is damaged ({type(error).__name__}: {error}); save the "
+                         "model again") from None
+    used = set()
+    for network_name in NETWORKS:
+        network = getattr(model, network_name, None)
+        if network is None:
+            continue
+        expected = _keras2_paths(network)
+        matches = [group for group, arrays in groups.items() if group not in used
+                   and set(arrays) == set(expected)
+                   and all(arrays[k].shape == tuple(v.shape) for k, v in expected.items())]
+        if len(matches) != 1:
+            raise ValueError(f"{path}: {'no' if not matches else 'more than one'} group of "
+                             f"weights fits the model's {network_name}: the file and its "
+                             "model.json do not belong together; save the model again")
+        used.add(matches[0])
+        for key, variable in expected.items():
+            variable.assign(groups[matches[0]][key])
+
+
+def _check_present(path: Path) -> None:
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing: the saved model in {path.parent} is "
+                                "incomplete; save the model again")

@@ -1,6 +1,6 @@
 """Data transforms of DoppelGANger (numpy): global scaling, generation flags, auto-normalisation.
 
-All functions follow the original implementation (see DESIGN.md section 4) unless an argument
+All functions follow the original implementation (docs/design.md, "The model") unless an argument
 says otherwise.  Shapes: features [N, T, K], attributes [N, A], gen_flags [N, T] (1 while the
 series is active, 0 after it ends).
 """
@@ -113,6 +113,27 @@ def lengths_from_gen_flags(gen_flags) -> np.ndarray:
     return np.asarray(gen_flags).sum(axis=1).round().astype(np.int64)
 
 
+def check_sample_len(max_length: int, sample_len: int) -> None:
+    """Raise ValueError unless ``sample_len`` is a positive integer dividing ``max_length``.
+
+    The one check of this rule: the model generates ``sample_len`` steps per LSTM step, so its
+    series length T must be a multiple of it (:func:`encode_gen_flags` splits T into chunks)."""
+    check_positive_int(sample_len, "sample_len")
+    if max_length % sample_len:
+        divisors = [d for d in range(1, max_length + 1) if max_length % d == 0]
+        padded = -(-max_length // sample_len) * sample_len
+        raise ValueError(
+            f"the series length T={max_length} is not divisible by sample_len={sample_len}; use "
+            f"a sample_len that divides T (one of {divisors}) or pad the series to T={padded} "
+            f"(e.g. Dataset.from_dataframe(..., sample_len={sample_len}))")
+
+
+def check_positive_int(value, name: str) -> None:
+    """Raise ValueError unless ``value`` is an integer >= 1 (numpy's included, bool not)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+
+
 def encode_gen_flags(gen_flags, sample_len: int) -> np.ndarray:
     """[N, T] activity flags -> the two generation-flag feature columns [N, T, 2].
 
@@ -121,9 +142,7 @@ def encode_gen_flags(gen_flags, sample_len: int) -> np.ndarray:
     """
     gen_flags = np.asarray(gen_flags, np.float32)
     n, t = gen_flags.shape
-    if t % sample_len != 0:
-        raise ValueError(f"the series length T={t} is not divisible by sample_len={sample_len}; "
-                         "choose a sample_len that divides T or pad the series to a multiple of it")
+    check_sample_len(t, sample_len)
     continues = np.concatenate([gen_flags[:, 1:], np.zeros((n, 1), np.float32)], axis=1)
     chunk_active = gen_flags.reshape(n, t // sample_len, sample_len).sum(axis=2) > 0.5
     chunk_active = np.repeat(chunk_active, sample_len, axis=1).astype(np.float32)

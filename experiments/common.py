@@ -2,6 +2,7 @@
 checkpoints and resume, generation, and writing results.json / results.md / figures."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -16,7 +17,8 @@ import numpy as np
 from absl import app, flags, logging
 
 from doppelganger_tf.atomic import atomic_file
-from doppelganger_tf.config import PRECISIONS
+from doppelganger_tf.config import (FIELD_RULES, Boolean, Choice, DGConfig, Integer, OrNone,
+                                    Real)
 from doppelganger_tf.dataset import Dataset, check_sample_len
 from doppelganger_tf.runtime import THREAD_SETTING_HELP, apply_thread_setting
 
@@ -26,9 +28,95 @@ FLAGS = flags.FLAGS
 flags.DEFINE_string("cpu_threads", "auto", THREAD_SETTING_HELP)
 
 
-def define_flags(*, sample_len: int, aux_critic: bool, auto_normalize: bool, epochs: int,
-                 data_default=None):
-    """Flags every experiment script shares; the defaults are that dataset's paper settings."""
+# DGConfig fields whose flag has another name: flagfiles and commands written before every field
+# had a flag spell them this way (--aux_critic / --noaux_critic)
+FLAG_ALIASES = {"use_aux_critic": "aux_critic"}
+
+# One-line helps of the DoppelGANger flags that need more than the field name (the others read
+# "DGConfig.<field>"; doppelganger_tf/config.py comments each field)
+DG_FLAG_HELP = {
+    "sample_len": "DoppelGANger records per LSTM step (S)",
+    "batch_size": "training batch size",
+    "use_aux_critic": "use the auxiliary (attribute) critic",
+    "aux_critic_loss_weight": "alpha in g_loss = -D(fake) - alpha * D_aux(fake)",
+    "auto_normalize": "per-sample min/max auto-normalisation",
+    "auto_normalize_masked": "auto-normalise over active steps only (the original: all steps, "
+                             "padding included)",
+    "lstm_implementation": "how the LSTM runs: auto = the fused CPU operation where it builds "
+                           "and no GPU is present, else Keras' LSTM",
+    "precision": "DoppelGANger's arithmetic: mixed_float16 speeds up GPUs (CPUs emulate half "
+                 "precision: keep float32 there); DP runs need float32",
+    "critic_steps": "critic updates per batch",
+    "generator_steps": "generator updates per batch",
+    "sample_with_replacement": "draw batches with replacement (the original); "
+                               "--nosample_with_replacement shuffles epochs",
+    "reuse_fake_batch": "speed option: the generator step reuses the critic step's fake batch "
+                        "(one generator forward pass per batch)",
+    "dp_noise_multiplier": "train both critics with DP-SGD at this Gaussian noise multiplier "
+                           "(default: no DP)",
+    "dp_l2_norm_clip": "DP-SGD: per-example clip norm of each critic's loss gradient",
+    "dp_clipping": "DP: how per-example gradients are clipped (vectorized: reference stack "
+                   "only)",
+    "dp_poisson_sampling": "DP: draw Poisson batches (exact accounting); "
+                           "--nodp_poisson_sampling keeps fixed-size batches",
+}
+
+
+def dg_flag_names() -> Dict[str, str]:
+    """{DGConfig field: the name of its flag}, in the dataclass's order."""
+    return {f.name: FLAG_ALIASES.get(f.name, f.name) for f in dataclasses.fields(DGConfig)}
+
+
+def define_dg_flags(flag_values=FLAGS, helps: Optional[Dict[str, str]] = None, **defaults):
+    """One flag per DGConfig field (named as in dg_flag_names), typed and bounded by the field's
+    rule in FIELD_RULES, defaulting to DGConfig's default or to ``defaults`` (by flag name: the
+    script's paper settings, e.g. ``aux_critic=False``). ``helps`` overrides DG_FLAG_HELP by
+    field name."""
+    names = dg_flag_names()
+    unknown = set(defaults) - set(names.values())
+    if unknown:
+        raise TypeError(f"define_dg_flags: {sorted(unknown)} name no DoppelGANger flag")
+    helps = {**DG_FLAG_HELP, **(helps or {})}
+    for field in dataclasses.fields(DGConfig):
+        name = names[field.name]
+        help_text = helps.get(field.name, f"DGConfig.{field.name}")
+        if name != field.name:
+            help_text += f" (DGConfig.{field.name})"
+        _define_field_flag(FIELD_RULES[field.name], name, defaults.get(name, field.default),
+                           help_text, flag_values)
+
+
+def _define_field_flag(rule, name, default, help_text, flag_values):
+    if isinstance(rule, OrNone):  # the same flag, left at None unless given
+        rule = rule.rule
+    if isinstance(rule, Boolean):
+        flags.DEFINE_bool(name, default, help_text, flag_values=flag_values)
+    elif isinstance(rule, Choice):
+        flags.DEFINE_enum(name, default, list(rule.options), help_text, flag_values=flag_values)
+    elif isinstance(rule, Integer):
+        flags.DEFINE_integer(name, default, help_text, lower_bound=rule.min,
+                             flag_values=flag_values)
+    elif isinstance(rule, Real):
+        # absl's bounds are inclusive: an open end is left to DGConfig's check, and said in the help
+        low = rule.low if rule.closed in ("both", "left") else None
+        high = rule.high if rule.closed in ("both", "right") else None
+        if (low, high) != (rule.low, rule.high):
+            help_text += f" ({rule})"
+        flags.DEFINE_float(name, default, help_text, lower_bound=low, upper_bound=high,
+                           flag_values=flag_values)
+    else:  # a new kind of rule needs a flag type here
+        raise TypeError(f"no flag type for --{name}'s rule {rule!r}")
+
+
+def dg_config(flag_values=FLAGS) -> DGConfig:
+    """The DGConfig of the DoppelGANger flags (define_dg_flags)."""
+    return DGConfig(**{field: flag_values[name].value for field, name in dg_flag_names().items()})
+
+
+def define_flags(*, epochs: int, data_default=None, **dg_defaults):
+    """Flags every DoppelGANger-and-baselines script shares, and one flag per DGConfig field;
+    ``dg_defaults`` (by flag name, e.g. ``sample_len=8, aux_critic=False``) and ``epochs`` are
+    that dataset's paper settings."""
     flags.DEFINE_string("data", data_default, "directory of the training Dataset "
                         "(Dataset.load reads our layout or the original release's)")
     flags.DEFINE_string("test_data", None, "optional held-out real Dataset directory")
@@ -38,16 +126,6 @@ def define_flags(*, sample_len: int, aux_critic: bool, auto_normalize: bool, epo
                          lower_bound=1)
     flags.DEFINE_integer("baseline_epochs", 50, "training epochs of the neural baselines",
                          lower_bound=1)
-    flags.DEFINE_integer("sample_len", sample_len, "DoppelGANger records per LSTM step (S)",
-                         lower_bound=1)
-    flags.DEFINE_integer("batch_size", 100, "training batch size", lower_bound=1)
-    flags.DEFINE_bool("aux_critic", aux_critic, "use the auxiliary (attribute) critic")
-    flags.DEFINE_bool("auto_normalize", auto_normalize, "per-sample min/max auto-normalisation")
-    flags.DEFINE_bool("reuse_fake_batch", False, "speed option: the generator step reuses the "
-                      "critic step's fake batch (one generator forward pass per batch)")
-    flags.DEFINE_enum("precision", "float32", list(PRECISIONS),
-                      "DoppelGANger's arithmetic: mixed_float16 speeds up GPUs (CPUs emulate "
-                      "half precision: keep float32 there); DP runs need float32")
     flags.DEFINE_integer("seed", 0, "seed for weights, batches and generation")
     flags.DEFINE_integer("num_generate", None, "samples to generate (default: as many as the "
                          "training data)", lower_bound=1)
@@ -55,26 +133,17 @@ def define_flags(*, sample_len: int, aux_critic: bool, auto_normalize: bool, epo
                       "finished models' generated data")
     flags.DEFINE_integer("log_every", 10, "print losses and ETA every this many epochs",
                          lower_bound=1)
-    flags.DEFINE_float("dp_noise_multiplier", None, "train both critics with DP-SGD at this "
-                       "Gaussian noise multiplier (default: no DP)")
-    flags.DEFINE_float("dp_l2_norm_clip", 1.0, "DP-SGD: per-example clip norm of each critic's "
-                       "loss gradient")
-    flags.DEFINE_bool("dp_poisson_sampling", True, "DP: draw Poisson batches (exact "
-                      "accounting); --nodp_poisson_sampling keeps fixed-size batches")
     flags.DEFINE_float("dp_delta", 1e-5, "DP: delta of the reported (epsilon, delta)")
     flags.DEFINE_float("dp_target_epsilon", None, "DP: stop training before the epsilon spent "
                        "would exceed this (default: train all epochs)")
+    define_dg_flags(**dg_defaults)
     flags.mark_flags_as_required(["output"] if data_default else ["data", "output"])
 
 
-def dg_config():
-    from doppelganger_tf.config import DGConfig
-    return DGConfig(sample_len=FLAGS.sample_len, batch_size=FLAGS.batch_size,
-                    use_aux_critic=FLAGS.aux_critic, auto_normalize=FLAGS.auto_normalize,
-                    reuse_fake_batch=FLAGS.reuse_fake_batch, precision=FLAGS.precision,
-                    dp_noise_multiplier=FLAGS.dp_noise_multiplier,
-                    dp_l2_norm_clip=FLAGS.dp_l2_norm_clip,
-                    dp_poisson_sampling=FLAGS.dp_poisson_sampling)
+def script_flag_values() -> dict:
+    """{flag: value} of the flags the running script and this module define (results.json)."""
+    return {name: FLAGS[name].value for name in FLAGS
+            if FLAGS.find_module_defining_flag(name) in (__name__, "__main__")}
 
 
 def train_doppelganger(train: Dataset, out: Path):
@@ -225,9 +294,7 @@ def write_results(dataset_name: str, metrics: Dict[str, Dict[str, float]],
                   columns: List[str], notes: str = "") -> None:
     """results.json (every metric of every model plus the flags) and results.md."""
     out = Path(FLAGS.output)
-    flag_values = {name: FLAGS[name].value for name in FLAGS
-                   if FLAGS.find_module_defining_flag(name) in (__name__, "__main__")}
-    write_json(out / "results.json", {"dataset": dataset_name, "flags": flag_values,
+    write_json(out / "results.json", {"dataset": dataset_name, "flags": script_flag_values(),
                                       "models": metrics})
     with atomic_file(out / "results.md") as f:
         f.write(f"# {dataset_name}: fidelity of generated data\n\n")

@@ -14,15 +14,12 @@ Wikipedia data).
 """
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from absl import flags, logging
 
-from absl import flags, logging  # noqa: E402
-
-from experiments import common  # noqa: E402
+import common  # experiments/common.py: Python puts the script's folder on sys.path
 
 FLAGS = flags.FLAGS
 NON_DP = "non-DP"

@@ -12,14 +12,11 @@ Spearman correlation between the classifiers' ranking on real and on generated d
 """
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from absl import flags, logging
 
-from absl import flags, logging  # noqa: E402
-
-from experiments import common  # noqa: E402
+import common  # experiments/common.py: Python puts the script's folder on sys.path
 
 FLAGS = flags.FLAGS
 

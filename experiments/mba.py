@@ -14,14 +14,11 @@ figure5_technology_hist.png, figure21_nearest_neighbours_<model>.png.
 """
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from absl import flags, logging
 
-from absl import flags, logging  # noqa: E402
-
-from experiments import common  # noqa: E402
+import common  # experiments/common.py: Python puts the script's folder on sys.path
 
 FLAGS = flags.FLAGS
 

@@ -33,16 +33,13 @@ within minutes.
 from __future__ import annotations
 
 import json
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import numpy as np
+from absl import flags, logging
 
-import numpy as np  # noqa: E402
-from absl import flags, logging  # noqa: E402
-
-from experiments import common  # noqa: E402
+import common  # experiments/common.py: Python puts the script's folder on sys.path
 
 FLAGS = flags.FLAGS
 OWN_FLAGS = []  # this script's flags, recorded in results.json
@@ -68,11 +65,7 @@ def define_membership_flags():
                          lower_bound=1)
     flags.DEFINE_integer("steps", 2000, "training batches per size (--schedule=steps)",
                          lower_bound=1)
-    flags.DEFINE_integer("sample_len", 10, "DoppelGANger records per LSTM step (S)",
-                         lower_bound=1)
-    flags.DEFINE_integer("batch_size", 100, "training batch size", lower_bound=1)
-    flags.DEFINE_bool("aux_critic", True, "use the auxiliary (attribute) critic")
-    flags.DEFINE_bool("auto_normalize", True, "per-sample min/max auto-normalisation")
+    common.define_dg_flags(sample_len=10, aux_critic=True, auto_normalize=True)
     flags.DEFINE_enum("critic", "main", ["main", "aux", "sum"], "the score the attacker ranks "
                       "by: the main critic, the auxiliary critic or their sum")
     flags.DEFINE_bool("control", True, "also attack two disjoint held-out sets (chance level)")
@@ -127,19 +120,13 @@ def split_pools(sizes):
     return train, holdout
 
 
-def dg_config():
-    from doppelganger_tf.config import DGConfig
-    return DGConfig(sample_len=FLAGS.sample_len, batch_size=FLAGS.batch_size,
-                    use_aux_critic=FLAGS.aux_critic, auto_normalize=FLAGS.auto_normalize)
-
-
 def prepare():
     """Check the flags and read the data, before --output is created: (sizes, training pool,
     held-out pool)."""
     from doppelganger_tf.dataset import check_sample_len
 
     sizes = train_sizes()
-    dg_config()  # DGConfig names the value it rejects
+    common.dg_config()  # DGConfig names the value it rejects
     train_pool, holdout = split_pools(sizes)
     check_sample_len(train_pool.max_length, FLAGS.sample_len)
     return sizes, train_pool, holdout
@@ -158,7 +145,10 @@ def settings(n: int, sizes) -> dict:
     keys = ["data", "holdout_data", "synthetic_samples", "synthetic_length", "schedule",
             "epochs", "steps", "sample_len", "batch_size", "aux_critic", "auto_normalize",
             "critic", "control", "seed"]
-    return {"n": n, "largest_size": sizes[-1], **{k: FLAGS[k].value for k in keys}}
+    # the other DoppelGANger flags count where set: rows saved before they were flags match
+    changed = [name for name in common.dg_flag_names().values()
+               if name not in keys and FLAGS[name].value != FLAGS[name].default]
+    return {"n": n, "largest_size": sizes[-1], **{k: FLAGS[k].value for k in keys + changed}}
 
 
 def attack_one_size(n, train_pool, holdout, out: Path) -> dict:
@@ -170,7 +160,7 @@ def attack_one_size(n, train_pool, holdout, out: Path) -> dict:
     members = train_pool.subset(np.arange(n))
     nonmembers = holdout.subset(np.arange(n))
     keras.utils.set_random_seed(FLAGS.seed)
-    model = DoppelGANger.from_dataset(members, dg_config(), seed=FLAGS.seed)
+    model = DoppelGANger.from_dataset(members, common.dg_config(), seed=FLAGS.seed)
     model.compile()
     epochs, steps_per_epoch = schedule(n)
     total = epochs * steps_per_epoch

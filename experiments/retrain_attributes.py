@@ -20,15 +20,12 @@ share the rest in their training proportions.
 """
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from absl import flags, logging
 
-from absl import flags, logging  # noqa: E402
-
-from experiments import common  # noqa: E402
+import common  # experiments/common.py: Python puts the script's folder on sys.path
 
 FLAGS = flags.FLAGS
 
@@ -45,12 +42,8 @@ def define_retrain_flags():
                          lower_bound=1)
     flags.DEFINE_integer("epochs", 400, "DoppelGANger training epochs (N / batch steps each)",
                          lower_bound=1)
-    flags.DEFINE_integer("sample_len", 10, "DoppelGANger records per LSTM step (S)",
-                         lower_bound=1)
-    flags.DEFINE_integer("batch_size", 100, "batch size of training and retraining",
-                         lower_bound=1)
-    flags.DEFINE_bool("aux_critic", True, "use the auxiliary (attribute) critic")
-    flags.DEFINE_bool("auto_normalize", True, "per-sample min/max auto-normalisation")
+    common.define_dg_flags(sample_len=10, aux_critic=True, auto_normalize=True,
+                           helps={"batch_size": "batch size of training and retraining"})
     flags.DEFINE_string("target", "", "the target metadata distribution: "
                         "'attr:cat=p,cat=p;attr2:uniform' (empty: the rarest category of the "
                         "discrete attribute with the most categories takes half of the "
@@ -80,12 +73,6 @@ def load_data():
     return Dataset.load(FLAGS.data)
 
 
-def dg_config():
-    from doppelganger_tf.config import DGConfig
-    return DGConfig(sample_len=FLAGS.sample_len, batch_size=FLAGS.batch_size,
-                    use_aux_critic=FLAGS.aux_critic, auto_normalize=FLAGS.auto_normalize)
-
-
 def load_model(train):
     """The saved model of --model (None without it), checked against the data."""
     from doppelganger_tf.model import DoppelGANger
@@ -108,7 +95,7 @@ def original_model(train, loaded, out: Path):
         return loaded, 0.0
     started = time.perf_counter()
     keras.utils.set_random_seed(FLAGS.seed)
-    model = DoppelGANger.from_dataset(train, dg_config(), seed=FLAGS.seed)
+    model = DoppelGANger.from_dataset(train, common.dg_config(), seed=FLAGS.seed)
     model.compile()
     model.fit(train, epochs=FLAGS.epochs, seed=FLAGS.seed, verbose=0,
               callbacks=[ProgressLogger(FLAGS.log_every, logging.info)])
@@ -244,7 +231,7 @@ def prepare():
 
     started = time.perf_counter()
     if not FLAGS.model:
-        dg_config()  # DGConfig names the value it rejects
+        common.dg_config()  # DGConfig names the value it rejects
     train = load_data()
     if not train.attribute_outputs:
         raise ValueError("the data have no attributes (metadata): nothing to retrain")
@@ -324,8 +311,7 @@ def run(prepared):
     common.write_json(out / "results.json", {
         "data": FLAGS.data, "feature": feature,
         "target": {k: (v if isinstance(v, str) else dict(v)) for k, v in probabilities.items()},
-        "flags": {name: FLAGS[name].value for name in FLAGS
-                  if FLAGS.find_module_defining_flag(name) in (__name__, "__main__")},
+        "flags": common.script_flag_values(),
         "attributes": distances, "conditional": conditional, "history": history,
         "train_time_s": train_time, "retrain_time_s": retrain_time, "wall_time_s": wall})
     with atomic_file(out / "results.md") as f:

@@ -45,8 +45,8 @@ def test_untracked_attributes_stay_out_of_checkpoints(data, tmp_path):
     fail ("Unable to save the object ... a dictionary wrapper")."""
     model = new_model(data)
     model.generate(4, seed=1)
-    assert type(model._generate_fns) is dict, STACK
-    assert len(model._generate_fns) == 1, STACK
+    assert type(model.sampler._functions) is dict, STACK
+    assert len(model.sampler._functions) == 1, STACK
     checkpoint = TrainingCheckpoint(tmp_path / "ckpt")
     model.fit(data, epochs=1, callbacks=[checkpoint], verbose=0)
     assert checkpoint.latest is not None, STACK

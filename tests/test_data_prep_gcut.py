@@ -205,12 +205,21 @@ def test_last_terminal_event_and_ties(tmp_path):
 
 def _convert(fixture, events="events", **kwargs):
     kwargs.setdefault("max_length", 10)
-    return gcut.convert_with_tasks(fixture[events], fixture["usage"], **kwargs)
+    return gcut.convert(fixture[events], fixture["usage"], **kwargs)
+
+
+TASK_COLUMNS = ["split", "sample", "job_id", "task_index", "end_event", "length"]
 
 
 def test_convert_filters_and_values(fixture):
-    datasets, report, tasks = _convert(fixture, sample_len=4)
+    conversion = _convert(fixture, sample_len=4)
+    datasets, report, tasks = conversion.datasets, conversion.report, conversion.samples
+    assert list(datasets) == ["train"]
     train = datasets["train"]
+    assert list(tasks.columns) == TASK_COLUMNS and conversion.samples_file == "tasks.csv"
+    assert tasks["sample"].tolist() == list(range(len(train)))
+    assert conversion.sizes() == "train 5"
+    assert conversion.by_split("length") == {"train": train.lengths.tolist()}
     dropped = report.dropped
     assert dropped["no_end_event"] == fixture["no_end"] == 4947
     assert dropped["discontinuous_usage"] == 1
@@ -257,9 +266,10 @@ def test_convert_filters_and_values(fixture):
 
 
 def test_block_size_and_order_do_not_change_the_result(fixture):
-    big, report_big, tasks_big = _convert(fixture, "small_events", sample_len=4)
-    small, report_small, tasks_small = _convert(fixture, "small_events", sample_len=4,
-                                                block_bytes=300)
+    c_big = _convert(fixture, "small_events", sample_len=4)
+    c_small = _convert(fixture, "small_events", sample_len=4, block_bytes=300)
+    big, report_big, tasks_big = c_big.datasets, c_big.report, c_big.samples
+    small, report_small, tasks_small = c_small.datasets, c_small.report, c_small.samples
     # tiny blocks split H's shuffled records over blocks: resolved exactly in pass 3
     assert report_small.to_dict()["tasks_with_unordered_records"] >= 1
     assert report_big.dropped == report_small.dropped
@@ -269,29 +279,32 @@ def test_block_size_and_order_do_not_change_the_result(fixture):
 
 
 def test_sampling_is_uniform_seeded_and_counted(fixture):
-    _, report0, tasks0 = _convert(fixture, num_samples=2, seed=0)
-    _, _, tasks0s = _convert(fixture, "small_events", num_samples=2, seed=0)
-    _, _, tasks0b = _convert(fixture, "small_events", num_samples=2, seed=0, block_bytes=500)
+    report0 = _convert(fixture, num_samples=2, seed=0).report
+    tasks0s = _convert(fixture, "small_events", num_samples=2, seed=0).samples
+    tasks0b = _convert(fixture, "small_events", num_samples=2, seed=0, block_bytes=500).samples
     assert report0.kept == 2 and report0.dropped["not_sampled"] == 3
     pd.testing.assert_frame_equal(tasks0s, tasks0b)
     seen = set()
     for seed in range(12):
-        _, _, tasks = _convert(fixture, "small_events", num_samples=2, seed=seed)
+        tasks = _convert(fixture, "small_events", num_samples=2, seed=seed).samples
         seen |= set(_by_task(tasks))
     assert seen == {fixture["ids"][k] for k in fixture["kept"]}
 
 
 def test_tolerance_and_max_length_choices(fixture):
     # the EVICT task ends 60 s after its event: dropped with a 30 s tolerance
-    _, report, tasks = _convert(fixture, end_time_tolerance=30)
+    conversion = _convert(fixture, end_time_tolerance=30)
+    report, tasks = conversion.report, conversion.samples
     assert report.dropped["end_time_mismatch"] == 2
     assert fixture["ids"]["K2"] not in _by_task(tasks)
     # the 1-hour mismatch is kept with a 2-hour tolerance
-    _, report, tasks = _convert(fixture, end_time_tolerance=7200)
+    conversion = _convert(fixture, end_time_tolerance=7200)
+    report, tasks = conversion.report, conversion.samples
     assert report.dropped["end_time_mismatch"] == 0
     assert fixture["ids"]["C"] in _by_task(tasks)
     # no cap: the 12-record task is kept and sets T; missing values read as zero
-    datasets, report, tasks = _convert(fixture, max_length=None, missing_values="zero")
+    conversion = _convert(fixture, max_length=None, missing_values="zero")
+    datasets, report, tasks = conversion.datasets, conversion.report, conversion.samples
     assert report.dropped["longer_than_max_length"] == 0
     assert report.dropped["missing_usage_values"] == 0
     assert datasets["train"].max_length == 12 and report.kept == 7
@@ -300,8 +313,11 @@ def test_tolerance_and_max_length_choices(fixture):
 
 
 def test_test_fraction_splits_the_same_sample(fixture):
-    whole, _, tasks = _convert(fixture, num_samples=4, seed=3)
-    datasets, report, split = _convert(fixture, num_samples=4, seed=3, test_fraction=0.5)
+    reference = _convert(fixture, num_samples=4, seed=3)
+    whole, tasks = reference.datasets, reference.samples
+    conversion = _convert(fixture, num_samples=4, seed=3, test_fraction=0.5)
+    datasets, report, split = conversion.datasets, conversion.report, conversion.samples
+    assert list(datasets) == ["train", "test"] and conversion.sizes() == "train 2, test 2"
     assert set(datasets) == {"train", "test"} and report.kept == 4
     assert report.to_dict()["train_size"] == report.to_dict()["test_size"] == 2
     assert set(_by_task(split)) == set(_by_task(tasks))  # the same 4 tasks, split in two
@@ -313,6 +329,7 @@ def test_test_fraction_splits_the_same_sample(fixture):
         part = split[split.split == name]
         assert part["sample"].tolist() == list(range(len(dataset)))
         assert dataset.lengths.tolist() == part.length.tolist()
+        assert conversion.by_split("length")[name] == part.length.tolist()
     with pytest.raises(ValueError, match="cannot be split"):
         _convert(fixture, num_samples=1, test_fraction=0.5)
     with pytest.raises(ValueError, match="test_fraction"):
@@ -320,8 +337,8 @@ def test_test_fraction_splits_the_same_sample(fixture):
 
 
 def test_matches_from_arrays_and_collect_usage(fixture):
-    datasets, _, tasks = _convert(fixture)
-    train = datasets["train"]
+    conversion = _convert(fixture)
+    train, tasks = conversion.datasets["train"], conversion.samples
     usage = gcut.collect_usage(fixture["usage"], tasks[["job_id", "task_index"]])
     e = usage[fixture["ids"]["E"]]
     assert len(e.start) == 6 and (e.end[:-1] == e.start[1:]).all()
@@ -415,9 +432,10 @@ def test_random_trace_matches_pandas_reference(tmp_path):
 
     kept, counts = _reference(events, usage, 300 * 1_000_000, 6)
     for block_bytes in (1 << 20, 700):
-        datasets, report, tasks = gcut.convert_with_tasks(
+        conversion = gcut.convert(
             tmp_path / "ev", tmp_path / "us", num_samples=10 ** 6, max_length=6,
             block_bytes=block_bytes)
+        datasets, report, tasks = conversion.datasets, conversion.report, conversion.samples
         got = {(int(r.job_id), int(r.task_index)): int(r.length) for r in tasks.itertuples()}
         assert got == kept
         assert {k: report.dropped[k] for k in counts} == counts
@@ -445,8 +463,9 @@ def test_empty_parts_are_counted(fixture, tmp_path):
         (usage / p.name).write_bytes(p.read_bytes())
     write_gz(usage / "part-00002-of-00500.csv.gz", [])          # gzip of nothing
     (usage / "part-00003-of-00500.csv.gz").write_bytes(b"")     # 0 bytes
-    datasets, report = gcut.convert(fixture["events"], usage, max_length=10)
-    assert report.kept == 5
+    conversion = gcut.convert(fixture["events"], usage, max_length=10)
+    report = conversion.report
+    assert report.kept == 5 and len(conversion.datasets["train"]) == 5
     assert report.to_dict()["task_usage"]["empty_parts"] == [
         "part-00002-of-00500.csv.gz", "part-00003-of-00500.csv.gz"]
 
@@ -526,8 +545,7 @@ def test_cli_writes_a_loadable_dataset(fixture, tmp_path):
     assert train.max_length == test.max_length == 10
     assert (train.num_samples, test.num_samples) == (3, 2)
     tasks = pd.read_csv(out / "tasks.csv")
-    assert list(tasks.columns) == ["split", "sample", "job_id", "task_index", "end_event",
-                                   "length"]
+    assert list(tasks.columns) == TASK_COLUMNS
     assert train.lengths.tolist() == tasks[tasks.split == "train"].length.tolist()
     assert test.lengths.tolist() == tasks[tasks.split == "test"].length.tolist()
     assert sorted(tasks.length) == sorted(length for _, length in fixture["kept"].values())
@@ -542,6 +560,7 @@ def test_cli_writes_a_loadable_dataset(fixture, tmp_path):
 
 
 def test_converted_dataset_trains(fixture):
-    datasets, _ = gcut.convert(fixture["events"], fixture["usage"], max_length=10, sample_len=5)
+    datasets = gcut.convert(fixture["events"], fixture["usage"], max_length=10,
+                            sample_len=5).datasets
     assert_trains_a_few_steps(datasets["train"], sample_len=5, use_aux_critic=False,
                               auto_normalize=False)

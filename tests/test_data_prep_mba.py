@@ -259,10 +259,17 @@ def test_num_windows():
 # --- the conversion on fixture tables -------------------------------------------------------------
 
 def test_convert_fixture(shared_data, tmp_path):
-    datasets, report = _convert(shared_data, tmp_path)
+    conversion = _convert(shared_data, tmp_path)
+    datasets, report = conversion.datasets, conversion.report
+    assert list(datasets) == ["train"]
     train = datasets["train"]
     kept = sorted([HAND, *FILLERS])
     assert report.facts["unit_ids"] == kept
+    assert conversion.by_split("unit_id") == {"train": kept}
+    assert list(conversion.samples.columns) == ["split", "sample", "unit_id"]
+    assert conversion.samples["sample"].tolist() == list(range(len(kept)))
+    assert conversion.samples_file is None
+    assert conversion.sizes() == f"train {len(kept)}"
     assert len(train) == len(kept) and train.max_length == WINDOWS
     assert (train.gen_flags == 1).all()
     assert train.feature_names == ["traffic_bytes", "loss_rate"]
@@ -300,28 +307,31 @@ def test_convert_fixture(shared_data, tmp_path):
 
 
 def test_convert_sampling(shared_data, tmp_path):
-    first, r1 = _convert(shared_data, tmp_path, num_samples=3, seed=4)
-    again, r2 = _convert(shared_data, tmp_path, num_samples=3, seed=4)
+    c1 = _convert(shared_data, tmp_path, num_samples=3, seed=4)
+    c2 = _convert(shared_data, tmp_path, num_samples=3, seed=4)
+    first, r1, again, r2 = c1.datasets, c1.report, c2.datasets, c2.report
     assert r1.facts["unit_ids"] == r2.facts["unit_ids"]
+    assert c1.by_split("unit_id") == c2.by_split("unit_id") == {"train": r1.facts["unit_ids"]}
     np.testing.assert_array_equal(first["train"].features, again["train"].features)
     assert len(first["train"]) == 3 and r1.dropped["not_sampled"] == 3
-    others = {tuple(_convert(shared_data, tmp_path, num_samples=3, seed=s)[1].facts["unit_ids"])
-              for s in range(6)}
+    others = {tuple(_convert(shared_data, tmp_path, num_samples=3, seed=s).report
+                    .facts["unit_ids"]) for s in range(6)}
     assert len(others) > 1
 
 
 def test_usage_columns_flag(shared_data, tmp_path):
     """Swapping sent/received gives the same totals; a header row is read by name."""
-    swapped, _ = _convert(shared_data, tmp_path, usage_columns="bytes_sent=2,bytes_received=3")
-    plain, _ = _convert(shared_data, tmp_path)
+    swapped = _convert(shared_data, tmp_path,
+                       usage_columns="bytes_sent=2,bytes_received=3").datasets
+    plain = _convert(shared_data, tmp_path).datasets
     np.testing.assert_allclose(swapped["train"].features, plain["train"].features)
     loss_path, usage_path = write_tables(tmp_path, malformed=False)
     headed = tmp_path / "netusage_with_header.csv"
     headed.write_text("unit_id,dtime,wan_rx_bytes,wan_tx_bytes,sk_rx_bytes,sk_tx_bytes,"
                       "location_id\n" + usage_path.read_text())
-    by_name, report = mba.convert(loss_path, headed, shared_data / PROFILE_2017, end=END,
-                                  usage_columns="bytes_sent=wan_tx_bytes,"
-                                                "bytes_received=wan_rx_bytes")
+    conversion = mba.convert(loss_path, headed, shared_data / PROFILE_2017, end=END,
+                             usage_columns="bytes_sent=wan_tx_bytes,bytes_received=wan_rx_bytes")
+    by_name, report = conversion.datasets, conversion.report
     np.testing.assert_allclose(by_name["train"].features, plain["train"].features)
     assert report.facts["columns_used"]["usage"][str(headed)]["bytes_sent"] == "3 (wan_tx_bytes)"
 
@@ -374,7 +384,7 @@ def test_schema_matches_released_dataset(shared_data, tmp_path):
     assert released.feature_min[0] > 1e5 and released.feature_max[0] > 1e9
     assert (released.feature_min[1], released.feature_max[1]) == (0.0, 1.0)
 
-    ours, _ = _convert(shared_data, tmp_path)
+    ours = _convert(shared_data, tmp_path).datasets
     train = ours["train"]
     assert train.num_feature_columns == released.num_feature_columns
     assert [o.is_continuous for o in train.feature_outputs] == \
@@ -417,5 +427,5 @@ def test_cli(shared_data, tmp_path):
 
 
 def test_converted_dataset_trains(shared_data, tmp_path):
-    train = _convert(shared_data, tmp_path)[0]["train"]
+    train = _convert(shared_data, tmp_path).datasets["train"]
     assert_trains_a_few_steps(train, sample_len=4, use_aux_critic=False, auto_normalize=False)

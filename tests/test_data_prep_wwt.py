@@ -9,6 +9,7 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from data_prep import wwt
@@ -127,7 +128,12 @@ def test_every_known_category_is_parsed():
 # --- the Kaggle layout ----------------------------------------------------------------------------
 
 def test_kaggle_layout_counts_values_categories(kaggle_file):
-    datasets, report, pages = wwt.convert_with_pages(kaggle_file, test_fraction=0.5, seed=3)
+    conversion = wwt.convert(kaggle_file, test_fraction=0.5, seed=3)
+    datasets, report = conversion.datasets, conversion.report
+    pages = conversion.by_split("page")
+    assert list(conversion.samples.columns) == ["split", "sample", "page"]
+    assert conversion.samples_file == "pages.csv"
+    assert conversion.sizes() == "train 2, test 2"
     assert report.dropped == {"wrong_field_count": 1, "bad_page_name": 2, "unparsable_value": 1,
                               "missing_values": 1, "negative_values": 1, "duplicate_page": 1,
                               "not_sampled": 0}
@@ -158,7 +164,7 @@ def test_kaggle_layout_counts_values_categories(kaggle_file):
 
 
 def test_dataset_layout_and_shared_encoding(kaggle_file):
-    datasets, _ = wwt.convert(kaggle_file, seed=1)
+    datasets = wwt.convert(kaggle_file, seed=1).datasets
     train, test = datasets["train"], datasets["test"]
     for d in (train, test):
         assert d.max_length == 550 and d.feature_names == ["views"]
@@ -180,9 +186,12 @@ def test_dataset_layout_and_shared_encoding(kaggle_file):
 @pytest.mark.parametrize("normalization, low", [("minusone_one", -1.0), ("zero_one", 0.0)])
 @pytest.mark.parametrize("log1p", [False, True])
 def test_normalizations_and_log1p_round_trip(kaggle_file, normalization, low, log1p):
-    datasets, report, pages = wwt.convert_with_pages(
-        kaggle_file, normalization=normalization, log1p=log1p, test_fraction=0)
-    assert list(datasets) == ["train"]
+    conversion = wwt.convert(kaggle_file, normalization=normalization, log1p=log1p,
+                             test_fraction=0)
+    datasets, report = conversion.datasets, conversion.report
+    pages = conversion.by_split("page")
+    assert list(datasets) == ["train"] and list(pages) == ["train"]
+    assert set(conversion.samples["split"]) == {"train"}
     train = datasets["train"]
     assert train.feature_outputs[0].normalization is Normalization(normalization)
     assert train.features.min() == pytest.approx(low, abs=1e-6)
@@ -202,9 +211,12 @@ def test_normalizations_and_log1p_round_trip(kaggle_file, normalization, low, lo
 def test_sampling_and_split_are_deterministic(tmp_path):
     lines = [_row(f"P{i}_en.wikipedia.org_desktop_spider", _series(i)) for i in range(40)]
     path = _write(tmp_path / "train_1.csv", lines)
-    a_sets, a_report, a_pages = wwt.convert_with_pages(path, num_samples=20, seed=7)
-    b_sets, _, b_pages = wwt.convert_with_pages(path, num_samples=20, seed=7, chunk_rows=3)
+    a = wwt.convert(path, num_samples=20, seed=7)
+    b = wwt.convert(path, num_samples=20, seed=7, chunk_rows=3)
+    a_sets, a_report, a_pages = a.datasets, a.report, a.by_split("page")
+    b_sets, b_pages = b.datasets, b.by_split("page")
     assert a_pages == b_pages
+    pd.testing.assert_frame_equal(a.samples, b.samples)
     for split in ("train", "test"):
         np.testing.assert_array_equal(a_sets[split].features, b_sets[split].features)
         np.testing.assert_array_equal(a_sets[split].attributes, b_sets[split].attributes)
@@ -212,16 +224,16 @@ def test_sampling_and_split_are_deterministic(tmp_path):
     assert not set(a_pages["train"]) & set(a_pages["test"])
     assert a_report.dropped["not_sampled"] == 20 and a_report.kept == 20
     assert a_report.facts["notes"] == []
-    _, _, c_pages = wwt.convert_with_pages(path, num_samples=20, seed=8)
+    c_pages = wwt.convert(path, num_samples=20, seed=8).by_split("page")
     assert c_pages != a_pages
 
 
 def test_blockwise_encoding_matches(tmp_path, monkeypatch):
     lines = [_row(f"P{i}_{wwt.DOMAINS[i % 9]}_desktop_spider", _series(i)) for i in range(25)]
     path = _write(tmp_path / "train_1.csv", lines)
-    whole, _ = wwt.convert(path, log1p=True)
+    whole = wwt.convert(path, log1p=True).datasets
     monkeypatch.setattr(wwt, "BUILD_BLOCK_ROWS", 4)
-    blocks, _ = wwt.convert(path, log1p=True)
+    blocks = wwt.convert(path, log1p=True).datasets
     for split in ("train", "test"):
         np.testing.assert_array_equal(whole[split].features, blocks[split].features)
         np.testing.assert_array_equal(whole[split].attributes, blocks[split].attributes)
@@ -229,14 +241,16 @@ def test_blockwise_encoding_matches(tmp_path, monkeypatch):
 
 
 def test_compressed_inputs(tmp_path, kaggle_file):
-    expected, _, expected_pages = wwt.convert_with_pages(kaggle_file)
+    reference = wwt.convert(kaggle_file)
+    expected, expected_pages = reference.datasets, reference.by_split("page")
     gz = tmp_path / "train_1.csv.gz"
     gz.write_bytes(gzip.compress(kaggle_file.read_bytes()))
     zipped = tmp_path / "train_1.csv.zip"
     with zipfile.ZipFile(zipped, "w") as archive:
         archive.write(kaggle_file, "train_1.csv")
     for path in (gz, zipped):
-        datasets, _, pages = wwt.convert_with_pages(path)
+        conversion = wwt.convert(path)
+        datasets, pages = conversion.datasets, conversion.by_split("page")
         assert pages == expected_pages
         np.testing.assert_array_equal(datasets["train"].features, expected["train"].features)
     broken = tmp_path / "broken.csv.zip"
@@ -245,7 +259,7 @@ def test_compressed_inputs(tmp_path, kaggle_file):
         wwt.convert(broken)
     truncated = tmp_path / "truncated.csv.gz"
     truncated.write_bytes(gz.read_bytes()[:3000])
-    with pytest.raises(ValueError, match="damaged"):
+    with pytest.raises(ValueError, match=r"truncated\.csv\.gz: truncated or corrupt gzip data"):
         wwt.convert(truncated)
 
 
@@ -253,7 +267,8 @@ def test_compressed_inputs(tmp_path, kaggle_file):
 
 def test_real_sample(shared_data):
     path = shared_data / "raw_formats" / "wwt" / "train_1_sample.csv"
-    datasets, report, pages = wwt.convert_with_pages(path)
+    conversion = wwt.convert(path)
+    datasets, report, pages = conversion.datasets, conversion.report, conversion.by_split("page")
     assert report.facts["rows_read"] == 9
     assert report.dropped["missing_values"] == 2
     assert sum(report.dropped.values()) == 2
@@ -337,8 +352,8 @@ def test_row_level_problems_are_counted_not_silent(tmp_path):
              _row("D_en.wikipedia.org_desktop_spider", _series(3)[:549]),  # a field short
              _row("E_en.wikipedia.org_desktop_spider", _series(4)),
              _row("F,G_en.wikipedia.org_desktop_spider", _series(5))]  # unquoted comma
-    datasets, report, pages = wwt.convert_with_pages(_write(tmp_path / "rows.csv", lines),
-                                                     test_fraction=0)
+    conversion = wwt.convert(_write(tmp_path / "rows.csv", lines), test_fraction=0)
+    report, pages = conversion.report, conversion.by_split("page")
     assert report.dropped["unparsable_value"] == 2
     assert report.dropped["wrong_field_count"] == 2
     assert pages["train"] == ["A_en.wikipedia.org_desktop_spider",
@@ -359,8 +374,23 @@ def test_too_few_rows_to_split_raises(tmp_path):
     path = _write(tmp_path / "one.csv", [_row("A_en.wikipedia.org_desktop_spider", _series(0))])
     with pytest.raises(ValueError, match="cannot be split"):
         wwt.convert(path)
-    datasets, _ = wwt.convert(path, test_fraction=0)
+    datasets = wwt.convert(path, test_fraction=0).datasets
     assert len(datasets["train"]) == 1
+
+
+def test_conversion_write(tmp_path, kaggle_file):
+    conversion = wwt.convert(kaggle_file, seed=2)
+    output = conversion.write(tmp_path / "out", original_layout=True)
+    assert output == tmp_path / "out"
+    for split, dataset in conversion.datasets.items():
+        np.testing.assert_array_equal(Dataset.load(output / split).features, dataset.features)
+        assert Dataset.load(output / "original" / split).feature_names == ["views"]
+    assert json.loads((output / "report.json").read_text())["kept"] == 4
+    with open(output / "pages.csv", newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert [(r["split"], int(r["sample"]), r["page"]) for r in rows] == [
+        (split, i, page) for split, pages in conversion.by_split("page").items()
+        for i, page in enumerate(pages)]
 
 
 # --- command line ---------------------------------------------------------------------------------
@@ -401,5 +431,5 @@ def test_import_defines_no_flags():
 # --- training -------------------------------------------------------------------------------------
 
 def test_converted_dataset_trains(kaggle_file):
-    datasets, _ = wwt.convert(kaggle_file, test_fraction=0)
+    datasets = wwt.convert(kaggle_file, test_fraction=0).datasets
     assert_trains_a_few_steps(datasets["train"], sample_len=10, batch_size=4)

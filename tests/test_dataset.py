@@ -700,3 +700,36 @@ def test_load_reports_a_corrupt_streamed_array(tmp_path):
     (tmp_path / "d" / "attributes.npy").unlink()
     with pytest.raises(FileNotFoundError, match="incomplete streamed dataset"):
         Dataset.load(tmp_path / "d")
+
+
+# --- per-type encodings -------------------------------------------------------------------------
+
+def test_each_output_type_encodes_and_decodes_itself():
+    from doppelganger_tf.encoding import (ContinuousEncoding, DiscreteEncoding, check_encoded,
+                                          encoding_of)
+    cpu = Output(CONT, 2, Normalization.MINUSONE_ONE, name="cpu")
+    state = Output(DISC, 3, name="state", categories=("down", "idle", "busy"))
+    assert encoding_of(cpu) is ContinuousEncoding and encoding_of(state) is DiscreteEncoding
+
+    def at(row):
+        return f"row {row}"
+    raw_cpu = [("cpu_0", np.array([0.0, 5.0, 10.0])), ("cpu_1", np.array([2.0, 3.0, 4.0]))]
+    block, low, high = ContinuousEncoding.encode(cpu, raw_cpu, None, "feature", at, True)
+    np.testing.assert_allclose(block, [[-1, -1], [0, 0], [1, 1]])
+    assert (low, high) == ([0.0, 2.0], [10.0, 4.0])
+    decoded = ContinuousEncoding.decode(cpu, block, np.array(low), np.array(high))
+    assert [name for name, _ in decoded] == ["cpu_0", "cpu_1"]
+    for (_, values), (_, raw) in zip(decoded, raw_cpu):
+        np.testing.assert_allclose(values, raw)
+
+    labels = np.array(["busy", "down", "busy"], dtype=object)
+    block, low, high = DiscreteEncoding.encode(state, [("state", labels)], None, "feature", at,
+                                               True)
+    np.testing.assert_array_equal(block, [[0, 0, 1], [1, 0, 0], [0, 0, 1]])
+    assert (low, high) == ([0.0] * 3, [1.0] * 3)
+    [(name, values)] = DiscreteEncoding.decode(state, block, None, None)
+    assert name == "state" and values.tolist() == labels.tolist()
+
+    check_encoded(np.array([[0.5, -1.0, 0, 1, 0]], np.float32), [cpu, state], "feature", at)
+    with pytest.raises(ValueError, match="'state' is not one-hot at row 0"):
+        check_encoded(np.array([[0.5, -1.0, 0, 1, 1]], np.float32), [cpu, state], "feature", at)

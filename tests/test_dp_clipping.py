@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 from scipy import stats
 
-from doppelganger_tf import DoppelGANger, compat, dp_clipping
+from doppelganger_tf import DoppelGANger, compat, critic_updates, dp_clipping, wgan_gp
 from test_model import tiny_config, toy_dataset
 
 BATCH = 6
@@ -17,10 +17,17 @@ def critic_inputs():
     toy = toy_dataset()
     model = DoppelGANger.from_dataset(toy, tiny_config(dp_noise_multiplier=1.0), seed=0)
     features, attributes = model.prepare(toy)
-    fake_f, _, fake_a, _ = model(model.sample_noise(BATCH), training=False)
+    fake_f, _, fake_a, _ = model.generator(model.generator.sample_noise(BATCH, model.rng.normal),
+                                           training=False)
     alpha = tf.constant(np.random.default_rng(0).uniform(size=(BATCH, 1)), tf.float32)
     return model, tf.constant(features[:BATCH]), tf.constant(attributes[:BATCH]), fake_f, \
         fake_a, alpha
+
+
+def critic_loss(critic, real_f, real_a, fake_f, fake_a, alpha):
+    """The model's WGAN-GP critic loss per example and its gradient penalty."""
+    return wgan_gp.critic_loss_per_example(critic.score_flat, critic.flat_input(real_f, real_a),
+                                           critic.flat_input(fake_f, fake_a), 10.0, alpha)
 
 
 def per_example_gradients(model, critic, real_f, real_a, fake_f, fake_a, alpha):
@@ -30,9 +37,9 @@ def per_example_gradients(model, critic, real_f, real_a, fake_f, fake_a, alpha):
     for i in range(BATCH):
         part = slice(i, i + 1)
         with tf.GradientTape() as tape:
-            loss, _ = model.critic_loss_per_example(
+            loss, _ = critic_loss(
                 critic, None if real_f is None else real_f[part], real_a[part],
-                None if fake_f is None else fake_f[part], fake_a[part], 10.0, alpha=alpha[part])
+                None if fake_f is None else fake_f[part], fake_a[part], alpha[part])
         grads.append([g.numpy() for g in tape.gradient(loss, variables)])
     return grads
 
@@ -58,8 +65,7 @@ def test_ghost_clipping_equals_per_example_clipping(critic_inputs, which):
         np.testing.assert_allclose(got.numpy(), want, atol=1e-5 * max(1.0, np.abs(want).max()))
     # every clipped per-example gradient that reaches the sum has norm <= C
     assert np.all(scale * reference_norms <= clip * (1 + 1e-6))
-    expected_loss, expected_gp = model.critic_loss_per_example(
-        critic, real_f, real_a, fake_f, fake_a, 10.0, alpha=alpha)
+    expected_loss, expected_gp = critic_loss(critic, real_f, real_a, fake_f, fake_a, alpha)
     np.testing.assert_allclose(loss.numpy(), expected_loss.numpy(), rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(gp.numpy(), expected_gp.numpy(), rtol=1e-5, atol=1e-6)
 
@@ -127,27 +133,42 @@ def test_noised_mean_has_the_noise_scale_of_tensorflow_privacys_gaussian_sum_que
     assert stats.ks_2samp(ours, theirs).pvalue > 1e-3
 
 
+class CapturingOptimizer:
+    """Stands in for Adam: keeps the gradients a critic update applies."""
+
+    def apply_gradients(self, pairs):
+        self.grads = [g.numpy() for g, _ in pairs]
+
+
+def dp_gradient(model, real_f, real_a, fake_f, fake_a, alpha):
+    """(the noised gradient the model's ghost-clipping update applies, its loss mean)."""
+    update = critic_updates.critic_update(model.config, model.rng, model.sampling == "poisson")
+    optimizer = CapturingOptimizer()
+    loss, _ = update(model.critic, optimizer, model.critic.flat_input(real_f, real_a),
+                     model.critic.flat_input(fake_f, fake_a), 10.0, alpha)
+    return optimizer.grads, loss
+
+
 def test_model_dp_gradient_is_noised_at_the_dp_sgd_scale(critic_inputs):
-    model, real_f, real_a, fake_f, fake_a, _ = critic_inputs
-    grads, variables, loss, _ = model._dp_gradients(model.critic, real_f, real_a, fake_f,
-                                                    fake_a, 10.0)
+    model, real_f, real_a, fake_f, fake_a, alpha = critic_inputs
+    grads, loss = dp_gradient(model, real_f, real_a, fake_f, fake_a, alpha)
     assert len(grads) == len(model.critic.trainable_variables)
-    noise_std = np.std(np.concatenate([g.numpy().ravel() for g in grads]))
+    noise_std = np.std(np.concatenate([g.ravel() for g in grads]))
     # clip 1, z 1, Poisson batches (the DP default): noise std 1 / the EXPECTED batch size per
     # coordinate, whatever this batch's size; the clipped mean is far smaller
-    assert model.poisson_sampling
+    assert model.sampling == "poisson"
     assert noise_std == pytest.approx(1.0 / model.config.batch_size, rel=0.2)
-    assert loss.shape == (BATCH,)
+    assert loss.shape == ()
 
 
 def test_model_dp_gradient_is_reproduced_by_the_models_seed(critic_inputs):
-    # the noise (and the gradient penalty's interpolation) come from the model's generator
-    model, real_f, real_a, fake_f, fake_a, _ = critic_inputs
+    # the noise comes from the model's generator
+    model, real_f, real_a, fake_f, fake_a, alpha = critic_inputs
     runs = []
     for seed in (5, 5, 6):
         model.rng.reset_from_seed(seed)
-        grads, _, _, _ = model._dp_gradients(model.critic, real_f, real_a, fake_f, fake_a, 10.0)
-        runs.append(np.concatenate([g.numpy().ravel() for g in grads]))
+        grads, _ = dp_gradient(model, real_f, real_a, fake_f, fake_a, alpha)
+        runs.append(np.concatenate([g.ravel() for g in grads]))
     np.testing.assert_array_equal(runs[0], runs[1])
     assert not np.allclose(runs[0], runs[2])
 

@@ -123,3 +123,96 @@ def test_user_error_is_one_line_and_leaves_no_output(tmp_path, script, args, mes
     assert result.returncode == 1, result.stderr[-2000:]
     assert ours == [message.format(tmp=tmp_path)], result.stderr[-2000:]
     assert not out.exists()
+
+
+# --- the DoppelGANger flags (experiments/common.py) -------------------------------------------
+
+def dg_flags(**defaults):
+    """A fresh FlagValues holding only the DoppelGANger flags (the scripts' FLAGS stay
+    untouched)."""
+    from absl import flags
+
+    from experiments import common
+    flag_values = flags.FlagValues()
+    common.define_dg_flags(flag_values, **defaults)
+    return flag_values
+
+
+def test_every_dgconfig_field_has_a_flag_of_its_type_and_default():
+    import dataclasses
+
+    from absl import flags
+
+    from doppelganger_tf.config import DGConfig
+    from experiments import common
+    names = common.dg_flag_names()
+    flag_values = dg_flags()
+    assert set(flag_values) == set(names.values())
+    assert names["use_aux_critic"] == "aux_critic"  # the alias older flagfiles use
+    for field in dataclasses.fields(DGConfig):
+        flag = flag_values[names[field.name]]
+        assert flag.default == field.default, field.name
+        if field.name in ("precision", "lstm_implementation", "dp_clipping"):
+            assert isinstance(flag, flags.EnumFlag), field.name
+        elif isinstance(field.default, bool):
+            assert isinstance(flag, flags.BooleanFlag), field.name
+        else:  # int, float, or None for Optional[float] (dp_noise_multiplier)
+            expected = type(field.default).__name__ if field.default is not None else "float"
+            assert flag.flag_type() == expected, field.name
+    flag_values(["prog"])
+    assert common.dg_config(flag_values) == DGConfig()
+
+
+def test_a_flagfile_reaches_dgconfig(tmp_path):
+    from doppelganger_tf.config import DGConfig
+    from experiments import common
+    flagfile = tmp_path / "dg.flags"
+    flagfile.write_text("# any DGConfig field, aliases included\n--feature_lstm_units=7\n"
+                        "--noaux_critic\n--adam_beta_1=0.25\n--precision=mixed_bfloat16\n"
+                        "--dp_clipping=vectorized\n--nosample_with_replacement\n")
+    # a script's paper settings are the defaults; the flagfile overrides them
+    flag_values = dg_flags(sample_len=8, auto_normalize=False, aux_critic=True)
+    flag_values(["prog", f"--flagfile={flagfile}", "--critic_steps=2"])
+    assert common.dg_config(flag_values) == DGConfig(
+        sample_len=8, auto_normalize=False, use_aux_critic=False, feature_lstm_units=7,
+        adam_beta_1=0.25, precision="mixed_bfloat16", dp_clipping="vectorized",
+        sample_with_replacement=False, critic_steps=2)
+
+
+def test_dg_flags_refuse_what_dgconfig_refuses():
+    from absl import flags
+
+    from experiments import common
+    with pytest.raises(TypeError, match="aux_critics"):
+        dg_flags(aux_critics=False)  # a script default naming no flag
+    flag_values = dg_flags()
+    with pytest.raises(flags.IllegalFlagValueError):  # closed bounds: absl checks them
+        flag_values(["prog", "--batch_norm_momentum=1.5"])
+    flag_values = dg_flags()
+    flag_values(["prog", "--adam_beta_2=1"])  # an open bound: DGConfig names it
+    with pytest.raises(ValueError, match=r"DGConfig.adam_beta_2 must be a number in \[0, 1\)"):
+        common.dg_config(flag_values)
+
+
+def test_scripts_add_nothing_to_sys_path():
+    # they import common from their own folder, and doppelganger_tf as installed
+    for script in (ROOT / "experiments").glob("*.py"):
+        assert "sys.path" not in script.read_text().replace("on sys.path", ""), script.name
+
+
+@pytest.mark.parametrize("script", ["wwt.py", "membership.py"])
+def test_a_script_run_from_another_directory_reads_its_flagfile_into_dgconfig(tmp_path, script):
+    # DGConfig refuses the flagfile's value after absl read it: one line, no output written
+    import subprocess
+    import sys
+    (tmp_path / "bad.flags").write_text("--feature_lstm_units=7\n--adam_epsilon=0\n")
+    out = tmp_path / "out"
+    result = subprocess.run([sys.executable, str(ROOT / "experiments" / script),
+                             "--flagfile=bad.flags", f"--output={out}"],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    ours = [line for line in result.stderr.splitlines()
+            if line.strip() and not TF_LOG_LINE.search(line)]
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert ours == [f"{script}: error: DGConfig.adam_epsilon must be a finite number > 0, "
+                    "got 0.0"], result.stderr[-2000:]
+    assert not out.exists()

@@ -127,12 +127,12 @@ def test_a_diverged_model_generating_nan_is_named(toy):
 
 
 def test_generation_in_pieces_gives_the_same_samples(toy, monkeypatch):
-    import doppelganger_tf.model as model_module
+    import doppelganger_tf.generation as generation_module
 
     model = trained_model(toy)
     whole = model.generate(22, seed=4, batch_size=10)  # one piece per batch
     # three pieces per batch of 10 (4, 3, 3 rows); the last batch of 2 rows has an empty one
-    monkeypatch.setattr(model_module, "GENERATION_CHUNK", 4)
+    monkeypatch.setattr(generation_module, "GENERATION_CHUNK", 4)
     pieces = model.generate(22, seed=4, batch_size=10)
     np.testing.assert_array_equal(pieces.gen_flags, whole.gen_flags)
     np.testing.assert_allclose(pieces.features, whole.features, atol=1e-5)

@@ -188,14 +188,14 @@ def dp_model(dataset, **changes):
 
 def test_dp_runs_draw_poisson_batches_and_account_them_exactly(toy):
     model = dp_model(toy, dp_noise_multiplier=1.0)
-    sizes = [len(batch["attributes"]) for batch in model.training_data(toy, seed=0).take(300)]
+    sizes = [len(batch["indices"]) for batch in model.training_batches(toy, seed=0).take(300)]
     # each of the 60 examples joins a batch with probability 20/60: Binomial(60, 1/3)
     assert np.mean(sizes) == pytest.approx(20, abs=0.6)
     assert np.var(sizes) == pytest.approx(60 * (1 / 3) * (2 / 3), rel=0.3)
     assert epsilon_spent(len(toy), 20, 9, model.config) == \
         epsilon_spent(len(toy), 20, 9, model.config, accounting="poisson")
     fixed = dp_model(toy, dp_noise_multiplier=1.0, dp_poisson_sampling=False)
-    assert {len(b["attributes"]) for b in fixed.training_data(toy, seed=0).take(5)} == {20}
+    assert {len(b["indices"]) for b in fixed.training_batches(toy, seed=0).take(5)} == {20}
     assert epsilon_spent(len(toy), 20, 9, fixed.config) == epsilon_spent(
         len(toy), 20, 9, fixed.config, accounting="sampled_without_replacement")
 

@@ -1,20 +1,20 @@
 """A model saved on either supported stack loads on the other and generates the same samples.
 
 tests/data/saved_models/<stack>/ holds a small model saved on each stack with the samples it
-generated there (written by tests/data/saved_models/make.py); every stack loads both."""
+generated there (written by tests/data/saved_models/make.py), and format1/ the reference model
+in doppelganger_tf 0.1's format (Keras 2's own weights file); every stack loads all three."""
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from doppelganger_tf import DoppelGANger, compat
-from doppelganger_tf.model import KERAS2_WEIGHTS_FILE
 
 SAVED = Path(__file__).resolve().parent / "data" / "saved_models"
 SEED, COUNT = 3, 25  # as make.py
 
 
-@pytest.mark.parametrize("stack", ["reference", "current"])
+@pytest.mark.parametrize("stack", ["reference", "current", "format1"])
 def test_a_model_saved_on_either_stack_generates_the_same_samples(stack):
     where = SAVED / stack
     model = DoppelGANger.load(where / "model")
@@ -32,37 +32,26 @@ def test_a_model_saved_on_either_stack_generates_the_same_samples(stack):
                                err_msg=message)
 
 
-@pytest.mark.skipif(not compat.KERAS_3, reason="Keras 2 reads format 1 itself")
-def test_a_format_1_model_names_the_stack_that_reads_it(tmp_path):
-    """Format 1 (doppelganger_tf 0.1) stored Keras 2's own weights file, which Keras 3
-    cannot read: load says so and what to do."""
-    import json
+def test_a_format_1_model_is_saved_again_in_format_2(tmp_path):
     import shutil
 
-    shutil.copytree(SAVED / "reference" / "model", tmp_path / "old")
-    config = tmp_path / "old" / "model.json"
-    payload = json.loads(config.read_text())
-    payload["version"] = 1
-    config.write_text(json.dumps(payload))
-    (tmp_path / "old" / "model.weights.npz").rename(tmp_path / "old" / KERAS2_WEIGHTS_FILE)
-    with pytest.raises(ValueError, match="format 1.*Keras 2.*save it again there"):
-        DoppelGANger.load(tmp_path / "old")
-
-
-@pytest.mark.skipif(compat.KERAS_3, reason="format 1 holds Keras 2's weights file")
-def test_a_format_1_model_still_loads_on_keras_2(tmp_path):
-    import json
-    import shutil
-
-    model = DoppelGANger.load(SAVED / "reference" / "model")
-    shutil.copytree(SAVED / "reference" / "model", tmp_path / "old")
-    (tmp_path / "old" / "model.weights.npz").unlink()
-    model.save_weights(str(tmp_path / "old" / KERAS2_WEIGHTS_FILE))  # what format 1 wrote
-    config = tmp_path / "old" / "model.json"
-    config.write_text(json.dumps({**json.loads(config.read_text()), "version": 1}))
+    shutil.copytree(SAVED / "format1" / "model", tmp_path / "old")
     old = DoppelGANger.load(tmp_path / "old")
-    np.testing.assert_array_equal(old.generate(COUNT, seed=SEED).features,
-                                  model.generate(COUNT, seed=SEED).features)
-    old.save(tmp_path / "old")  # saved again: format 2, the Keras 2 file replaced
+    old.save(tmp_path / "old")  # the Keras 2 weights file is replaced
     assert sorted(p.name for p in (tmp_path / "old").iterdir()) == ["model.json",
                                                                    "model.weights.npz"]
+    np.testing.assert_array_equal(DoppelGANger.load(tmp_path / "old").generate(
+        COUNT, seed=SEED).features, old.generate(COUNT, seed=SEED).features)
+
+
+def test_a_format_1_file_of_another_model_is_refused(tmp_path):
+    import json
+    import shutil
+
+    shutil.copytree(SAVED / "format1" / "model", tmp_path / "old")
+    config = tmp_path / "old" / "model.json"
+    payload = json.loads(config.read_text())
+    payload["config"]["critic_hidden_units"] = 9
+    config.write_text(json.dumps(payload))
+    with pytest.raises(ValueError, match="no group of weights fits the model's critic"):
+        DoppelGANger.load(tmp_path / "old")

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from doppelganger_tf.outputs import Normalization, Output, OutputType
-from doppelganger_tf.transforms import (decode_gen_flags, encode_gen_flags,
+from doppelganger_tf.transforms import (check_sample_len, decode_gen_flags, encode_gen_flags,
                                         gen_flags_from_lengths, global_scale, global_unscale,
                                         lengths_from_gen_flags, minmax_attribute_outputs,
                                         normalize_per_sample, renormalize_per_sample,
@@ -95,6 +95,17 @@ def test_decode_stops_at_first_end_even_if_continue_follows():
 def test_encode_gen_flags_rejects_indivisible_length():
     with pytest.raises(ValueError, match="T=6.*sample_len=4"):
         encode_gen_flags(np.ones((2, 6)), sample_len=4)
+
+
+def test_one_sample_len_check_for_everyone():
+    # Dataset.validate, the model and encode_gen_flags all call transforms.check_sample_len
+    from doppelganger_tf import dataset
+    assert dataset.check_sample_len is check_sample_len
+    with pytest.raises(ValueError, match=r"one of \[1, 2, 3, 6\]\) or pad the series to T=8"):
+        encode_gen_flags(np.ones((2, 6)), sample_len=4)
+    with pytest.raises(ValueError, match="sample_len must be a positive integer, got 0"):
+        encode_gen_flags(np.ones((2, 6)), sample_len=0)
+    check_sample_len(6, np.int64(3))
 
 
 # --- global scaling ------------------------------------------------------------------------------

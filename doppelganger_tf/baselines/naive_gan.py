@@ -30,13 +30,12 @@ from typing import Optional, Sequence
 import numpy as np
 import tensorflow as tf
 
+from .. import wgan_gp
 from ..compat import keras
 from ..dataset import Dataset
 from ..networks import activity_mask, apply_output_activations
 from ..outputs import Output
 from .base import Baseline, adam, dataset_records, mlp, random_batches, split_records
-
-_GP_EPS = 1e-8  # inside the gradient-norm square root
 
 
 class WGANGP(keras.Model):
@@ -93,25 +92,20 @@ class WGANGP(keras.Model):
     def train_step(self, real):
         batch = tf.shape(real)[0]
         fake, _ = self(tf.random.normal([batch, self.noise_dim]), training=True)
+        alpha = tf.random.uniform([batch, 1])
         with tf.GradientTape() as tape:
-            alpha = tf.random.uniform([batch, 1])
-            mixed = alpha * real + (1.0 - alpha) * fake
-            with tf.GradientTape() as gp_tape:
-                gp_tape.watch(mixed)
-                mixed_score = self.critic(mixed, training=True)
-            grad = gp_tape.gradient(mixed_score, mixed)
-            norm = tf.sqrt(tf.reduce_sum(tf.square(grad), axis=1) + _GP_EPS)
-            gp = tf.reduce_mean(tf.square(norm - 1.0))
-            d_loss = (tf.reduce_mean(self.critic(fake, training=True))
-                      - tf.reduce_mean(self.critic(real, training=True)) + self.gp_weight * gp)
+            per_example, gp = wgan_gp.critic_loss_per_example(
+                lambda x: self.critic(x, training=True)[:, 0], real, fake, self.gp_weight,
+                alpha)
+            d_loss = tf.reduce_mean(per_example)
         variables = self.critic.trainable_variables
         self.critic_optimizer.apply_gradients(zip(tape.gradient(d_loss, variables), variables))
         with tf.GradientTape() as tape:
             fake, _ = self(tf.random.normal([batch, self.noise_dim]), training=True)
-            g_loss = -tf.reduce_mean(self.critic(fake, training=True))
+            g_loss = wgan_gp.generator_loss(self.critic(fake, training=True))
         variables = self.generator.trainable_variables
         self.generator_optimizer.apply_gradients(zip(tape.gradient(g_loss, variables), variables))
-        for name, value in (("d_loss", d_loss), ("g_loss", g_loss), ("gp", gp)):
+        for name, value in (("d_loss", d_loss), ("g_loss", g_loss), ("gp", tf.reduce_mean(gp))):
             self.trackers[name].update_state(value)
         return {name: t.result() for name, t in self.trackers.items()}
 

@@ -1,4 +1,5 @@
-"""Fidelity, downstream and memorisation metrics of the paper (DESIGN.md section 6), and plots.
+"""The paper's fidelity, downstream and memorisation metrics (its fidelity evaluation, section
+5), its membership-inference attack (section 6.1, docs/membership.md), and plots.
 
 numpy / scipy / scikit-learn only (matplotlib imported inside the plotting functions); importing
 this package never imports TensorFlow.

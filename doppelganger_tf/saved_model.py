@@ -1,0 +1,70 @@
+"""A saved DoppelGANger: a directory holding ``model.json`` (config, output specs, real-unit
+scaling, the privacy record) and the networks' weights (saved_weights.py), written atomically.
+
+Format 2 (from doppelganger_tf 0.2) stores the weights in our own ``model.weights.npz``, read
+alike on both supported stacks; format 1 stored Keras 2's own ``model.weights.h5``, which is
+still read.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from . import saved_weights
+from .atomic import atomic_directory, recover
+
+MODEL_FORMAT = "doppelganger_tf-model"
+CONFIG_FILE = "model.json"
+FORMAT_VERSION = 2
+WEIGHTS_FILE = "model.weights.npz"
+KERAS2_WEIGHTS_FILE = "model.weights.h5"  # format 1
+
+
+def save(model, path, overwrite: bool = True):
+    """Write ``model`` to the directory ``path``; an interrupted save leaves any previous model
+    there intact."""
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
+    with atomic_directory(path, replaceable={CONFIG_FILE, WEIGHTS_FILE,
+                                             KERAS2_WEIGHTS_FILE}) as tmp:
+        payload = {"format": MODEL_FORMAT, "version": FORMAT_VERSION, **model.get_config()}
+        if model.privacy_record is not None:  # DP parameters and epsilon spent
+            payload["privacy"] = model.privacy_record
+        (tmp / CONFIG_FILE).write_text(json.dumps(payload, indent=2))
+        saved_weights.save(model, tmp / WEIGHTS_FILE)
+
+
+def load(model_class, path):
+    """The model saved in the directory ``path``, as an instance of ``model_class``."""
+    path = Path(path)
+    recover(path)  # a save killed between its renames left the previous version aside
+    config_path = path / CONFIG_FILE
+    if not config_path.is_file():
+        raise FileNotFoundError(f"{config_path} not found: {path} is not a saved "
+                                "DoppelGANger model (save one with model.save(path))")
+    try:
+        payload = json.loads(config_path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{config_path} is corrupt ({exc}); save the model again") from exc
+    if not isinstance(payload, dict) or payload.get("format") != MODEL_FORMAT:
+        raise ValueError(f"{config_path} is not a {MODEL_FORMAT} file")
+    version = payload.get("version")
+    if version not in (1, FORMAT_VERSION):
+        raise ValueError(f"{config_path} has format version {version!r}; this "
+                         f"doppelganger_tf reads versions 1 and {FORMAT_VERSION}: upgrade "
+                         "doppelganger_tf to load it")
+    try:
+        model = model_class.from_config(payload)
+    except KeyError as exc:
+        raise ValueError(f"{config_path} lacks the entry {exc}: it is damaged; save the "
+                         "model again") from None
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise ValueError(f"{config_path} does not describe a valid model ({exc}); save "
+                         "the model again") from exc
+    if version == 1:
+        saved_weights.load_keras2_file(model, path / KERAS2_WEIGHTS_FILE)
+    else:
+        saved_weights.load(model, path / WEIGHTS_FILE)
+    model.privacy_record = payload.get("privacy")
+    return model

@@ -1,0 +1,291 @@
+"""Dataset storage: three directory layouts, all read back by :func:`load` (``Dataset.load``).
+
+- ours (:func:`save`): ``data.npz`` (features, attributes, gen_flags and the min/max arrays when
+  present) and ``specs.json`` (the outputs, with names and categories);
+- the original release's (:func:`save_original`): ``data_train.npz`` with its array names and
+  ``data_{feature,attribute}_output.pkl``, the Python-2 pickles that
+  :mod:`doppelganger_tf.outputs` writes and reads, plus our ``specs.json`` for the names and
+  categories those pickles cannot hold;
+- streamed (:class:`DatasetStreamWriter`): one ``<array>.npy`` per array plus ``specs.json``,
+  written batch by batch and read back memory-mapped.
+
+Every save is atomic (:func:`doppelganger_tf.atomic.atomic_directory`), and :func:`load` first
+finishes or undoes a save that was killed between its two renames.
+"""
+from __future__ import annotations
+
+import json
+import os
+import zipfile
+import zlib
+from pathlib import Path
+from typing import TYPE_CHECKING, Dict, List, Tuple, Type
+
+import numpy as np
+
+from .atomic import atomic_directory, recover
+from .outputs import Output, dump_original_specs, load_original_specs
+from .transforms import check_positive_int
+
+if TYPE_CHECKING:  # only for annotations: the container module imports this one
+    from .dataset import Dataset
+
+FORMAT_NAME = "doppelganger_tf-dataset"
+FORMAT_VERSION = 1
+DATA_FILE = "data.npz"
+SPECS_FILE = "specs.json"
+ORIGINAL_DATA_FILE = "data_train.npz"
+ORIGINAL_FEATURE_SPECS = "data_feature_output.pkl"
+ORIGINAL_ATTRIBUTE_SPECS = "data_attribute_output.pkl"
+
+# Stored arrays (the first three required), and their names in the original layout.
+_ARRAY_KEYS = ("features", "attributes", "gen_flags", "feature_min", "feature_max",
+               "attribute_min", "attribute_max")
+_ORIGINAL_KEYS = {"features": "data_feature", "attributes": "data_attribute",
+                  "gen_flags": "data_gen_flag", "feature_min": "data_feature_min",
+                  "feature_max": "data_feature_max", "attribute_min": "data_attribute_min",
+                  "attribute_max": "data_attribute_max"}
+
+
+# --- writing --------------------------------------------------------------------------------------
+
+def save(dataset: Dataset, path) -> None:
+    """Our layout into directory ``path``, atomically (see Dataset.save)."""
+    with atomic_directory(path, replaceable={DATA_FILE, SPECS_FILE}) as directory:
+        np.savez_compressed(directory / DATA_FILE, **_stored_arrays(dataset, original=False))
+        (directory / SPECS_FILE).write_text(specs_json(dataset))
+
+
+def save_original(dataset: Dataset, directory) -> None:
+    """The original release's layout into ``directory``, atomically (see
+    Dataset.save_original)."""
+    names = {ORIGINAL_DATA_FILE, ORIGINAL_FEATURE_SPECS, ORIGINAL_ATTRIBUTE_SPECS, SPECS_FILE}
+    with atomic_directory(directory, replaceable=names) as target:
+        np.savez_compressed(target / ORIGINAL_DATA_FILE, **_stored_arrays(dataset, original=True))
+        (target / ORIGINAL_FEATURE_SPECS).write_bytes(
+            dump_original_specs(dataset.feature_outputs))
+        (target / ORIGINAL_ATTRIBUTE_SPECS).write_bytes(
+            dump_original_specs(dataset.attribute_outputs))
+        (target / SPECS_FILE).write_text(specs_json(dataset))
+
+
+def specs_json(dataset: Dataset) -> str:
+    """The ``specs.json`` of a dataset: its outputs, with names and categories."""
+    return json.dumps({"format": FORMAT_NAME, "version": FORMAT_VERSION,
+                       "feature_outputs": [o.to_dict() for o in dataset.feature_outputs],
+                       "attribute_outputs": [o.to_dict() for o in dataset.attribute_outputs]},
+                      indent=2)
+
+
+def _stored_arrays(dataset: Dataset, original: bool) -> Dict[str, np.ndarray]:
+    """The arrays to store, keyed as in our layout or the original one (min/max only when
+    present)."""
+    arrays = {k: getattr(dataset, k) for k in _ARRAY_KEYS if getattr(dataset, k) is not None}
+    return {_ORIGINAL_KEYS[k] if original else k: v for k, v in arrays.items()}
+
+
+class DatasetStreamWriter:
+    """Write ``num_samples`` samples into directory ``path`` batch by batch, memory flat in N:
+    each array goes to its own ``<name>.npy`` (plus ``specs.json``), appended row block by row
+    block with plain writes (a memory map would keep every written page resident), which
+    :meth:`Dataset.load` reads back memory-mapped. Atomic: the directory appears only once all
+    samples were appended and the block exited cleanly::
+
+        with DatasetStreamWriter("out/generated", 1_000_000) as writer:
+            for batch in batches:          # Datasets with the same specs
+                writer.append(batch)
+    """
+
+    def __init__(self, path, num_samples: int):
+        check_positive_int(num_samples, "num_samples")
+        self.path = Path(path)
+        self.num_samples = int(num_samples)
+        self.written = 0
+        self._arrays = None
+        self._specs = None
+        self._directory_context = None
+        self._directory = None
+
+    def __enter__(self) -> "DatasetStreamWriter":
+        names = {SPECS_FILE, *(_npy_name(k) for k in _ARRAY_KEYS)}
+        self._directory_context = atomic_directory(self.path, replaceable=names)
+        self._directory = self._directory_context.__enter__()
+        return self
+
+    def append(self, batch: Dataset) -> None:
+        """Append the samples of ``batch`` (a Dataset with the specs and T of the first)."""
+        if self._directory is None:
+            raise RuntimeError("use DatasetStreamWriter in a with-block")
+        if self.written + len(batch) > self.num_samples:
+            raise ValueError(f"appending {len(batch)} samples would exceed the declared "
+                             f"num_samples={self.num_samples} ({self.written} written)")
+        if self._arrays is None:
+            self._start(batch)
+        elif specs_json(batch) != self._specs or batch.max_length != self._max_length:
+            raise ValueError("every appended batch must have the specs and length of the first")
+        for key in ("features", "attributes", "gen_flags"):
+            self._arrays[key].write(np.ascontiguousarray(getattr(batch, key), "<f4").tobytes())
+        self.written += len(batch)
+
+    def _start(self, first: Dataset) -> None:
+        self._specs = specs_json(first)
+        self._max_length = first.max_length
+        (self._directory / SPECS_FILE).write_text(self._specs)
+        self._arrays = {}
+        for key in ("features", "attributes", "gen_flags"):
+            handle = open(self._directory / _npy_name(key), "wb")
+            self._arrays[key] = handle
+            header = {"descr": np.lib.format.dtype_to_descr(np.dtype("<f4")),
+                      "fortran_order": False,
+                      "shape": (self.num_samples, *getattr(first, key).shape[1:])}
+            np.lib.format.write_array_header_2_0(handle, header)
+        for key in _ARRAY_KEYS[3:]:  # the raw-unit min/max, when present
+            if getattr(first, key) is not None:
+                np.save(self._directory / _npy_name(key), getattr(first, key))
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc is None and self.written != self.num_samples:
+            exc = ValueError(f"only {self.written} of the declared {self.num_samples} samples "
+                             "were appended; nothing was written")
+        if self._arrays is not None:
+            for handle in self._arrays.values():
+                if exc is None:
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                handle.close()
+            self._arrays = None
+        if exc is None:
+            self._directory_context.__exit__(None, None, None)
+            return False
+        self._directory_context.__exit__(type(exc), exc, exc.__traceback__)  # drops the temp dir
+        if exc_type is None:
+            raise exc
+        return False
+
+
+# --- reading --------------------------------------------------------------------------------------
+
+def load(cls: Type[Dataset], path) -> Dataset:
+    """Read a directory in any of the three layouts into ``cls`` (see Dataset.load)."""
+    path = Path(path)
+    recover(path)  # a save killed between its renames left the previous version aside
+    if not path.exists():
+        raise FileNotFoundError(f"no saved dataset at {path}")
+    if not path.is_dir():
+        raise ValueError(f"{path} is a file; Dataset.load expects the directory holding "
+                         f"{DATA_FILE} (our layout) or {ORIGINAL_DATA_FILE} (original layout)")
+    if (path / DATA_FILE).exists():
+        data_file = path / DATA_FILE
+        arrays = _read_npz(data_file, {k: k for k in _ARRAY_KEYS})
+        feature_outputs, attribute_outputs = _read_specs_json(path / SPECS_FILE)
+    elif (path / _npy_name("features")).exists():
+        data_file = path / _npy_name("features")
+        arrays = _read_npy_layout(path)
+        feature_outputs, attribute_outputs = _read_specs_json(path / SPECS_FILE)
+    elif (path / ORIGINAL_DATA_FILE).exists():
+        data_file = path / ORIGINAL_DATA_FILE
+        arrays = _read_npz(data_file, {k: _ORIGINAL_KEYS[k] for k in _ARRAY_KEYS})
+        feature_outputs, attribute_outputs = _read_original_specs(path)
+    else:
+        raise FileNotFoundError(
+            f"{path} holds neither {DATA_FILE} (doppelganger_tf layout), "
+            f"{_npy_name('features')} (streamed layout) nor {ORIGINAL_DATA_FILE} (the "
+            "original release's layout)")
+    try:
+        return cls(feature_outputs=feature_outputs, attribute_outputs=attribute_outputs,
+                   **arrays)
+    except ValueError as exc:
+        raise ValueError(f"{data_file}: {exc}") from exc
+
+
+def _read_npz(file: Path, keys: Dict[str, str]) -> Dict[str, np.ndarray]:
+    """Read the arrays named by ``keys`` (our name -> stored name; the first three required)."""
+    if not file.exists():
+        raise FileNotFoundError(f"{file} is missing")
+    try:
+        # our own handle: np.load leaks the file it opened when the archive is corrupt
+        with open(file, "rb") as handle:
+            contents = np.load(handle, allow_pickle=False)
+            stored = ({name: contents[name] for name in contents.files}
+                      if isinstance(contents, np.lib.npyio.NpzFile) else None)
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as exc:
+        raise ValueError(f"cannot read {file}: {exc}; it is corrupt or not an .npz "
+                         "archive") from exc
+    if stored is None:
+        raise ValueError(f"{file} holds a single array, not an .npz archive of arrays")
+    missing = [name for name in list(keys.values())[:3] if name not in stored]
+    if missing:
+        raise ValueError(f"{file} lacks the arrays {missing} (it holds {sorted(stored)})")
+    return {ours: stored[name] for ours, name in keys.items() if name in stored}
+
+
+def _read_specs_json(file: Path) -> Tuple[List[Output], List[Output]]:
+    if not file.exists():
+        raise FileNotFoundError(f"{file} is missing; a saved dataset keeps its output specs "
+                                "there")
+    try:
+        spec = json.loads(file.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{file} is not valid JSON: {exc}") from exc
+    if not isinstance(spec, dict) or spec.get("format") != FORMAT_NAME:
+        raise ValueError(f"{file} is not a doppelganger_tf dataset spec (expected "
+                         f"\"format\": {FORMAT_NAME!r})")
+    if spec.get("version") != FORMAT_VERSION:
+        raise ValueError(f"{file} has format version {spec.get('version')!r}; this "
+                         f"doppelganger_tf reads version {FORMAT_VERSION}")
+    try:
+        return ([Output.from_dict(d) for d in spec["feature_outputs"]],
+                [Output.from_dict(d) for d in spec["attribute_outputs"]])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"{file} has invalid output specs: {exc!r}") from exc
+
+
+def _read_original_specs(path: Path) -> Tuple[List[Output], List[Output]]:
+    """The outputs of the original layout: the pickles' types and dims, with the names and
+    categories of our ``specs.json`` when one lies beside them."""
+    pickled = []
+    for name in (ORIGINAL_FEATURE_SPECS, ORIGINAL_ATTRIBUTE_SPECS):
+        if not (path / name).exists():
+            raise FileNotFoundError(f"{path / name} is missing; the original layout keeps the "
+                                    f"output specs there, beside {ORIGINAL_DATA_FILE}")
+        pickled.append(load_original_specs(path / name))
+    if not (path / SPECS_FILE).exists():
+        return pickled[0], pickled[1]
+    named = _read_specs_json(path / SPECS_FILE)
+    for name, from_pickle, from_json in zip((ORIGINAL_FEATURE_SPECS, ORIGINAL_ATTRIBUTE_SPECS),
+                                            pickled, named):
+        _check_same_encoding(from_pickle, from_json, path / name, path / SPECS_FILE)
+    return named
+
+
+def _check_same_encoding(from_pickle: List[Output], from_json: List[Output], pickle_file: Path,
+                         json_file: Path) -> None:
+    """``specs.json`` must encode like the pickles beside it."""
+    def key(out):
+        return (out.type, out.dim, out.normalization if out.is_continuous else None,
+                out.is_gen_flag)
+    if [key(o) for o in from_pickle] != [key(o) for o in from_json]:
+        raise ValueError(f"{json_file} does not describe the same outputs as {pickle_file}; "
+                         f"delete {json_file.name} to use the pickles alone")
+
+
+def _npy_name(key: str) -> str:
+    return f"{key}.npy"
+
+
+def _read_npy_layout(path: Path) -> Dict[str, np.ndarray]:
+    """The arrays of a streamed dataset, the features memory-mapped read-only."""
+    arrays = {}
+    for key in _ARRAY_KEYS:
+        file = path / _npy_name(key)
+        if not file.exists():
+            if key in ("features", "attributes", "gen_flags"):
+                raise FileNotFoundError(f"{file} is missing: {path} is an incomplete streamed "
+                                        "dataset; write it again")
+            continue
+        try:
+            arrays[key] = np.load(file, mmap_mode="r" if key == "features" else None,
+                                  allow_pickle=False)
+        except (OSError, ValueError, EOFError) as exc:
+            raise ValueError(f"cannot read {file}: {exc}; it is corrupt, write it again") from exc
+    return arrays
