@@ -62,6 +62,7 @@ class DoppelGANger(keras.Model):
         self.scaling = {k: (None if v is None else np.asarray(v, np.float64))
                         for k, v in (scaling or {}).items()}
         self.num_attribute_columns = sum(o.dim for o in self.attribute_outputs)
+        self.num_minmax_columns = sum(o.dim for o in self.minmax_outputs)
         # the networks' dtype policy (DGConfig.precision); the model's own inputs, outputs and
         # losses stay float32
         policy = keras.mixed_precision.Policy(cfg.precision)
@@ -71,7 +72,7 @@ class DoppelGANger(keras.Model):
             dtype=policy)
         self.critic = Critic(cfg.critic_hidden_layers, cfg.critic_hidden_units, name="critic",
                              dtype=policy)
-        critic_attributes = self.num_attribute_columns + sum(o.dim for o in self.minmax_outputs)
+        critic_attributes = self.num_attribute_columns + self.num_minmax_columns
         self.aux_critic = (Critic(cfg.aux_critic_hidden_layers, cfg.aux_critic_hidden_units,
                                   name="aux_critic", dtype=policy)
                            if cfg.use_aux_critic and critic_attributes > 0 else None)

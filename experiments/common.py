@@ -113,10 +113,11 @@ def dg_config(flag_values=FLAGS) -> DGConfig:
     return DGConfig(**{field: flag_values[name].value for field, name in dg_flag_names().items()})
 
 
-def define_flags(*, epochs: int, data_default=None, **dg_defaults):
+def define_flags(*, epochs: int, data_default=None, reports: bool = False, **dg_defaults):
     """Flags every DoppelGANger-and-baselines script shares, and one flag per DGConfig field;
     ``dg_defaults`` (by flag name, e.g. ``sample_len=8, aux_critic=False``) and ``epochs`` are
-    that dataset's paper settings."""
+    that dataset's paper settings. ``reports``: the script writes a fidelity report per model
+    (:func:`write_reports`), and has a --report flag to turn it off."""
     flags.DEFINE_string("data", data_default, "directory of the training Dataset "
                         "(Dataset.load reads our layout or the original release's)")
     flags.DEFINE_string("test_data", None, "optional held-out real Dataset directory")
@@ -136,6 +137,10 @@ def define_flags(*, epochs: int, data_default=None, **dg_defaults):
     flags.DEFINE_float("dp_delta", 1e-5, "DP: delta of the reported (epsilon, delta)")
     flags.DEFINE_float("dp_target_epsilon", None, "DP: stop training before the epsilon spent "
                        "would exceed this (default: train all epochs)")
+    if reports:
+        flags.DEFINE_bool("report", True, "write each model's fidelity report "
+                          "(doppelganger_tf.evaluation.evaluate against the training data: "
+                          "report.md, report.json, figures) into <output>/<model>/report")
     define_dg_flags(**dg_defaults)
     flags.mark_flags_as_required(["output"] if data_default else ["data", "output"])
 
@@ -246,10 +251,25 @@ def split_real_halves(dataset: Dataset, seed: int):
 
 
 def autocorrelation_of(dataset: Dataset, feature: str):
-    """Average autocorrelation curve of one feature over the dataset's active steps."""
-    from doppelganger_tf.evaluation import autocorrelation, feature_series
-    series = np.nan_to_num(feature_series(dataset, feature))
-    return autocorrelation(series, dataset.lengths)
+    """Average autocorrelation curve of one feature over the dataset's active steps, lags
+    1..T-2: the curve of the fidelity figures and of the evaluate report."""
+    from doppelganger_tf.evaluation import summarize
+    curves = summarize(dataset, ["acf"], [feature]).acf
+    if feature not in curves:
+        raise ValueError(f"need T >= 3 for an autocorrelation curve, got T={dataset.max_length}")
+    return curves[feature]
+
+
+def write_reports(real: Dataset, runs: Dict[str, dict]) -> None:
+    """<output>/<model>/report (with --report): each model's fidelity report against the
+    training data, every figure beside the real-vs-real floor (docs/evaluation.md)."""
+    from doppelganger_tf.evaluation import evaluate
+    if not FLAGS.report:
+        return
+    for name, run in runs.items():
+        out = Path(FLAGS.output) / name / "report"
+        evaluate(real, run["generated"], out, seed=FLAGS.seed)
+        logging.info("%s: wrote %s/report.md", name, out)
 
 
 def nearest_neighbour_figures(real: Dataset, runs: Dict[str, dict], feature: str, out: Path):

@@ -22,7 +22,8 @@ FLAGS = flags.FLAGS
 
 
 def define_gcut_flags():
-    common.define_flags(sample_len=10, aux_critic=False, auto_normalize=False, epochs=400)
+    common.define_flags(sample_len=10, aux_critic=False, auto_normalize=False, epochs=400,
+                        reports=True)
     flags.DEFINE_string("cpu_feature", "cpu_rate", "the feature whose autocorrelation is compared")
     flags.DEFINE_string("end_event_attribute", "end_event_type", "the attribute to predict")
 
@@ -91,6 +92,7 @@ def run(data):
                                  ev.attribute_categories(real, FLAGS.end_event_attribute),
                                  out / "figure5_end_event_hist.png", title="GCUT: end event")
     common.nearest_neighbour_figures(real, runs, FLAGS.cpu_feature, out)
+    common.write_reports(real, runs)
     logging.info("wrote %s/results.json, results.md and figures", FLAGS.output)
     print((out / "results.md").read_text())
 

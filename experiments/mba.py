@@ -25,7 +25,8 @@ FLAGS = flags.FLAGS
 
 def define_mba_flags():
     # the original repo's MBA settings: S=8, no auxiliary critic, no auto-normalisation
-    common.define_flags(sample_len=8, aux_critic=False, auto_normalize=False, epochs=17000)
+    common.define_flags(sample_len=8, aux_critic=False, auto_normalize=False, epochs=17000,
+                        reports=True)
     flags.DEFINE_string("traffic_feature", "feature_0", "feature holding total traffic (the "
                         "released data: feature_0)")
     flags.DEFINE_string("loss_feature", "feature_1", "feature holding the ping loss rate")
@@ -121,6 +122,7 @@ def run(real):
         "W1 distances are on the [0,1]-scaled traffic feature (the paper's Table 2 scale: DG "
         "0.68 DSL / 0.74 cable). 'real halves' compares two random halves of the real data."))
     figures(real, runs, Path(FLAGS.output))
+    common.write_reports(real, runs)
     logging.info("wrote %s/results.json, results.md and figures", FLAGS.output)
     print((Path(FLAGS.output) / "results.md").read_text())
 

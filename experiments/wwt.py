@@ -23,7 +23,7 @@ FLAGS = flags.FLAGS
 
 def define_wwt_flags():
     common.define_flags(sample_len=10, aux_critic=True, auto_normalize=True, epochs=400,
-                        data_default="synthetic")
+                        data_default="synthetic", reports=True)
     flags.DEFINE_integer("synthetic_samples", 1000, "pages of synthetic data (--data=synthetic)",
                          lower_bound=1)
     flags.DEFINE_integer("synthetic_length", 550, "days of synthetic data (--data=synthetic)",
@@ -130,6 +130,7 @@ def run(data):
         + (" Data: the embedded SYNTHETIC WWT-schema data, not real Wikipedia views."
            if FLAGS.data == "synthetic" else "")))
     figures(real, runs, test, Path(FLAGS.output))
+    common.write_reports(real, runs)
     logging.info("wrote %s/results.json, results.md and figures", FLAGS.output)
     print((Path(FLAGS.output) / "results.md").read_text())
 

@@ -10,11 +10,17 @@ this package never imports TensorFlow.
 - :mod:`.memorization`: nearest real neighbours of generated samples.
 - :mod:`.membership`: the critic-score membership-inference attack (Figure 15).
 - :mod:`.plots`: PNG figures mirroring the paper's.
+- :mod:`.fidelity`: the fidelity figures of any two Datasets as one flat dict
+  (:func:`fidelity_metrics`; the fidelity callback logs them during training).
+- :mod:`.report`: :func:`evaluate`, a report of every figure beside its real-vs-real floor
+  (report.json, report.md, PNG figures; docs/evaluation.md).
 """
 from .downstream import (CLASSIFIER_NAMES, REGRESSOR_NAMES, classifier_accuracies,
                          evaluate_classifiers, evaluate_regressors, forecasting_r2,
                          forecasting_windows, make_classifiers, make_regressors,
                          ranking_correlation, series_matrix)
+from .fidelity import (METRIC_FAMILIES, FidelitySummary, check_metric_families,
+                       fidelity_metrics, summarize)
 from .membership import critic_scores, threshold_attack
 from .memorization import nearest_neighbours
 from .metrics import (attribute_categories, attribute_codes, attribute_histogram, attribute_jsd,
@@ -27,8 +33,12 @@ from .metrics import (attribute_categories, attribute_codes, attribute_histogram
                       totals_wasserstein, wasserstein1, wasserstein_by_attribute)
 from .plots import (plot_accuracies, plot_attribute_histograms, plot_autocorrelation, plot_cdfs,
                     plot_length_histograms, plot_membership, plot_nearest_neighbours)
+from .report import evaluate
 
 __all__ = [
+    # fidelity report and its metric layer
+    "evaluate", "fidelity_metrics", "METRIC_FAMILIES", "check_metric_families", "summarize",
+    "FidelitySummary",
     # metrics
     "autocorrelation", "autocorrelation_mse", "jensen_shannon_divergence", "wasserstein1",
     "totals_wasserstein", "ks_statistic", "cdf_distances", "empirical_cdf", "shared_histograms",

@@ -1,0 +1,316 @@
+"""Fidelity of generated data as a flat dict of scalars: the metric layer under
+:func:`.report.evaluate` and the fidelity callback of ``fit``.
+
+Every figure is a distance between a real and a synthetic Dataset of the same specs (0 when they
+are identical, larger is worse), named ``<kind>/<variable>``:
+
+==================================  ===========  =================================================
+key                                 family       figure
+==================================  ===========  =================================================
+``acf_mse/<feature>``               acf          MSE between the average autocorrelation curves
+                                                 (lags 1..max_lag, default T-2)
+``w1_mean/<feature>``               mean         W1 of the per-sample means
+``w1_total/<feature>``              total        W1 of the per-sample totals (sums)
+``w1_midrange/<feature>``           midrange     W1 of the per-sample (max + min) / 2
+``jsd/<discrete attribute>``        attribute    Jensen-Shannon divergence (bits) of the categories
+``w1/<continuous attribute>``       attribute    W1 of the attribute (one key per column)
+``length_w1``                       length       W1 of the series lengths, in steps (only when the
+                                                 real series vary in length)
+``feature_corr/<a>~<b>``            correlation  W1 of the per-sample Pearson correlations of two
+                                                 features (at least two continuous features)
+==================================  ===========  =================================================
+
+Series figures are computed on the Dataset's encoded values of the continuous features, i.e.
+globally scaled to [0, 1] or [-1, 1] by the feature's normalisation (the scale of the paper's
+autocorrelation and Table 2), over each sample's active steps only; both Datasets must therefore
+share the features' min/max (a model's generated data do). The autocorrelation curve is
+:func:`.metrics.autocorrelation`: for each lag L the mean over samples of each sample's Pearson
+correlation between x[:-L] and x[L:] (undefined, e.g. a constant sample: 0). Discrete features
+have no series figure.
+
+Per-dataset work (autocorrelation curves, per-sample statistics) is done once by
+:func:`summarize`; :func:`compare` turns two summaries into the dict, so a caller comparing many
+synthetic sets with one real set (the callback, the report's floor) summarises the real set once
+and passes its :class:`FidelitySummary` as ``real`` to :func:`fidelity_metrics`.
+"""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from ..outputs import output_blocks
+from .metrics import (_feature_column, attribute_codes, attribute_histogram, autocorrelation,
+                      autocorrelation_mse, feature_series, jensen_shannon_divergence,
+                      pearson_per_sample, series_midrange, series_totals, wasserstein1)
+
+METRIC_FAMILIES = ("acf", "mean", "total", "midrange", "attribute", "length", "correlation")
+# per-sample statistics of a series, in the order of the families
+SAMPLE_STATISTICS = ("mean", "total", "midrange")
+
+
+def check_metric_families(metrics: Optional[Sequence[str]]) -> Tuple[str, ...]:
+    """The requested metric families (None: all of :data:`METRIC_FAMILIES`), in that constant's
+    order; ValueError naming the unknown ones and the valid ones."""
+    if metrics is None:
+        return METRIC_FAMILIES
+    requested = [metrics] if isinstance(metrics, str) else list(metrics)
+    unknown = [m for m in requested if m not in METRIC_FAMILIES]
+    if unknown:
+        raise ValueError(f"unknown metric families {unknown}; choose from "
+                         f"{', '.join(METRIC_FAMILIES)}")
+    if not requested:
+        raise ValueError(f"no metric family requested; choose from {', '.join(METRIC_FAMILIES)} "
+                         "(or None for all)")
+    return tuple(m for m in METRIC_FAMILIES if m in requested)
+
+
+# --- specs ----------------------------------------------------------------------------------------
+
+def _spec_rows(dataset) -> List[Tuple[str, object]]:
+    """(what, value) pairs that must agree between two Datasets for their figures to compare."""
+    rows = [("the series length T (max_length)", dataset.max_length)]
+    for what, outputs in (("feature", dataset.feature_outputs),
+                          ("attribute", dataset.attribute_outputs)):
+        rows.append((f"{what} names", [o.name for o in outputs]))
+        for out in outputs:
+            rows.append((f"{what} {out.name!r} (type, dim, normalization, categories)",
+                         (out.type.value, out.dim,
+                          out.normalization.value if out.normalization is not None else None,
+                          None if out.is_continuous else list(out.labels()))))
+    return rows
+
+
+def check_same_specs(real, synthetic) -> None:
+    """ValueError naming the first difference in specs (length T, names, types, dims,
+    normalisations, categories) between two Datasets (or :class:`FidelitySummary` objects)."""
+    real_rows = real.spec_rows if isinstance(real, FidelitySummary) else _spec_rows(real)
+    synthetic_rows = (synthetic.spec_rows if isinstance(synthetic, FidelitySummary)
+                      else _spec_rows(synthetic))
+    for (what, a), (_, b) in zip(real_rows, synthetic_rows):
+        if a != b:
+            raise ValueError(f"the real and synthetic data differ in {what}: {a!r} vs {b!r}; "
+                             "compare data of the same specs (e.g. generated by a model trained "
+                             "on the real data)")
+
+
+# --- choosing columns -----------------------------------------------------------------------------
+
+def continuous_features(dataset, features: Optional[Sequence[str]] = None) -> List[str]:
+    """The continuous feature columns to evaluate: ``features`` (raw column names, checked) or
+    all of them."""
+    if features is None:
+        return [name for out in dataset.feature_outputs if out.is_continuous
+                for name in out.column_names()]
+    features = [features] if isinstance(features, str) else list(features)
+    for name in features:
+        _feature_column(dataset, name)  # names the problem: unknown, discrete, multi-column
+    if len(set(features)) != len(features):
+        raise ValueError(f"features {features} name a column twice")
+    return features
+
+
+def attribute_columns(dataset, attributes: Optional[Sequence[str]] = None
+                      ) -> Tuple[List[str], Dict[str, int]]:
+    """(discrete attribute names, {continuous attribute column name: encoded column}) of
+    ``attributes`` (attribute names, checked; default all)."""
+    names = dataset.attribute_names
+    if attributes is not None:
+        attributes = [attributes] if isinstance(attributes, str) else list(attributes)
+        unknown = [a for a in attributes if a not in names]
+        if unknown:
+            raise ValueError(f"no attribute named {unknown}; the attributes are {names}")
+    discrete, continuous = [], {}
+    for out, start, _ in output_blocks(dataset.attribute_outputs):
+        if attributes is not None and out.name not in attributes:
+            continue
+        if out.is_continuous:
+            for i, column in enumerate(out.column_names()):
+                continuous[column] = start + i
+        else:
+            discrete.append(out.name)
+    return discrete, continuous
+
+
+def check_max_lag(max_lag: Optional[int], max_length: int) -> Optional[int]:
+    """The autocorrelation's largest lag: ``max_lag`` checked to lie in 1..T-2, default T-2;
+    None when T < 3 (no curve)."""
+    if max_lag is None:
+        return max_length - 2 if max_length >= 3 else None
+    if isinstance(max_lag, bool) or int(max_lag) != max_lag or not 1 <= max_lag <= max_length - 2:
+        raise ValueError(f"max_lag must be an integer in 1..T-2 = {max_length - 2}, got "
+                         f"{max_lag!r}")
+    return int(max_lag)
+
+
+def _names(names) -> Optional[Tuple[str, ...]]:
+    """A name list argument (one name, a sequence, or None) as a tuple or None."""
+    if names is None:
+        return None
+    return (names,) if isinstance(names, str) else tuple(names)
+
+
+# --- one Dataset's statistics ---------------------------------------------------------------------
+
+@dataclass
+class FidelitySummary:
+    """What the figures of one Dataset are computed from (see :func:`summarize`)."""
+
+    families: Tuple[str, ...]
+    features: Tuple[str, ...]
+    attributes: Optional[Tuple[str, ...]]  # as requested (None: all)
+    max_lag: Optional[int]
+    spec_rows: List[Tuple[str, object]]
+    num_samples: int
+    max_length: int
+    lengths: np.ndarray
+    # feature -> autocorrelation curve [max_lag] (family "acf")
+    acf: Dict[str, np.ndarray] = field(default_factory=dict)
+    # "mean" / "total" / "midrange" -> feature -> per-sample values [N]
+    statistics: Dict[str, Dict[str, np.ndarray]] = field(default_factory=dict)
+    # discrete attribute -> (category labels, per-sample category index [N], counts [C])
+    discrete: Dict[str, Tuple[list, np.ndarray, np.ndarray]] = field(default_factory=dict)
+    # continuous attribute column -> scaled values [N]
+    continuous: Dict[str, np.ndarray] = field(default_factory=dict)
+    # (feature a, feature b) -> per-sample Pearson correlations, undefined ones dropped
+    correlations: Dict[Tuple[str, str], np.ndarray] = field(default_factory=dict)
+
+    @property
+    def lengths_vary(self) -> bool:
+        return bool(np.any(self.lengths < self.max_length))
+
+
+def summarize(dataset, metrics: Optional[Sequence[str]] = None,
+              features: Optional[Sequence[str]] = None, max_lag: Optional[int] = None,
+              attributes: Optional[Sequence[str]] = None) -> FidelitySummary:
+    """The statistics the figures of ``metrics`` (families, default all) compare, for the
+    continuous ``features`` (raw column names, default all) and ``attributes`` (names, default
+    all) of ``dataset``; ``max_lag`` as in :func:`fidelity_metrics`."""
+    families = check_metric_families(metrics)
+    features = tuple(continuous_features(dataset, features))
+    max_lag = check_max_lag(max_lag, dataset.max_length)
+    discrete, continuous = attribute_columns(dataset, attributes)
+    lengths = dataset.lengths
+    summary = FidelitySummary(
+        families=families, features=features,
+        attributes=_names(attributes),
+        max_lag=max_lag, spec_rows=_spec_rows(dataset), num_samples=len(dataset),
+        max_length=dataset.max_length, lengths=lengths)
+    wanted = [s for s in SAMPLE_STATISTICS if s in families]
+    need_series = wanted or "correlation" in families or ("acf" in families and max_lag)
+    series = {f: feature_series(dataset, f) for f in features} if need_series else {}
+    if "acf" in families and max_lag is not None:
+        for f in features:
+            # padding as 0, as the experiment scripts always did; the lengths exclude it anyway
+            summary.acf[f] = autocorrelation(np.nan_to_num(series[f]), lengths, max_lag)
+    for statistic in wanted:
+        summary.statistics[statistic] = {}
+    for f in features:
+        if "mean" in wanted or "total" in wanted:
+            totals = series_totals(series[f], lengths)
+            if "total" in wanted:
+                summary.statistics["total"][f] = totals
+            if "mean" in wanted:
+                summary.statistics["mean"][f] = totals / lengths
+        if "midrange" in wanted:
+            summary.statistics["midrange"][f] = series_midrange(series[f], lengths)
+    # attribute codes also split the per-sample statistics by category (the report)
+    for name in discrete:
+        out = next(o for o in dataset.attribute_outputs if o.name == name)
+        summary.discrete[name] = (list(out.labels()), attribute_codes(dataset, name),
+                                  attribute_histogram(dataset, name))
+    if "attribute" in families:
+        for column, index in continuous.items():
+            summary.continuous[column] = dataset.attributes[:, index].astype(np.float64)
+    if "correlation" in families:
+        for a, b in itertools.combinations(features, 2):
+            corr = pearson_per_sample(series[a], series[b], lengths)
+            summary.correlations[(a, b)] = corr[~np.isnan(corr)]
+    return summary
+
+
+# --- comparing two summaries ----------------------------------------------------------------------
+
+def _w1(a: np.ndarray, b: np.ndarray) -> float:
+    """W1, or NaN where either side has no value (e.g. no sample of a category)."""
+    return wasserstein1(a, b) if a.size and b.size else float("nan")
+
+
+def compare(real: FidelitySummary, synthetic: FidelitySummary, by_category: bool = False,
+            include_length: Optional[bool] = None) -> Dict[str, float]:
+    """The figures (module docstring) between two summaries made with the same settings.
+
+    by_category: also the W1 of each per-sample statistic within each category of each
+    discrete attribute, ``w1_<statistic>/<feature>/<attribute>=<category>`` (NaN where either
+    side has no sample of it). include_length: whether to report ``length_w1`` (default: when
+    the real series vary in length, so the keys stay the same from call to call).
+    """
+    settings = ("families", "features", "attributes", "max_lag")
+    for name in settings:
+        if getattr(real, name) != getattr(synthetic, name):
+            raise ValueError(f"the summaries were made with different {name}: "
+                             f"{getattr(real, name)} vs {getattr(synthetic, name)}; summarise "
+                             "both with the same settings")
+    check_same_specs(real, synthetic)
+    families = real.families
+    result: Dict[str, float] = {}
+    for f in real.acf:
+        result[f"acf_mse/{f}"] = autocorrelation_mse(real.acf[f], synthetic.acf[f])
+    for statistic, per_feature in real.statistics.items():
+        for f, values in per_feature.items():
+            result[f"w1_{statistic}/{f}"] = _w1(values, synthetic.statistics[statistic][f])
+        if not by_category:
+            continue
+        for f, values in per_feature.items():
+            for name, (labels, codes, _) in real.discrete.items():
+                synthetic_codes = synthetic.discrete[name][1]
+                synthetic_values = synthetic.statistics[statistic][f]
+                for code, label in enumerate(labels):
+                    result[f"w1_{statistic}/{f}/{name}={label}"] = _w1(
+                        values[codes == code], synthetic_values[synthetic_codes == code])
+    if "attribute" in families:
+        for name, (_, _, counts) in real.discrete.items():
+            result[f"jsd/{name}"] = jensen_shannon_divergence(counts, synthetic.discrete[name][2])
+        for column, values in real.continuous.items():
+            result[f"w1/{column}"] = _w1(values, synthetic.continuous[column])
+    if include_length is None:
+        include_length = real.lengths_vary
+    if "length" in families and include_length:
+        result["length_w1"] = wasserstein1(real.lengths, synthetic.lengths)
+    for (a, b), values in real.correlations.items():
+        result[f"feature_corr/{a}~{b}"] = _w1(values, synthetic.correlations[(a, b)])
+    return result
+
+
+def fidelity_metrics(real, synthetic, metrics: Optional[Sequence[str]] = None,
+                     features: Optional[Sequence[str]] = None, max_lag: Optional[int] = None,
+                     *, attributes: Optional[Sequence[str]] = None) -> Dict[str, float]:
+    """Distances between the real and the synthetic Dataset: ``{key: float}`` with the keys of
+    the module docstring, for the requested metric families (default all of
+    :data:`METRIC_FAMILIES`), the continuous ``features`` (raw column names; default all),
+    ``attributes`` (default all) and autocorrelation lags 1..``max_lag`` (default T-2).
+
+    Series figures are on the scaled encoded values ([0, 1] or [-1, 1]) over active steps.
+    ``real`` may be a :class:`FidelitySummary` from :func:`summarize` (summarise the real data
+    once when comparing it with many synthetic sets); the settings are then the summary's, and
+    any given here must agree. Datasets of different specs are a ValueError naming the first
+    difference. NaN marks a figure without data (e.g. no defined per-sample correlation).
+    """
+    if isinstance(real, FidelitySummary):
+        given = {"metrics": (check_metric_families(metrics) if metrics is not None else None,
+                             real.families),
+                 "features": (_names(features), real.features),
+                 "max_lag": (max_lag, real.max_lag),
+                 "attributes": (_names(attributes), real.attributes)}
+        for name, (value, used) in given.items():
+            if value is not None and value != used:
+                raise ValueError(f"{name}={value!r} differs from the real summary's {used!r}; "
+                                 "pass None to use the summary's settings")
+        check_same_specs(real, synthetic)
+        return compare(real, summarize(synthetic, real.families, real.features, real.max_lag,
+                                       real.attributes))
+    check_same_specs(real, synthetic)
+    return compare(summarize(real, metrics, features, max_lag, attributes),
+                   summarize(synthetic, metrics, features, max_lag, attributes))

@@ -1,0 +1,144 @@
+"""FidelityTracker: fidelity figures in the epoch logs during fit, keep-best weights, errors."""
+import csv
+import math
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from doppelganger_tf import DoppelGANger, FidelityTracker, fidelity_callback
+from doppelganger_tf.callbacks import ProgressLogger
+
+from test_model import tiny_config, toy_dataset
+
+ACF = "fidelity/acf_mse/wave"
+
+
+@pytest.fixture(scope="module")
+def toy():
+    return toy_dataset()
+
+
+@pytest.fixture(scope="module")
+def model(toy):
+    """One compiled tiny model for the tests whose weights do not matter (its train step is
+    traced once: each fit reuses it on the same dataset)."""
+    tf.keras.utils.set_random_seed(0)
+    model = DoppelGANger.from_dataset(toy, tiny_config(), seed=0)
+    model.compile()
+    return model
+
+
+def test_figures_reach_history_csv_progress_and_tensorboard(model, toy, tmp_path):
+    tracker = FidelityTracker(every=2, num_samples=40, metrics=("acf", "midrange", "attribute"))
+    lines = []
+    history = model.fit(toy, epochs=5, seed=0, verbose=0, callbacks=[
+        tracker, tf.keras.callbacks.CSVLogger(str(tmp_path / "log.csv")),
+        tf.keras.callbacks.TensorBoard(str(tmp_path / "tb"), write_graph=False,
+                                       profile_batch=0),
+        ProgressLogger(every=1, print_fn=lines.append)]).history
+    # the first epoch, the multiples of every, the last
+    assert tracker.epochs == [0, 1, 3, 4]
+    keys = [k for k in history if k.startswith("fidelity/")]
+    for key in (ACF, "fidelity/w1_midrange/wave", "fidelity/jsd/kind", "fidelity/w1/size",
+                "fidelity/seconds"):
+        assert key in keys, keys
+    for key in keys:
+        assert len(history[key]) == 4 and np.isfinite(history[key]).all(), key
+        np.testing.assert_allclose(history[key], tracker.history[key])
+    # the evaluations' time, and the reference's summary at the start
+    assert tracker.seconds > sum(history["fidelity/seconds"]) > 0
+
+    with open(tmp_path / "log.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [int(r["epoch"]) for r in rows] == [0, 1, 2, 3, 4]
+    assert rows[2][ACF] == "NA"  # not evaluated
+    np.testing.assert_allclose([float(rows[e][ACF]) for e in tracker.epochs], history[ACF])
+
+    assert f"{ACF}=" in lines[0] and f"{ACF}=" not in lines[2]
+
+    tags = set()
+    for path in (tmp_path / "tb").rglob("*tfevents*"):
+        for event in tf.compat.v1.train.summary_iterator(str(path)):
+            tags.update(value.tag for value in event.summary.value)
+    assert "epoch_" + ACF in tags, tags
+
+
+def test_keep_best_restores_the_weights_of_the_best_epoch(model, toy, monkeypatch):
+    """Scripted figures (NaN never counts as best): the weights after fit are those recorded
+    at the end of the best epoch, not the last ones."""
+    script = iter([float("nan"), 0.5, 0.2, 0.3, 0.4, 0.6])
+
+    def scripted(real, synthetic, metrics=None, features=None, max_lag=None):
+        assert real.num_samples == len(synthetic) == 30  # the reference summarised once
+        return {"acf_mse/wave": next(script), "w1_midrange/wave": 1.0}
+
+    monkeypatch.setattr(fidelity_callback, "fidelity_metrics", scripted)
+    snapshots = {}
+    recorder = tf.keras.callbacks.LambdaCallback(
+        on_epoch_end=lambda epoch, logs: snapshots.__setitem__(epoch, model.get_weights()))
+    messages = []
+    tracker = FidelityTracker(reference=toy.subset(np.arange(30)), every=1,
+                              keep_best="acf_mse/wave", print_fn=messages.append)
+    model.fit(toy, epochs=6, seed=0, verbose=0, callbacks=[tracker, recorder])
+    assert tracker.best_epoch == tracker.restored_epoch == 2
+    assert tracker.best_value == 0.2
+    restored = model.get_weights()
+    assert len(restored) == len(snapshots[2])
+    for now, best in zip(restored, snapshots[2]):
+        np.testing.assert_array_equal(now, best)
+    assert any(not np.array_equal(a, b) for a, b in zip(restored, snapshots[5]))
+    assert messages == ["FidelityTracker: restored the weights of epoch 3, the best by "
+                        "acf_mse/wave (0.2; at the last evaluated epoch, 6: 0.6)"]
+
+
+def test_the_tracker_leaves_training_unchanged(toy):
+    """Generating inside fit draws no training randomness: the same seeds give the same
+    weights with and without the tracker."""
+    def trained(callbacks):
+        tf.keras.utils.set_random_seed(0)
+        model = DoppelGANger.from_dataset(toy, tiny_config(), seed=0)
+        model.compile()
+        model.fit(toy, epochs=2, seed=0, verbose=0, callbacks=callbacks)
+        return model.get_weights()
+
+    plain = trained([])
+    tracked = trained([FidelityTracker(every=1, num_samples=20)])
+    for a, b in zip(plain, tracked):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    (dict(every=0), ValueError, "every must be >= 1"),
+    (dict(every=2.5), TypeError, "every must be an integer"),
+    (dict(num_samples=0), ValueError, "num_samples must be >= 1"),
+    (dict(metrics=("acf", "spectrum")), ValueError, "unknown metric families ['spectrum']"),
+    (dict(metrics=()), ValueError, "no metric family requested"),
+    (dict(mode="best"), ValueError, "mode must be 'min'"),
+    (dict(keep_best="seconds"), ValueError, "is the evaluation time"),
+    (dict(keep_best=3), TypeError, "keep_best must be a logs key"),
+    (dict(reference=np.zeros((3, 4, 1))), TypeError, "reference must be a doppelganger_tf"),
+])
+def test_bad_arguments_name_the_fix(kwargs, error, message):
+    with pytest.raises(error, match=None) as raised:
+        FidelityTracker(**kwargs)
+    assert message in str(raised.value)
+
+
+def test_keep_best_of_a_key_the_metrics_never_produce(model, toy):
+    tracker = FidelityTracker(every=1, num_samples=20, metrics=("midrange",),
+                              keep_best="acf_mse/wave")
+    with pytest.raises(ValueError, match=r"not a key that metrics=\('midrange',\) produce.*"
+                                         r"w1_midrange/wave"):
+        model.fit(toy, epochs=1, verbose=0, callbacks=[tracker])
+
+
+@pytest.mark.parametrize("other, message", [
+    (lambda toy: toy_dataset(seed=1), "feature_min differs from the training data's"),
+    (lambda toy: toy_dataset(length=16), "T=16, the model's is 12"),
+])
+def test_a_reference_with_other_specs_or_scaling_is_refused(model, toy, other, message):
+    tracker = FidelityTracker(reference=other(toy), every=1)
+    with pytest.raises(ValueError, match="reference= does not match the model") as raised:
+        model.fit(toy, epochs=1, verbose=0, callbacks=[tracker])
+    assert message in str(raised.value) and "Dataset.subset" in str(raised.value)
