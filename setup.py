@@ -37,7 +37,7 @@ INSTALL_REQUIRES = [
 
 setup(
     name="doppelganger_tf",
-    version="0.1.0",
+    version="0.2.0",
     description="DoppelGANger time-series GAN with metadata, in TensorFlow 2 / Keras",
     long_description=Path(__file__).with_name("README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",

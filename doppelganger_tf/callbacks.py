@@ -120,12 +120,31 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         try:
             self._manager.checkpoint.restore(prefix).assert_existing_objects_matched()
         except (ValueError, AssertionError, tf.errors.InvalidArgumentError) as error:
+            if self._has_ungrouped_generators(prefix):
+                raise ValueError(
+                    f"checkpoint {prefix} was written by an earlier doppelganger_tf, whose model "
+                    "held its three generator networks directly (now grouped in "
+                    "model.generator): finish that run with the version that started it and "
+                    "save the model (saved models load in every version), or start a new "
+                    "checkpoint directory") from None
+            detail = str(error)
+            detail = detail if len(detail) < 400 else detail[:400] + " ..."
             raise ValueError(
-                f"checkpoint {prefix} does not fit this model ({error}): it was written by a "
+                f"checkpoint {prefix} does not fit this model ({detail}): it was written by a "
                 "model of another configuration; restore into a model built with the same "
                 "DGConfig and training data as the run that wrote it, or give this run a new "
                 "checkpoint directory") from None
         return int(self._epoch.numpy())
+
+    @staticmethod
+    def _has_ungrouped_generators(prefix) -> bool:
+        """Whether the checkpoint names the generators as the model's own children (the layout
+        before the Generator network grouped them)."""
+        try:
+            names = [name for name, _ in tf.train.list_variables(prefix)]
+        except (tf.errors.OpError, ValueError):
+            return False
+        return any(name.startswith("model/feature_generator/") for name in names)
 
     def _candidates(self):
         """(checkpoint prefixes to try, newest first; what is wrong with the index file or

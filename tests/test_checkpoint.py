@@ -204,3 +204,18 @@ def test_checkpoints_written_by_the_former_code_restore(data, tmp_path, target):
     epoch.assign(5)
     manager.save(checkpoint_number=5)
     restore(tmp_path / "old", target, 5, {5: model.get_weights()})
+
+
+def test_a_checkpoint_of_the_ungrouped_generators_names_the_version_change(tmp_path, target):
+    """Before the Generator network grouped them, the model held its generators directly:
+    such a checkpoint cannot restore, and the error says why (not "another configuration")."""
+    old_model = tf.Module()
+    old_model.feature_generator = tf.Module()
+    old_model.feature_generator.kernel = tf.Variable(tf.zeros([2, 2]))
+    epoch = tf.Variable(3, dtype=tf.int64)
+    tf.train.CheckpointManager(tf.train.Checkpoint(model=old_model, epoch=epoch),
+                               str(tmp_path), max_to_keep=2,
+                               checkpoint_name=TrainingCheckpoint.PREFIX).save()
+    with pytest.raises(ValueError, match="earlier doppelganger_tf, whose model held its three "
+                       "generator networks directly"):
+        TrainingCheckpoint(tmp_path).restore(target)
