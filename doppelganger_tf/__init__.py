@@ -16,8 +16,6 @@ _EXPORTS = {
     "TrainingCheckpoint": "callbacks",
     "FidelityTracker": "fidelity_callback",
     "set_cpu_threads": "runtime",
-    # numpy-only too; the module doppelganger_tf.evaluate (its command line) calls it as well
-    "evaluate": "evaluation",
 }
 
 __all__ = sorted(_EXPORTS)

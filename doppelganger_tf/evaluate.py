@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import types
 from pathlib import Path
 from typing import List, Optional
 
@@ -41,6 +40,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--attributes", type=_names, default=None,
                    help="comma-separated attributes (default: all)")
     p.add_argument("--seed", type=int, default=0, help="seed of the real halves and subsets")
+    p.add_argument("--floor_splits", type=int, default=5,
+                   help="random splits of the real data the figures and floors average over")
     p.add_argument("--max_samples", type=int, default=None,
                    help="use at most this many real and synthetic samples (default: all)")
     p.add_argument("--max_lag", type=int, default=None,
@@ -59,7 +60,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         report = evaluate(real, synthetic, args.output, features=args.features,
                           attributes=args.attributes, seed=args.seed,
                           max_samples=args.max_samples, plots=not args.no_plots,
-                          max_lag=args.max_lag)
+                          max_lag=args.max_lag, floor_splits=args.floor_splits)
     except (ValueError, OSError) as error:
         message = " ".join(str(error).split()) or type(error).__name__
         print(f"{PROGRAM}: error: {message}", file=sys.stderr)
@@ -89,17 +90,5 @@ def _number(value) -> str:
     return "-" if value is None else f"{value:.4g}"
 
 
-class _CallableModule(types.ModuleType):
-    """Importing this module binds it as the package attribute ``doppelganger_tf.evaluate``,
-    the name the package also gives the :func:`evaluate` function: calling the module calls
-    the function, so that name works whichever was bound."""
-
-    def __call__(self, *args, **kwargs):
-        from .evaluation.report import evaluate
-        return evaluate(*args, **kwargs)
-
-
 if __name__ == "__main__":
     sys.exit(main())
-else:
-    sys.modules[__name__].__class__ = _CallableModule

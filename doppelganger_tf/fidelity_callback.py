@@ -27,8 +27,9 @@ from .evaluation.fidelity import (check_metric_families, compare, fidelity_metri
 # cheap families by default: ACF of each feature, W1 of per-sample (max+min)/2, and the
 # attributes' JSD / W1 (the paper's headline figures; "total" and "mean" are as cheap)
 DEFAULT_METRICS = ("acf", "midrange", "attribute")
-# epochs between evaluations by default: at the repository's MBA settings (52 ms epochs) an
-# evaluation of 500 samples costs ~2% of the training time (docs/design.md)
+# epochs between evaluations by default: an evaluation of 500 samples measured 1.3% of the
+# training time at the repository's MBA settings and 3.0% on the synthetic WWT data of 550 days
+# (docs/design.md, "Fidelity during training"; bench/fidelity_cost.py)
 DEFAULT_EVERY = 50
 DEFAULT_NUM_SAMPLES = 500
 PREFIX = "fidelity/"
@@ -44,12 +45,13 @@ class FidelityTracker(keras.callbacks.Callback):
     Evaluated epochs: the first epoch of each ``fit`` (so loggers that fix their columns at the
     first epoch, like ``CSVLogger``, get every key), each epoch whose number (1-based, counted
     across resumed runs like ``TrainingCheckpoint``) is a multiple of ``every``, the last epoch
-    of the fit, and an epoch after which an earlier callback stopped training. Other epochs
-    carry no fidelity keys, as Keras' ``validation_freq`` leaves out ``val_*`` keys: CSVLogger
+    of the fit, and the epoch after which a callback stopped training (at train end when the
+    stop came after the tracker's turn: then in :attr:`history` only). Other epochs carry no
+    fidelity keys, as Keras' ``validation_freq`` leaves out ``val_*`` keys: CSVLogger
     writes "NA" there, and History's lists for these keys hold the evaluated epochs only
-    (:attr:`epochs` says which). Put the tracker BEFORE the callbacks that read the logs
-    (CSVLogger, TensorBoard, ProgressLogger, EarlyStopping) in ``callbacks=[...]``: Keras calls
-    them in list order (its own History and progress bar come last).
+    (:attr:`epochs` says which). ``DoppelGANger.fit`` moves trackers ahead of the other
+    callbacks, so that those reading the logs (CSVLogger, TensorBoard, ProgressLogger,
+    EarlyStopping) see the figures: Keras calls callbacks in list order.
 
     reference: the real data to compare with, e.g. a held-out set with the training data's
         specs and scaling (take it from the same Dataset with ``Dataset.subset``). None: the
@@ -248,8 +250,13 @@ class FidelityTracker(keras.callbacks.Callback):
         if self._first_epoch is None:
             self._first_epoch = epoch
         self._last_epoch_seen = epoch
-        if not self._due(epoch):
-            return
+        if self._due(epoch):
+            figures = self._evaluate_epoch(epoch)
+            if logs is not None:
+                logs.update(figures)
+
+    def _evaluate_epoch(self, epoch) -> Dict[str, float]:
+        """Evaluate the weights of ``epoch`` (just ended), record the figures and the best."""
         started = time.perf_counter()
         figures = self.evaluate()
         if self.keep_best is not None:
@@ -257,11 +264,10 @@ class FidelityTracker(keras.callbacks.Callback):
         seconds = time.perf_counter() - started  # the weights' copy included
         self.seconds += seconds
         figures[PREFIX + SECONDS] = seconds
-        if logs is not None:
-            logs.update(figures)
         self.epochs.append(epoch)
         for key, value in figures.items():
             self.history.setdefault(key, []).append(value)
+        return figures
 
     def evaluate(self) -> Dict[str, float]:
         """The figures for the model's weights now, keyed as in the logs (without
@@ -282,6 +288,12 @@ class FidelityTracker(keras.callbacks.Callback):
             self.best_weights = self.model.get_weights()
 
     def on_train_end(self, logs=None):
+        last = self._last_epoch_seen
+        if last is not None and (not self.epochs or self.epochs[-1] != last):
+            # stopped by a callback that ran after this one (fit puts trackers first): the
+            # last weights are evaluated now, into this tracker's history and best only, as
+            # that epoch's logs have been written
+            self._evaluate_epoch(last)
         if self.keep_best is None or not self.restore_best:
             return
         name = self.keep_best[len(PREFIX):]

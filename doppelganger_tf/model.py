@@ -19,6 +19,7 @@ from .compat import keras
 from .config import DGConfig
 from .critic_updates import adam, critic_update
 from .dataset import Dataset, check_sample_len
+from .fidelity_callback import FidelityTracker
 from .fused_lstm import resolve_implementation
 from .generation import Sampler
 from .networks import Critic, Generator
@@ -243,8 +244,14 @@ class DoppelGANger(keras.Model):
         compat.check_callbacks(kwargs.get("callbacks"))
         if seed is not None:
             seed = arguments.seed(seed)
+        callbacks = list(kwargs.get("callbacks") or [])
+        # fidelity trackers first: Keras calls callbacks in list order, and the loggers
+        # (CSVLogger, TensorBoard, ProgressLogger, EarlyStopping) must see the figures they add
+        trackers = [c for c in callbacks if isinstance(c, FidelityTracker)]
+        callbacks = trackers + [c for c in callbacks if not isinstance(c, FidelityTracker)]
         if stop_on_divergence:
-            kwargs["callbacks"] = [StopOnDivergence(), *(kwargs.get("callbacks") or [])]
+            callbacks.insert(0, StopOnDivergence())
+        kwargs["callbacks"] = callbacks
         # batches are drawn at random already (Keras 3 warns that it ignores shuffle=True)
         kwargs.setdefault("shuffle", False)
         steps_per_epoch = steps_per_epoch or self.steps_per_epoch(len(x))

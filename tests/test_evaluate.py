@@ -167,6 +167,22 @@ def test_a_real_summary_computed_once_gives_the_same_figures():
         fidelity_metrics(summary, synthetic, max_lag=5)
 
 
+def test_a_summary_subset_is_the_summary_of_the_subset():
+    real = sines(25, seed=4)
+    indices = [1, 3, 4, 10, 20, 24]
+    picked, direct = summarize(real).subset(indices), summarize(real.subset(indices))
+    for f in ("x", "y"):
+        np.testing.assert_allclose(picked.acf[f], direct.acf[f], rtol=0, atol=1e-12)
+        for statistic in ("mean", "total", "midrange"):
+            np.testing.assert_array_equal(picked.statistics[statistic][f],
+                                          direct.statistics[statistic][f])
+    np.testing.assert_array_equal(picked.discrete["group"][2], direct.discrete["group"][2])
+    np.testing.assert_array_equal(picked.correlations[("x", "y")],
+                                  direct.correlations[("x", "y")])
+    assert compare(picked, direct) == pytest.approx(
+        {key: 0.0 for key in compare(direct, direct)}, abs=1e-12)
+
+
 # --- the report -------------------------------------------------------------------------------
 
 def test_report_puts_the_floor_beside_every_figure_and_writes_its_files(tmp_path):
@@ -192,6 +208,9 @@ def test_report_puts_the_floor_beside_every_figure_and_writes_its_files(tmp_path
     assert len(report["autocorrelation"]["x"]["synthetic"]) == 38
     # same seed, same report; the files hold exactly what was returned
     assert evaluate(real, shifted, seed=3, plots=False)["metrics"] == report["metrics"]
+    one_split = evaluate(real, shifted, seed=3, plots=False, floor_splits=1)
+    assert one_split["settings"]["floor_splits"] == 1
+    assert one_split["metrics"]["mean"]["w1_mean/x"] != report["metrics"]["mean"]["w1_mean/x"]
     written = json.loads((tmp_path / "report" / "report.json").read_text())
     assert written == report
     markdown = (tmp_path / "report" / "report.md").read_text()
@@ -262,12 +281,3 @@ def test_command_line_errors_are_one_line(tmp_path, capsys):
     assert err.startswith("doppelganger_tf.evaluate: error: the real and synthetic data differ "
                           "in the series length T (max_length): 5 vs 6;") and err.count("\n") == 1
     assert not out.exists()
-
-
-def test_evaluate_is_the_function_from_the_package_and_the_module_calls_it():
-    import doppelganger_tf
-    import doppelganger_tf.evaluate  # binds the module as the package attribute
-    real = sines(8)
-    report = doppelganger_tf.evaluate(real, real, plots=False)
-    assert "metrics" in report
-    assert evaluate(real, real, plots=False)["metrics"] == report["metrics"]

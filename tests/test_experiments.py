@@ -30,6 +30,9 @@ def test_mba_quick_configuration_on_real_data(shared_data, tmp_path):
                    "figure21_nearest_neighbours_dg.png"]:
         assert (out / figure).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert (out / "dg" / "model" / "model.json").exists()
+    # each model's evaluate report, its figures beside the real-vs-real floor
+    report = json.loads((out / "hmm" / "report" / "report.json").read_text())
+    assert report["metrics"]["acf"]["acf_mse/feature_0"]["floor"] > 0
 
     # --resume reuses finished models and continues DG from its checkpoint
     resumed = run_experiment(

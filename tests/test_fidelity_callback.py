@@ -1,6 +1,5 @@
 """FidelityTracker: fidelity figures in the epoch logs during fit, keep-best weights, errors."""
 import csv
-import math
 
 import numpy as np
 import pytest
@@ -32,11 +31,12 @@ def model(toy):
 def test_figures_reach_history_csv_progress_and_tensorboard(model, toy, tmp_path):
     tracker = FidelityTracker(every=2, num_samples=40, metrics=("acf", "midrange", "attribute"))
     lines = []
+    # the tracker listed last: fit moves it ahead of the callbacks that read the logs
     history = model.fit(toy, epochs=5, seed=0, verbose=0, callbacks=[
-        tracker, tf.keras.callbacks.CSVLogger(str(tmp_path / "log.csv")),
+        tf.keras.callbacks.CSVLogger(str(tmp_path / "log.csv")),
         tf.keras.callbacks.TensorBoard(str(tmp_path / "tb"), write_graph=False,
                                        profile_batch=0),
-        ProgressLogger(every=1, print_fn=lines.append)]).history
+        ProgressLogger(every=1, print_fn=lines.append), tracker]).history
     # the first epoch, the multiples of every, the last
     assert tracker.epochs == [0, 1, 3, 4]
     keys = [k for k in history if k.startswith("fidelity/")]
@@ -92,20 +92,50 @@ def test_keep_best_restores_the_weights_of_the_best_epoch(model, toy, monkeypatc
                         "acf_mse/wave (0.2; at the last evaluated epoch, 6: 0.6)"]
 
 
-def test_the_tracker_leaves_training_unchanged(toy):
-    """Generating inside fit draws no training randomness: the same seeds give the same
-    weights with and without the tracker."""
+def test_evaluated_epochs_in_a_resumed_run_and_at_an_early_stop(model, toy):
+    """Multiples of every count the epochs across runs (as TrainingCheckpoint); the first and
+    last epoch of the fit are evaluated, and so is an epoch after which training stopped."""
+    tracker = FidelityTracker(every=3, num_samples=20, metrics="midrange")
+    model.fit(toy, epochs=7, initial_epoch=2, verbose=0, callbacks=[tracker])
+    assert tracker.epochs == [2, 5, 6]
+
+    def stop(epoch, logs):
+        model.stop_training = epoch == 3
+    tracker = FidelityTracker(every=5, num_samples=20, metrics="midrange")
+    history = model.fit(toy, epochs=9, verbose=0, callbacks=[
+        tf.keras.callbacks.LambdaCallback(on_epoch_end=stop), tracker]).history
+    # the stop came after the tracker's turn (fit lists trackers first): epoch 3 is evaluated
+    # at the end of training, into the tracker's history (its Keras logs were written)
+    assert tracker.epochs == [0, 3] and len(history["fidelity/w1_midrange/wave"]) == 1
+    assert len(tracker.history["fidelity/w1_midrange/wave"]) == 2
+
+
+def test_a_dp_model_is_warned_that_epsilon_does_not_cover_the_tracker(toy):
+    model = DoppelGANger.from_dataset(toy, tiny_config(dp_noise_multiplier=1.0), seed=0)
+    tracker = FidelityTracker(reference=toy.subset(np.arange(20)), metrics="midrange")
+    tracker.set_model(model)
+    with pytest.warns(RuntimeWarning, match="outside the DP accounting"):
+        tracker.on_train_begin()
+
+
+def test_the_tracker_leaves_training_unchanged(model, toy, tmp_path):
+    """Generating inside fit draws no training randomness: from the same state (weights,
+    optimizers, noise RNG: a checkpoint) the same seed gives the same weights with and without
+    the tracker."""
+    checkpoint = tf.train.Checkpoint(model=model)
+    start = checkpoint.write(str(tmp_path / "start"))
+
     def trained(callbacks):
-        tf.keras.utils.set_random_seed(0)
-        model = DoppelGANger.from_dataset(toy, tiny_config(), seed=0)
-        model.compile()
+        checkpoint.read(start).assert_consumed()
         model.fit(toy, epochs=2, seed=0, verbose=0, callbacks=callbacks)
         return model.get_weights()
 
     plain = trained([])
     tracked = trained([FidelityTracker(every=1, num_samples=20)])
-    for a, b in zip(plain, tracked):
+    assert trained([]) is not None  # the checkpoint restores: a third run repeats the first
+    for a, b, c in zip(plain, tracked, model.get_weights()):
         np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(a, c)
 
 
 @pytest.mark.parametrize("kwargs, error, message", [

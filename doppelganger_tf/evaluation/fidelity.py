@@ -35,6 +35,7 @@ and passes its :class:`FidelitySummary` as ``real`` to :func:`fidelity_metrics`.
 """
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -166,7 +167,9 @@ class FidelitySummary:
     num_samples: int
     max_length: int
     lengths: np.ndarray
-    # feature -> autocorrelation curve [max_lag] (family "acf")
+    # feature -> each sample's autocorrelation curve [N, max_lag] (family "acf")
+    acf_samples: Dict[str, np.ndarray] = field(default_factory=dict)
+    # feature -> the average curve [max_lag], the mean of acf_samples over the samples
     acf: Dict[str, np.ndarray] = field(default_factory=dict)
     # "mean" / "total" / "midrange" -> feature -> per-sample values [N]
     statistics: Dict[str, Dict[str, np.ndarray]] = field(default_factory=dict)
@@ -174,12 +177,31 @@ class FidelitySummary:
     discrete: Dict[str, Tuple[list, np.ndarray, np.ndarray]] = field(default_factory=dict)
     # continuous attribute column -> scaled values [N]
     continuous: Dict[str, np.ndarray] = field(default_factory=dict)
-    # (feature a, feature b) -> per-sample Pearson correlations, undefined ones dropped
+    # (feature a, feature b) -> per-sample Pearson correlations [N], NaN where undefined
     correlations: Dict[Tuple[str, str], np.ndarray] = field(default_factory=dict)
 
     @property
     def lengths_vary(self) -> bool:
         return bool(np.any(self.lengths < self.max_length))
+
+    def subset(self, indices) -> "FidelitySummary":
+        """The summary of the samples at ``indices`` (integers): what :func:`summarize` gives for
+        ``dataset.subset(indices)``, up to rounding, without computing anything again (the
+        report's real halves)."""
+        idx = np.asarray(indices, np.int64)
+        acf_samples = {f: curves[idx] for f, curves in self.acf_samples.items()}
+        discrete = {}
+        for name, (labels, codes, _) in self.discrete.items():
+            kept = codes[idx]
+            discrete[name] = (labels, kept,
+                              np.bincount(kept, minlength=len(labels)).astype(np.int64))
+        return dataclasses.replace(
+            self, num_samples=len(idx), lengths=self.lengths[idx], acf_samples=acf_samples,
+            acf={f: curves.mean(axis=0) for f, curves in acf_samples.items()},
+            statistics={s: {f: v[idx] for f, v in per_feature.items()}
+                        for s, per_feature in self.statistics.items()},
+            discrete=discrete, continuous={c: v[idx] for c, v in self.continuous.items()},
+            correlations={pair: v[idx] for pair, v in self.correlations.items()})
 
 
 def summarize(dataset, metrics: Optional[Sequence[str]] = None,
@@ -204,7 +226,10 @@ def summarize(dataset, metrics: Optional[Sequence[str]] = None,
     if "acf" in families and max_lag is not None:
         for f in features:
             # padding as 0, as the experiment scripts always did; the lengths exclude it anyway
-            summary.acf[f] = autocorrelation(np.nan_to_num(series[f]), lengths, max_lag)
+            curves = autocorrelation(np.nan_to_num(series[f]), lengths, max_lag,
+                                     per_sample=True)
+            summary.acf_samples[f] = curves
+            summary.acf[f] = curves.mean(axis=0)  # equal to autocorrelation()'s average
     for statistic in wanted:
         summary.statistics[statistic] = {}
     for f in features:
@@ -226,12 +251,15 @@ def summarize(dataset, metrics: Optional[Sequence[str]] = None,
             summary.continuous[column] = dataset.attributes[:, index].astype(np.float64)
     if "correlation" in families:
         for a, b in itertools.combinations(features, 2):
-            corr = pearson_per_sample(series[a], series[b], lengths)
-            summary.correlations[(a, b)] = corr[~np.isnan(corr)]
+            summary.correlations[(a, b)] = pearson_per_sample(series[a], series[b], lengths)
     return summary
 
 
 # --- comparing two summaries ----------------------------------------------------------------------
+
+def _defined(values: np.ndarray) -> np.ndarray:
+    return values[~np.isnan(values)]
+
 
 def _w1(a: np.ndarray, b: np.ndarray) -> float:
     """W1, or NaN where either side has no value (e.g. no sample of a category)."""
@@ -280,7 +308,9 @@ def compare(real: FidelitySummary, synthetic: FidelitySummary, by_category: bool
     if "length" in families and include_length:
         result["length_w1"] = wasserstein1(real.lengths, synthetic.lengths)
     for (a, b), values in real.correlations.items():
-        result[f"feature_corr/{a}~{b}"] = _w1(values, synthetic.correlations[(a, b)])
+        # undefined correlations (a constant series) are left out, as feature_correlation does
+        result[f"feature_corr/{a}~{b}"] = _w1(_defined(values),
+                                              _defined(synthetic.correlations[(a, b)]))
     return result
 
 

@@ -13,12 +13,14 @@ import numpy as np
 from ..outputs import output_blocks
 
 
-def autocorrelation(series, lengths: Optional[np.ndarray] = None, max_lag: Optional[int] = None):
+def autocorrelation(series, lengths: Optional[np.ndarray] = None, max_lag: Optional[int] = None,
+                    per_sample: bool = False):
     """Average autocorrelation curve of one feature, lags 1..max_lag (default T-2).
 
     series: [N, T]. For each sample and lag, the Pearson correlation between x[:-lag] and x[lag:]
     over the sample's active steps (``lengths``; default all T); undefined (constant or too
-    short) -> 0. Returns the mean over samples, shape [max_lag].
+    short) -> 0. Returns the mean over samples, shape [max_lag], or with ``per_sample`` each
+    sample's curve, [N, max_lag] (whose mean over axis 0 is the average curve).
     """
     x = np.asarray(series, np.float64)
     if x.ndim != 2:
@@ -30,6 +32,8 @@ def autocorrelation(series, lengths: Optional[np.ndarray] = None, max_lag: Optio
         raise ValueError(f"need T >= 3 for an autocorrelation curve, got T={t}")
     steps = np.arange(t)
     curve = np.zeros(max_lag)
+    # lag-major, so that each lag's row is contiguous (its mean sums as curve's does)
+    curves = np.zeros((max_lag, n)) if per_sample else None
     for lag in range(1, max_lag + 1):
         # pairs (x[s], x[s+lag]) with both steps active
         valid = (steps[None, : t - lag] + lag) < lengths[:, None]
@@ -45,7 +49,9 @@ def autocorrelation(series, lengths: Optional[np.ndarray] = None, max_lag: Optio
         with np.errstate(invalid="ignore", divide="ignore"):
             corr = np.where((denom > 1e-12) & (count > 1), cov / denom, 0.0)
         curve[lag - 1] = corr.mean()
-    return curve
+        if per_sample:
+            curves[lag - 1] = corr
+    return curves.T if per_sample else curve
 
 
 def autocorrelation_mse(curve_a, curve_b) -> float:

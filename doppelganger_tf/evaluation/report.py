@@ -5,9 +5,13 @@ How the floor is made comparable. The real data are split into two seeded random
 *reference* half A and the *other* half B. Every distance is measured against A: the synthetic
 figure compares the synthetic data with A, the floor compares B with A, each with the same
 number of samples (the smaller of |B| and the synthetic count; a seeded random subset of the
-larger). The floor is thus what a perfect generator, one that draws fresh real samples, scores
-in expectation; a synthetic figure near its floor cannot be told apart from sampling noise, and
-``ratio`` = synthetic / floor reads as "how many times the noise".
+larger). The floor is thus what a perfect generator, one that draws fresh real samples, scores;
+a synthetic figure near its floor cannot be told apart from sampling noise, and ``ratio`` =
+synthetic / floor reads as "how many times the noise". Both figures are means over
+``floor_splits`` (default 5) such splits, each against the same reference halves: one split's
+floor is itself one noisy draw, and a floor near 0 by chance (a JSD of two categories often is)
+would make any ratio large. The per-dataset statistics are computed once; a split only picks
+samples.
 
 Memorisation: each synthetic sample's Euclidean distance to its nearest real sample (over all
 the real data given, which should be the training data), against each real sample's distance to
@@ -34,10 +38,10 @@ from .fidelity import (METRIC_FAMILIES, SAMPLE_STATISTICS, FidelitySummary, chec
 from .memorization import nearest_neighbours
 from .metrics import feature_series, length_histogram
 
-# the tables of the report: the metric families, each per-sample statistic again per category of
-# each discrete attribute, and memorisation
-REPORT_SECTIONS = (METRIC_FAMILIES[:4] + tuple(f"{s}_by_category" for s in SAMPLE_STATISTICS)
-                   + METRIC_FAMILIES[4:] + ("memorization",))
+# the tables of the report: the metric families, memorisation, then (the long ones, last)
+# each per-sample statistic again per category of each discrete attribute
+REPORT_SECTIONS = (METRIC_FAMILIES + ("memorization",)
+                   + tuple(f"{s}_by_category" for s in SAMPLE_STATISTICS))
 # the nearest-neighbour search costs queries x real samples x values: a median over this many
 # queries is already precise, while the reference stays every real sample (copies of any of them
 # must be found)
@@ -61,12 +65,13 @@ _FAMILY_TITLES = {
 def evaluate(real, synthetic, output=None, *, features: Optional[Sequence[str]] = None,
              attributes: Optional[Sequence[str]] = None, seed: int = 0,
              max_samples: Optional[int] = None, plots: bool = True,
-             max_lag: Optional[int] = None) -> dict:
+             max_lag: Optional[int] = None, floor_splits: int = 5) -> dict:
     """Compare ``synthetic`` with ``real`` (Datasets of the same specs) on every fidelity figure,
     each beside its real-vs-real floor (module docstring).
 
     features: continuous feature columns (raw names; default all). attributes: attribute names
-    (default all). seed: the halves and subsets. max_samples: use at most this many real and
+    (default all). seed: the halves and subsets. floor_splits: how many random splits of the
+    real data the figures and floors average over. max_samples: use at most this many real and
     this many synthetic samples (a seeded random subset), to bound the time on large data.
     max_lag: autocorrelation lags 1..max_lag (default T-2). output: a directory to write
     ``report.json`` (this dict), ``report.md`` (one table per family: metric, synthetic, floor,
@@ -92,28 +97,34 @@ def evaluate(real, synthetic, output=None, *, features: Optional[Sequence[str]] 
                          "(two halves)")
     features = continuous_features(real, features)
     max_lag = check_max_lag(max_lag, real.max_length)
+    floor_splits = _check_count(floor_splits, "floor_splits", minimum=1)
     rng = np.random.default_rng(seed)
     real = _at_most(real, max_samples, rng)
     synthetic = _at_most(synthetic, max_samples, rng)
-    order = rng.permutation(len(real))
     half = len(real) // 2
-    reference, other = real.subset(np.sort(order[:half])), real.subset(np.sort(order[half:]))
-    # the floor and the synthetic figure compare equally many samples with the reference half
-    count = min(len(other), len(synthetic))
-    other, compared = _at_most(other, count, rng), _at_most(synthetic, count, rng)
-
+    # the floor and the synthetic figure compare equally many samples with a reference half
+    count = min(len(real) - half, len(synthetic))
+    compared = _at_most(synthetic, count, rng)
     settings = dict(metrics=None, features=features, max_lag=max_lag, attributes=attributes)
-    ref_summary = summarize(reference, **settings)
-    other_summary = summarize(other, **settings)
+    real_summary = summarize(real, **settings)  # the halves are subsets of it: no recomputing
     syn_summary = summarize(compared, **settings)
     # a one-off report also shows lengths when only the synthetic ones vary
     lengths_vary = bool(np.any(real.lengths < real.max_length)
                         or np.any(synthetic.lengths < synthetic.max_length))
-    scores = compare(ref_summary, syn_summary, by_category=True, include_length=lengths_vary)
-    floors = compare(ref_summary, other_summary, by_category=True, include_length=lengths_vary)
+    scores, floors = [], []
+    for split in range(floor_splits):
+        order = rng.permutation(len(real))
+        reference = real_summary.subset(np.sort(order[:half]))
+        other = real_summary.subset(np.sort(order[half:half + count]))
+        scores.append(compare(reference, syn_summary, by_category=True,
+                              include_length=lengths_vary))
+        floors.append(compare(reference, other, by_category=True, include_length=lengths_vary))
+        if split == 0:  # the halves the figures show
+            ref_summary, other_summary = reference, other
     metrics: Dict[str, Dict[str, dict]] = {family: {} for family in REPORT_SECTIONS}
-    for key, value in scores.items():
-        metrics[_section(key, features)][key] = _row(value, floors[key])
+    for key in scores[0]:
+        metrics[_section(key, features)][key] = _row(_mean(s[key] for s in scores),
+                                                     _mean(f[key] for f in floors))
     memorization = _memorization(real, synthetic, features, seed) if features else None
     if memorization is not None:
         for key, (value, floor) in memorization.pop("figures").items():
@@ -121,14 +132,16 @@ def evaluate(real, synthetic, output=None, *, features: Optional[Sequence[str]] 
 
     report = {
         "samples": {"real": len(real), "synthetic": len(synthetic),
-                    "real_reference_half": len(reference), "real_other_half": len(other),
-                    "synthetic_compared": len(compared)},
-        "settings": {"seed": seed, "max_samples": max_samples, "max_lag": max_lag,
+                    "real_reference_half": half, "real_other_half": count,
+                    "synthetic_compared": count},
+        "settings": {"seed": seed, "floor_splits": floor_splits, "max_samples": max_samples,
+                     "max_lag": max_lag,
                      "features": list(features),
                      "attributes": None if attributes is None else list(ref_summary.attributes)},
         "floor": ("each figure compares the synthetic data with a seeded random half of the "
                   "real data (the reference half); the floor compares the other half with the "
-                  "reference half, with as many samples as the synthetic figure"),
+                  "reference half, with as many samples as the synthetic side; both are means "
+                  f"over {floor_splits} seeded random splits"),
         "metrics": {family: rows for family, rows in metrics.items() if rows},
         "autocorrelation": {f: {"real": ref_summary.acf[f], "real_other_half": other_summary.acf[f],
                                 "synthetic": syn_summary.acf[f]} for f in ref_summary.acf},
@@ -180,6 +193,12 @@ def _section(key: str, features: Sequence[str]) -> str:
     if kind == "feature_corr":
         return "correlation"
     raise AssertionError(f"no family for metric {key!r}")  # a new key needs a family here
+
+
+def _mean(values) -> float:
+    """Mean of the figures that exist (NaN: a category missing from a half), else NaN."""
+    finite = [v for v in values if math.isfinite(v)]
+    return float(np.mean(finite)) if finite else float("nan")
 
 
 def _row(value: float, floor: float) -> dict:
