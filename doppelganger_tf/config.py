@@ -67,6 +67,11 @@ class DGConfig:
     # False = the original (per-sample min/max over all T_max steps, padding included);
     # True = over active steps only, padding kept at zero (better for variable-length data)
     auto_normalize_masked: bool = False
+    # True = each generated series' normalised continuous values are stretched to span exactly
+    # the normalisation's range (as every real series does after auto-normalisation), in
+    # training and generation, so the generated min/max attributes are the series' own min/max
+    # (a deviation; docs/design.md "Options"); False = the original
+    exact_sample_range: bool = False
 
     # optimisation (Adam for all three networks)
     generator_learning_rate: float = 1e-3
@@ -270,6 +275,7 @@ FIELD_RULES = {
     "aux_gradient_penalty_weight": _NON_NEGATIVE,
     "auto_normalize": Boolean(),
     "auto_normalize_masked": Boolean(),
+    "exact_sample_range": Boolean(),
     "generator_learning_rate": _POSITIVE,
     "critic_learning_rate": _POSITIVE,
     "aux_critic_learning_rate": _POSITIVE,

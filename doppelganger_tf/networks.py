@@ -9,7 +9,7 @@ import tensorflow as tf
 from .compat import keras, run_time_major_lstm, set_layer_list, time_major_lstm
 from .config import LSTM_IMPLEMENTATIONS
 from .fused_lstm import lstm_sequence
-from .outputs import Normalization, Output, OutputType
+from .outputs import Normalization, Output, OutputType, output_blocks
 
 # what a FeatureGenerator runs: DGConfig's "auto" is resolved first (fused_lstm.py)
 RESOLVED_LSTM_IMPLEMENTATIONS = tuple(i for i in LSTM_IMPLEMENTATIONS if i != "auto")
@@ -277,7 +277,42 @@ class Generator(keras.layers.Layer):
         soft_features, hard_features, mask = self.feature_generator(
             hard, noise["feature_noise"], states, training=training,
             differentiable=differentiable)
-        return (hard_features if hard_features_out else soft_features), mask, soft, hard
+        features = hard_features if hard_features_out else soft_features
+        if self.config.exact_sample_range and self.minmax_generator is not None:
+            features = self._stretch(features, mask)
+        return features, mask, soft, hard
+
+    def _stretch(self, features, mask):
+        """DGConfig.exact_sample_range: each sample's normalised continuous columns mapped
+        linearly onto exactly [0, 1] or [-1, 1], its min/max taken over the steps
+        auto-normalisation uses (active ones if auto_normalize_masked, else all)."""
+        columns, low = [], []
+        for out, start, stop in output_blocks(self.feature_generator.outputs):
+            if out.type is OutputType.CONTINUOUS:
+                columns += range(start, stop)
+                low += [-1.0 if out.normalization is Normalization.MINUSONE_ONE else 0.0] * out.dim
+        if not columns:
+            return features
+        x = tf.gather(features, columns, axis=-1)
+        if self.config.auto_normalize_masked:
+            active = mask[..., None] > 0.5
+            big = tf.constant(3.0, x.dtype)  # outside every activation's range
+            lo = tf.reduce_min(tf.where(active, x, big), axis=1, keepdims=True)
+            hi = tf.reduce_max(tf.where(active, x, -big), axis=1, keepdims=True)
+        else:
+            lo = tf.reduce_min(x, axis=1, keepdims=True)
+            hi = tf.reduce_max(x, axis=1, keepdims=True)
+        low = tf.constant(low, x.dtype)
+        stretched = low + (1.0 - low) * (x - lo) / tf.maximum(hi - lo, 1e-6)
+        if self.config.auto_normalize_masked:  # steps after the end stay as they were (zeroed)
+            stretched = tf.where(active, stretched, x)
+        # scatter the stretched columns back in place of the originals
+        keep = tf.constant([0.0 if c in columns else 1.0
+                            for c in range(features.shape[-1])], features.dtype)
+        placed = tf.scatter_nd(tf.constant([[c] for c in columns]),
+                               tf.transpose(stretched, [2, 0, 1]),
+                               tf.concat([[features.shape[-1]], tf.shape(features)[:2]], 0))
+        return features * keep + tf.transpose(placed, [1, 2, 0])
 
 
 class Critic(keras.layers.Layer):

@@ -42,6 +42,9 @@ DG_FLAG_HELP = {
     "auto_normalize": "per-sample min/max auto-normalisation",
     "auto_normalize_masked": "auto-normalise over active steps only (the original: all steps, "
                              "padding included)",
+    "exact_sample_range": "stretch each generated series' normalised values to span exactly "
+                          "the normalisation's range (auto-normalisation's min/max become the "
+                          "series' own)",
     "lstm_implementation": "how the LSTM runs: auto = the fused CPU operation where it builds "
                            "and no GPU is present, else Keras' LSTM",
     "precision": "DoppelGANger's arithmetic: mixed_float16 speeds up GPUs (CPUs emulate half "

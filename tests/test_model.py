@@ -171,6 +171,30 @@ def test_variable_length_data_and_masked_autonorm():
     assert np.all(generated.features[after] == 0)
 
 
+@pytest.mark.parametrize("masked", [False, True])
+def test_exact_sample_range_makes_each_series_span_its_generated_min_max(masked):
+    data = toy_dataset(variable_length=masked)
+    model = trained_model(data, tiny_config(exact_sample_range=True,
+                                            auto_normalize_masked=masked))
+    features, mask, hard, _ = next(model.sampler._generator_runs(40, None, None, 1, 1000))
+    z = features[..., 0]  # the normalised continuous feature (MINUSONE_ONE)
+    active = mask > 0.5 if masked else np.ones_like(mask, bool)
+    several = active.sum(axis=1) > 1
+    lows = np.where(active, z, np.inf).min(axis=1)
+    highs = np.where(active, z, -np.inf).max(axis=1)
+    np.testing.assert_allclose(lows[several], -1.0, atol=1e-6)
+    np.testing.assert_allclose(highs[several], 1.0, atol=1e-6)
+    # so each generated series' own min/max are its generated min/max attributes (unmasked:
+    # over all T steps, as the original's min/max include the padding, so at full length)
+    generated = model.generate(40, seed=1, clip=False, length=None if masked else 12)
+    x = np.where(active, generated.features[..., 0], np.nan)
+    mid, half = hard[:, model.num_attribute_columns], hard[:, model.num_attribute_columns + 1]
+    np.testing.assert_allclose(((np.nanmax(x, 1) + np.nanmin(x, 1)) / 2)[several],
+                               mid[several], atol=1e-5)
+    np.testing.assert_allclose(((np.nanmax(x, 1) - np.nanmin(x, 1)) / 2)[several],
+                               half[several], atol=1e-5)
+
+
 def test_bad_model_inputs(toy):
     with pytest.raises(ValueError, match="not divisible by sample_len"):
         DoppelGANger.from_dataset(toy, tiny_config(sample_len=5))
