@@ -318,3 +318,12 @@ class FidelityTracker(keras.callbacks.Callback):
     def _say(self, message):
         if self.print_fn is not None:
             self.print_fn(message)
+
+
+def trackers_first(callbacks) -> list:
+    """``callbacks`` (a list or None) with the FidelityTrackers moved to the front, in their
+    order: Keras calls callbacks in list order, and those that read the logs (CSVLogger,
+    TensorBoard, ProgressLogger, EarlyStopping) must see the figures the trackers add."""
+    callbacks = list(callbacks or [])
+    trackers = [c for c in callbacks if isinstance(c, FidelityTracker)]
+    return trackers + [c for c in callbacks if not isinstance(c, FidelityTracker)]

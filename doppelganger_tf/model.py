@@ -19,7 +19,7 @@ from .compat import keras
 from .config import DGConfig
 from .critic_updates import adam, critic_update
 from .dataset import Dataset, check_sample_len
-from .fidelity_callback import FidelityTracker
+from .fidelity_callback import trackers_first
 from .fused_lstm import resolve_implementation
 from .generation import Sampler
 from .networks import Critic, Generator
@@ -244,11 +244,7 @@ class DoppelGANger(keras.Model):
         compat.check_callbacks(kwargs.get("callbacks"))
         if seed is not None:
             seed = arguments.seed(seed)
-        callbacks = list(kwargs.get("callbacks") or [])
-        # fidelity trackers first: Keras calls callbacks in list order, and the loggers
-        # (CSVLogger, TensorBoard, ProgressLogger, EarlyStopping) must see the figures they add
-        trackers = [c for c in callbacks if isinstance(c, FidelityTracker)]
-        callbacks = trackers + [c for c in callbacks if not isinstance(c, FidelityTracker)]
+        callbacks = trackers_first(kwargs.get("callbacks"))
         if stop_on_divergence:
             callbacks.insert(0, StopOnDivergence())
         kwargs["callbacks"] = callbacks
@@ -306,19 +302,11 @@ class DoppelGANger(keras.Model):
     # --- persistence (saved_model.py) ------------------------------------------------------------
 
     def get_config(self):
-        return {"config": self.config.to_dict(),
-                "feature_outputs": [o.to_dict() for o in self.feature_outputs],
-                "attribute_outputs": [o.to_dict() for o in self.attribute_outputs],
-                "max_length": self.max_length,
-                "scaling": {k: (None if v is None else v.tolist())
-                            for k, v in self.scaling.items()}}
+        return saved_model.model_config(self)
 
     @classmethod
     def from_config(cls, d, **kwargs):
-        return cls([Output.from_dict(o) for o in d["feature_outputs"]],
-                   [Output.from_dict(o) for o in d["attribute_outputs"]],
-                   int(d["max_length"]), DGConfig.from_dict(d["config"]),
-                   scaling=d.get("scaling"), **kwargs)
+        return saved_model.model_from_config(cls, d, **kwargs)
 
     def save(self, path, overwrite: bool = True, **kwargs):
         """Write the model to the directory ``path``, atomically (saved_model.py)."""

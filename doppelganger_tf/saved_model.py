@@ -12,12 +12,32 @@ from pathlib import Path
 
 from . import saved_weights
 from .atomic import atomic_directory, recover
+from .config import DGConfig
+from .outputs import Output
 
 MODEL_FORMAT = "doppelganger_tf-model"
 CONFIG_FILE = "model.json"
 FORMAT_VERSION = 2
 WEIGHTS_FILE = "model.weights.npz"
 KERAS2_WEIGHTS_FILE = "model.weights.h5"  # format 1
+
+
+def model_config(model) -> dict:
+    """What ``model.json`` keeps of a model besides its weights (``DoppelGANger.get_config``)."""
+    return {"config": model.config.to_dict(),
+            "feature_outputs": [o.to_dict() for o in model.feature_outputs],
+            "attribute_outputs": [o.to_dict() for o in model.attribute_outputs],
+            "max_length": model.max_length,
+            "scaling": {k: (None if v is None else v.tolist())
+                        for k, v in model.scaling.items()}}
+
+
+def model_from_config(cls, d: dict, **kwargs):
+    """A model of class ``cls`` built from :func:`model_config`'s dict, untrained."""
+    return cls([Output.from_dict(o) for o in d["feature_outputs"]],
+               [Output.from_dict(o) for o in d["attribute_outputs"]],
+               int(d["max_length"]), DGConfig.from_dict(d["config"]),
+               scaling=d.get("scaling"), **kwargs)
 
 
 def save(model, path, overwrite: bool = True):
