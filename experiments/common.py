@@ -263,6 +263,13 @@ def autocorrelation_of(dataset: Dataset, feature: str):
     return curves[feature]
 
 
+def show_results(written: str = "figures") -> None:
+    """Log what was written and print results.md (every script's last step)."""
+    out = Path(FLAGS.output)
+    logging.info("wrote %s/results.json, results.md and %s", out, written)
+    print((out / "results.md").read_text())
+
+
 def write_reports(real: Dataset, runs: Dict[str, dict]) -> None:
     """<output>/<model>/report (with --report): each model's fidelity report against the
     training data, every figure beside the real-vs-real floor (docs/evaluation.md)."""

@@ -124,8 +124,7 @@ def run(prepared):
     common.write_json(out / "curves.json", {k: list(map(float, v)) for k, v in curves.items()})
     plot_dp_sweep(curves, epsilons, mses, out / "figure16_dp_autocorrelation.png",
                            title=f"Autocorrelation of {views} vs DP noise")
-    logging.info("wrote %s/results.json, results.md and figure16_dp_autocorrelation.png", out)
-    print((out / "results.md").read_text())
+    common.show_results("figure16_dp_autocorrelation.png")
 
 
 if __name__ == "__main__":

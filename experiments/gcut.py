@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from absl import flags, logging
+from absl import flags
 
 import common  # experiments/common.py: Python puts the script's folder on sys.path
 
@@ -93,8 +93,7 @@ def run(data):
                                  out / "figure5_end_event_hist.png", title="GCUT: end event")
     common.nearest_neighbour_figures(real, runs, FLAGS.cpu_feature, out)
     common.write_reports(real, runs)
-    logging.info("wrote %s/results.json, results.md and figures", FLAGS.output)
-    print((out / "results.md").read_text())
+    common.show_results()
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from absl import flags, logging
+from absl import flags
 
 import common  # experiments/common.py: Python puts the script's folder on sys.path
 
@@ -123,8 +123,7 @@ def run(real):
         "0.68 DSL / 0.74 cable). 'real halves' compares two random halves of the real data."))
     figures(real, runs, Path(FLAGS.output))
     common.write_reports(real, runs)
-    logging.info("wrote %s/results.json, results.md and figures", FLAGS.output)
-    print((Path(FLAGS.output) / "results.md").read_text())
+    common.show_results()
 
 
 if __name__ == "__main__":

@@ -276,8 +276,7 @@ def run(prepared):
                      f", control {row['control_success_rate']:.3f}" if FLAGS.control else "")
         rows.append(row)
     write_outputs(rows, sizes, time.perf_counter() - started)
-    logging.info("wrote %s/results.json, results.md and figure15_membership.png", FLAGS.output)
-    print((Path(FLAGS.output) / "results.md").read_text())
+    common.show_results("figure15_membership.png")
 
 
 if __name__ == "__main__":

@@ -336,8 +336,7 @@ def run(prepared):
         if FLAGS.data == "synthetic":
             f.write(" Data: the embedded SYNTHETIC WWT-schema data, not real Wikipedia views.")
         f.write("\n")
-    logging.info("wrote %s/results.json, results.md and figures", out)
-    print((out / "results.md").read_text())
+    common.show_results()
 
 
 if __name__ == "__main__":

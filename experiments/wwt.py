@@ -131,8 +131,7 @@ def run(data):
            if FLAGS.data == "synthetic" else "")))
     figures(real, runs, test, Path(FLAGS.output))
     common.write_reports(real, runs)
-    logging.info("wrote %s/results.json, results.md and figures", FLAGS.output)
-    print((Path(FLAGS.output) / "results.md").read_text())
+    common.show_results()
 
 
 if __name__ == "__main__":

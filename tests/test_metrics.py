@@ -35,3 +35,40 @@ def test_jensen_shannon_divergence():
     assert jensen_shannon_divergence([1, 0], [0, 1]) == pytest.approx(1.0)
     with pytest.raises(ValueError):
         jensen_shannon_divergence([1, 0], [1, 0, 0])
+
+
+def _autocorrelation_lag_by_lag(x, lengths, max_lag):
+    """The definition, one lag at a time: Pearson correlation of x[s] and x[s + lag] over the
+    pairs inside each series (0 where undefined)."""
+    n, t = x.shape
+    steps, curves = np.arange(t), np.zeros((n, max_lag))
+    for lag in range(1, max_lag + 1):
+        valid = (steps[None, :t - lag] + lag) < lengths[:, None]
+        a, b = x[:, :t - lag], x[:, lag:]
+        count = valid.sum(axis=1)
+        safe = np.maximum(count, 1)
+        da = np.where(valid, a - (np.where(valid, a, 0).sum(1) / safe)[:, None], 0)
+        db = np.where(valid, b - (np.where(valid, b, 0).sum(1) / safe)[:, None], 0)
+        denom = np.sqrt((da ** 2).sum(1) * (db ** 2).sum(1))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            curves[:, lag - 1] = np.where((denom > 1e-12) & (count > 1),
+                                          (da * db).sum(1) / denom, 0.0)
+    return curves
+
+
+def test_autocorrelation_by_fft_equals_the_lag_by_lag_definition(monkeypatch):
+    import doppelganger_tf.evaluation.metrics as metrics
+    monkeypatch.setattr(metrics, "AUTOCORRELATION_BLOCK", 64)  # several blocks
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(300, 40)).cumsum(axis=1) + 5.0
+    x[:10] = 0.7  # constant: undefined, 0
+    x[10:20] = np.arange(40) % 2  # alternating: exactly -1 / 1
+    lengths = rng.integers(1, 41, size=300)
+    lengths[:30] = 40
+    for lag_limit in (38, 12):
+        expected = _autocorrelation_lag_by_lag(x, lengths, lag_limit)
+        got = autocorrelation(x, lengths, lag_limit, per_sample=True)
+        np.testing.assert_allclose(got, expected, rtol=0, atol=1e-8)
+        np.testing.assert_allclose(autocorrelation(x, lengths, lag_limit), expected.mean(0),
+                                   rtol=0, atol=1e-8)
+    assert np.all(got[:10] == 0)

@@ -13,6 +13,10 @@ import numpy as np
 from ..outputs import output_blocks
 
 
+# samples per FFT block of autocorrelation(): bounds its [block, 2T] temporaries
+AUTOCORRELATION_BLOCK = 1024
+
+
 def autocorrelation(series, lengths: Optional[np.ndarray] = None, max_lag: Optional[int] = None,
                     per_sample: bool = False):
     """Average autocorrelation curve of one feature, lags 1..max_lag (default T-2).
@@ -21,6 +25,11 @@ def autocorrelation(series, lengths: Optional[np.ndarray] = None, max_lag: Optio
     over the sample's active steps (``lengths``; default all T); undefined (constant or too
     short) -> 0. Returns the mean over samples, shape [max_lag], or with ``per_sample`` each
     sample's curve, [N, max_lag] (whose mean over axis 0 is the average curve).
+
+    Every lag at once: the cross sums of x[s] x[s+lag] from one FFT per sample, the windows'
+    sums and sums of squares from cumulative sums, on each sample centred on its mean (so the
+    one-pass variances do not cancel). tests/test_metrics.py checks it against the direct
+    per-lag computation.
     """
     x = np.asarray(series, np.float64)
     if x.ndim != 2:
@@ -30,28 +39,40 @@ def autocorrelation(series, lengths: Optional[np.ndarray] = None, max_lag: Optio
     max_lag = t - 2 if max_lag is None else int(max_lag)
     if max_lag < 1:
         raise ValueError(f"need T >= 3 for an autocorrelation curve, got T={t}")
-    steps = np.arange(t)
-    curve = np.zeros(max_lag)
-    # lag-major, so that each lag's row is contiguous (its mean sums as curve's does)
-    curves = np.zeros((max_lag, n)) if per_sample else None
-    for lag in range(1, max_lag + 1):
-        # pairs (x[s], x[s+lag]) with both steps active
-        valid = (steps[None, : t - lag] + lag) < lengths[:, None]
-        a, b = x[:, : t - lag], x[:, lag:]
-        count = valid.sum(axis=1)
-        safe = np.maximum(count, 1)
-        mean_a = np.where(valid, a, 0).sum(1) / safe
-        mean_b = np.where(valid, b, 0).sum(1) / safe
-        da = np.where(valid, a - mean_a[:, None], 0)
-        db = np.where(valid, b - mean_b[:, None], 0)
-        cov = (da * db).sum(1)
-        denom = np.sqrt((da ** 2).sum(1) * (db ** 2).sum(1))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            corr = np.where((denom > 1e-12) & (count > 1), cov / denom, 0.0)
-        curve[lag - 1] = corr.mean()
-        if per_sample:
-            curves[lag - 1] = corr
-    return curves.T if per_sample else curve
+    curves = np.zeros((n, max_lag))
+    for start in range(0, n, AUTOCORRELATION_BLOCK):
+        stop = min(start + AUTOCORRELATION_BLOCK, n)
+        curves[start:stop] = _autocorrelation_block(x[start:stop], lengths[start:stop], max_lag)
+    return curves if per_sample else curves.mean(axis=0)
+
+
+def _autocorrelation_block(x: np.ndarray, lengths: np.ndarray, max_lag: int) -> np.ndarray:
+    """Each sample's autocorrelation at lags 1..max_lag, [n, max_lag] (see autocorrelation)."""
+    n, t = x.shape
+    lengths = np.clip(lengths.astype(np.int64), 0, t)
+    active = np.arange(t)[None, :] < lengths[:, None]
+    mean = np.where(active, x, 0).sum(1) / np.maximum(lengths, 1)
+    x = np.where(active, x - mean[:, None], 0.0)
+    size = 1 << int(2 * t - 1).bit_length()  # no wrap-around of the circular correlation
+    spectrum = np.fft.rfft(x, size, axis=1)
+    cross = np.fft.irfft(spectrum * np.conj(spectrum), size, axis=1)[:, 1:max_lag + 1]
+    c1 = np.concatenate([np.zeros((n, 1)), np.cumsum(x, axis=1)], axis=1)  # c1[:, k] = sum x[:k]
+    c2 = np.concatenate([np.zeros((n, 1)), np.cumsum(x * x, axis=1)], axis=1)
+    lags = np.arange(1, max_lag + 1)[None, :]
+    count = lengths[:, None] - lags  # pairs (s, s + lag) inside the series
+    first = np.clip(count, 0, t)  # x[:count]
+    rows = np.arange(n)[:, None]
+    end = lengths[:, None]
+    sum_a, sum_aa = c1[rows, first], c2[rows, first]
+    sum_b = c1[rows, end] - c1[rows, np.minimum(lags, end)]  # x[lag:length]
+    sum_bb = c2[rows, end] - c2[rows, np.minimum(lags, end)]
+    safe = np.maximum(count, 1)
+    cov = cross - sum_a * sum_b / safe
+    var_a = np.maximum(sum_aa - sum_a ** 2 / safe, 0.0)
+    var_b = np.maximum(sum_bb - sum_b ** 2 / safe, 0.0)
+    denom = np.sqrt(var_a * var_b)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where((denom > 1e-12) & (count > 1), cov / denom, 0.0)
 
 
 def autocorrelation_mse(curve_a, curve_b) -> float:
