@@ -48,3 +48,17 @@ def run_experiment(script, *args, check=True, timeout=900):
     if check:
         assert result.returncode == 0, result.stderr[-4000:]
     return result
+
+
+def sine_dataset():
+    """40 shifted sines of 8 steps with one two-category attribute: the small Dataset the
+    checkpoint, compatibility and model-error tests train on."""
+    import numpy as np
+    import pandas as pd
+
+    from doppelganger_tf.dataset import Dataset
+
+    rng = np.random.default_rng(0)
+    features = np.sin(np.arange(8)[None, :, None] + rng.uniform(0, 6, size=(40, 1, 1)))
+    return Dataset.from_arrays(features, pd.DataFrame({"k": rng.choice(["x", "y"], 40)}),
+                               discrete_attributes=["k"])

@@ -4,11 +4,11 @@ import os
 import shutil
 
 import numpy as np
-import pandas as pd
 import pytest
 import tensorflow as tf
 
-from doppelganger_tf import DGConfig, Dataset, DoppelGANger, TrainingCheckpoint
+from doppelganger_tf import DGConfig, DoppelGANger, TrainingCheckpoint
+from conftest import sine_dataset
 
 TINY = dict(sample_len=4, batch_size=10, attribute_hidden_units=8, minmax_hidden_units=8,
             feature_lstm_units=8, critic_hidden_units=8, aux_critic_hidden_units=8)
@@ -17,10 +17,7 @@ DATA = "data-00000-of-00001"
 
 @pytest.fixture(scope="module")
 def data():
-    rng = np.random.default_rng(0)
-    features = np.sin(np.arange(8)[None, :, None] + rng.uniform(0, 6, size=(40, 1, 1)))
-    return Dataset.from_arrays(features, pd.DataFrame({"k": rng.choice(["x", "y"], 40)}),
-                               discrete_attributes=["k"])
+    return sine_dataset()
 
 
 def new_model(data, **config):

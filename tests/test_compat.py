@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 import tensorflow as tf
 
-from doppelganger_tf import DGConfig, Dataset, DoppelGANger, TrainingCheckpoint, compat
+from doppelganger_tf import DGConfig, DoppelGANger, TrainingCheckpoint, compat
+from conftest import sine_dataset
 
 STACK = f"Keras {compat.KERAS_VERSION}, TensorFlow {tf.__version__}"
 TINY = dict(sample_len=4, batch_size=10, attribute_hidden_units=8, minmax_hidden_units=8,
@@ -17,10 +18,7 @@ TINY = dict(sample_len=4, batch_size=10, attribute_hidden_units=8, minmax_hidden
 
 @pytest.fixture(scope="module")
 def data():
-    rng = np.random.default_rng(0)
-    features = np.sin(np.arange(8)[None, :, None] + rng.uniform(0, 6, size=(40, 1, 1)))
-    return Dataset.from_arrays(features, pd.DataFrame({"k": rng.choice(["x", "y"], 40)}),
-                               discrete_attributes=["k"])
+    return sine_dataset()
 
 
 def new_model(data, **config):

@@ -5,11 +5,11 @@ import shutil
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 import tensorflow as tf
 
-from doppelganger_tf import DGConfig, Dataset, DoppelGANger, TrainingCheckpoint
+from doppelganger_tf import DGConfig, DoppelGANger, TrainingCheckpoint
+from conftest import sine_dataset
 
 SAVED = Path(__file__).resolve().parent / "data" / "saved_models" / "reference" / "model"
 TINY = dict(sample_len=4, batch_size=10, attribute_hidden_units=8, minmax_hidden_units=8,
@@ -23,10 +23,7 @@ def model():
 
 @pytest.fixture(scope="module")
 def data():
-    rng = np.random.default_rng(0)
-    features = np.sin(np.arange(8)[None, :, None] + rng.uniform(0, 6, size=(40, 1, 1)))
-    return Dataset.from_arrays(features, pd.DataFrame({"k": rng.choice(["x", "y"], 40)}),
-                               discrete_attributes=["k"])
+    return sine_dataset()
 
 
 @pytest.mark.parametrize("kwargs, error, message", [
