@@ -14,6 +14,7 @@ _EXPORTS = {
     "DGConfig": "config",
     "DoppelGANger": "model",
     "TrainingCheckpoint": "callbacks",
+    "TrainingTimeLimit": "callbacks",
     "FidelityTracker": "fidelity_callback",
     "set_cpu_threads": "runtime",
 }

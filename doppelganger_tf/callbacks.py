@@ -250,6 +250,35 @@ class StopOnDivergence(keras.callbacks.Callback):
             "(DGConfig.*_learning_rate), or pass fit(..., stop_on_divergence=False) to train on")
 
 
+class TrainingTimeLimit(keras.callbacks.Callback):
+    """Stop ``fit`` at the end of the first epoch that ends ``seconds`` or more after training
+    began (the clock starts at ``on_train_begin``, so the first call's graph tracing counts):
+    a training budget in wall time rather than in epochs, as the repository's benchmarks
+    compare settings. After ``fit``: :attr:`stopped_epoch` (0-based, None when the epochs ran
+    out first) and :attr:`elapsed` (seconds from the start to the last epoch's end)."""
+
+    def __init__(self, seconds: float):
+        super().__init__()
+        if (isinstance(seconds, bool) or not isinstance(seconds, numbers.Real)
+                or not np.isfinite(seconds) or seconds <= 0):
+            raise ValueError(f"TrainingTimeLimit: seconds must be a positive number of seconds "
+                             f"of wall time, got {seconds!r}")
+        self.seconds = float(seconds)
+        self.stopped_epoch = None
+        self.elapsed = 0.0
+        self._started = None
+
+    def on_train_begin(self, logs=None):
+        self._started = time.perf_counter()
+        self.stopped_epoch = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.elapsed = time.perf_counter() - self._started
+        if self.elapsed >= self.seconds:
+            self.stopped_epoch = epoch
+            self.model.stop_training = True
+
+
 class ProgressLogger(keras.callbacks.Callback):
     """One line per ``every`` epochs: losses, elapsed time and the projected time to finish
     (long runs print this instead of Keras' progress bar)."""

@@ -71,6 +71,9 @@ class FidelityTracker(keras.callbacks.Callback):
     features, max_lag: passed to ``fidelity_metrics`` (features to score: default all; the
         autocorrelation's largest lag: default T - 2).
     batch_size: generation batch size.
+    by_category: also the per-sample statistics' W1 within each category of each discrete
+        attribute, e.g. ``fidelity/w1_total/traffic/technology=DSL`` (with the "mean",
+        "total" or "midrange" family).
     print_fn: where the message saying which epoch's weights were restored goes (None: quiet).
 
     After ``fit``: :attr:`epochs` (0-based epochs evaluated), :attr:`history` (logs key ->
@@ -86,7 +89,7 @@ class FidelityTracker(keras.callbacks.Callback):
                  metrics: Sequence[str] = DEFAULT_METRICS, keep_best: Optional[str] = None,
                  mode: str = "min", restore_best: bool = True, seed: int = 0,
                  features: Optional[Sequence[str]] = None, max_lag: Optional[int] = None,
-                 batch_size: int = 1000, print_fn=print):
+                 batch_size: int = 1000, by_category: bool = False, print_fn=print):
         super().__init__()
         if reference is not None and not isinstance(reference, Dataset):
             raise TypeError(f"FidelityTracker: reference must be a doppelganger_tf Dataset "
@@ -108,6 +111,7 @@ class FidelityTracker(keras.callbacks.Callback):
         self.features = None if features is None else (
             [features] if isinstance(features, str) else list(features))
         self.max_lag = None if max_lag is None else arguments.integer("max_lag", max_lag, 1)
+        self.by_category = arguments.boolean("by_category", by_category)
         self.print_fn = print_fn
         self._reference = None  # (source Dataset, its subset, the subset's FidelitySummary)
         self._reset()
@@ -275,7 +279,8 @@ class FidelityTracker(keras.callbacks.Callback):
         _, reference, summary = self._reference
         generated = self.model.generate(len(reference), seed=self.seed,
                                         batch_size=self.batch_size)
-        scores = fidelity_metrics(summary, generated)  # the reference summarised once
+        scores = fidelity_metrics(summary, generated,  # the reference summarised once
+                                  by_category=self.by_category)
         return {PREFIX + key: float(value) for key, value in scores.items()}
 
     def _track_best(self, epoch, figures):

@@ -316,11 +316,14 @@ def compare(real: FidelitySummary, synthetic: FidelitySummary, by_category: bool
 
 def fidelity_metrics(real, synthetic, metrics: Optional[Sequence[str]] = None,
                      features: Optional[Sequence[str]] = None, max_lag: Optional[int] = None,
-                     *, attributes: Optional[Sequence[str]] = None) -> Dict[str, float]:
+                     *, attributes: Optional[Sequence[str]] = None,
+                     by_category: bool = False) -> Dict[str, float]:
     """Distances between the real and the synthetic Dataset: ``{key: float}`` with the keys of
     the module docstring, for the requested metric families (default all of
     :data:`METRIC_FAMILIES`), the continuous ``features`` (raw column names; default all),
-    ``attributes`` (default all) and autocorrelation lags 1..``max_lag`` (default T-2).
+    ``attributes`` (default all) and autocorrelation lags 1..``max_lag`` (default T-2);
+    ``by_category``: also the per-sample statistics' W1 within each category of each discrete
+    attribute (keys ``w1_<statistic>/<feature>/<attribute>=<category>``).
 
     Series figures are on the scaled encoded values ([0, 1] or [-1, 1]) over active steps.
     ``real`` may be a :class:`FidelitySummary` from :func:`summarize` (summarise the real data
@@ -340,7 +343,8 @@ def fidelity_metrics(real, synthetic, metrics: Optional[Sequence[str]] = None,
                                  "pass None to use the summary's settings")
         check_same_specs(real, synthetic)
         return compare(real, summarize(synthetic, real.families, real.features, real.max_lag,
-                                       real.attributes))
+                                       real.attributes), by_category=by_category)
     check_same_specs(real, synthetic)
     return compare(summarize(real, metrics, features, max_lag, attributes),
-                   summarize(synthetic, metrics, features, max_lag, attributes))
+                   summarize(synthetic, metrics, features, max_lag, attributes),
+                   by_category=by_category)
