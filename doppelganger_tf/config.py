@@ -72,6 +72,11 @@ class DGConfig:
     # training and generation, so the generated min/max attributes are the series' own min/max
     # (a deviation; docs/design.md "Options"); False = the original
     exact_sample_range: bool = False
+    # decay of an exponential moving average of the generator's weights, updated after every
+    # generator step; generation uses the average (a GAN practice the original did not use:
+    # it damps the step-to-step drift of what the generator produces; docs/design.md
+    # "Options"); 0 = off, the original
+    generator_average_decay: float = 0.0
 
     # optimisation (Adam for all three networks)
     generator_learning_rate: float = 1e-3
@@ -276,6 +281,8 @@ FIELD_RULES = {
     "auto_normalize": Boolean(),
     "auto_normalize_masked": Boolean(),
     "exact_sample_range": Boolean(),
+    # at 1 the average would never move from the initial weights
+    "generator_average_decay": Real(low=0, high=1, closed="left"),
     "generator_learning_rate": _POSITIVE,
     "critic_learning_rate": _POSITIVE,
     "aux_critic_learning_rate": _POSITIVE,

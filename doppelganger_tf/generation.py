@@ -99,7 +99,7 @@ class Sampler:
         key = (conditional, chunks)
         if key in self._functions:
             return self._functions[key]
-        generator = self.model.generator
+        generator = self.model.sampling_generator
         seed_spec = tf.TensorSpec([2], tf.int64)
         size_spec = tf.TensorSpec([], tf.int32)
 

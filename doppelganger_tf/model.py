@@ -77,6 +77,12 @@ class DoppelGANger(keras.Model):
         self.aux_critic = (Critic(cfg.aux_critic_hidden_layers, cfg.aux_critic_hidden_units,
                                   name="aux_critic", dtype=policy)
                            if cfg.use_aux_critic and critic_attributes > 0 else None)
+        # DGConfig.generator_average_decay: a second generator holding the moving average of
+        # the generator's weights, the one generation uses
+        self.averaged_generator = (Generator(
+            self.feature_outputs, self.attribute_outputs, self.minmax_outputs, self.max_length,
+            cfg, resolve_implementation(cfg.lstm_implementation), name="averaged_generator",
+            dtype=policy) if cfg.generator_average_decay > 0 else None)
         self.rng = (tf.random.Generator.from_seed(seed) if seed is not None
                     else tf.random.Generator.from_non_deterministic_state())
         self._trackers = {name: keras.metrics.Mean(name=name) for name in
@@ -104,11 +110,28 @@ class DoppelGANger(keras.Model):
         self.critic(features, soft_attributes)
         if self.aux_critic is not None:
             self.aux_critic(None, soft_attributes)
+        if self.averaged_generator is not None:  # built last: the others' initial weights
+            self.averaged_generator(noise, training=False)  # are those of an unaveraged model
+            self.averaged_generator.set_weights(self.generator.get_weights())
 
     # the generator's parts, by their old names
     attribute_generator = property(lambda self: self.generator.attribute_generator)
     minmax_generator = property(lambda self: self.generator.minmax_generator)
     feature_generator = property(lambda self: self.generator.feature_generator)
+
+    @property
+    def sampling_generator(self) -> Generator:
+        """The generator network generation runs: the weights' moving average where
+        DGConfig.generator_average_decay is on, else the generator itself."""
+        return self.averaged_generator or self.generator
+
+    def _averaged_part(self, name):
+        return None if self.averaged_generator is None else getattr(self.averaged_generator, name)
+
+    # the averaged generator's parts (saved_weights.NETWORKS names them; None when off)
+    averaged_attribute_generator = property(lambda self: self._averaged_part("attribute_generator"))
+    averaged_minmax_generator = property(lambda self: self._averaged_part("minmax_generator"))
+    averaged_feature_generator = property(lambda self: self._averaged_part("feature_generator"))
 
     @property
     def num_feature_columns_with_flags(self) -> int:
@@ -187,6 +210,8 @@ class DoppelGANger(keras.Model):
                         self._critic_step(real_f, real_a, fake_f, fake_a)
                 loss, scaled = self._generator_loss(fake_f, fake_a)  # by the updated critics
             self._apply_generator_gradients(tape, loss, scaled)
+            if self.averaged_generator is not None:
+                self._update_generator_average()
         return {name: t.result() for name, t in self._trackers.items()}
 
     def _fake_batch(self, noise, differentiable=True):
@@ -230,6 +255,32 @@ class DoppelGANger(keras.Model):
         grads = unscale_gradients(self.generator_optimizer, tape.gradient(scaled, variables))
         self.generator_optimizer.apply_gradients(zip(grads, variables))
         self._trackers["g_loss"].update_state(loss)
+
+    def _update_generator_average(self):
+        """average = decay * average + (1 - decay) * weights for the trainable weights; the
+        BatchNorm moving statistics are copied (they describe the live weights' activations,
+        which the average's follow closely)."""
+        decay = self.config.generator_average_decay
+        live, averaged = self.generator, self.averaged_generator
+        pairs = ([(a, w, decay) for a, w in zip(averaged.trainable_variables,
+                                                live.trainable_variables)]
+                 + [(a, w, 0.0) for a, w in zip(averaged.non_trainable_variables,
+                                                live.non_trainable_variables)])
+
+        def assign(average, weight, keep):
+            return average.assign(keep * average + (1.0 - keep) * weight)
+
+        def update(strategy=None):
+            for average, weight, keep in pairs:
+                if strategy is None:
+                    assign(average, weight, keep)
+                else:  # mirrored variables are updated per device, in cross-replica context
+                    strategy.extended.update(average, assign, args=(weight, keep))
+
+        if tf.distribute.get_strategy().num_replicas_in_sync > 1:
+            tf.distribute.get_replica_context().merge_call(update)
+        else:
+            update()
 
     def fit(self, x=None, y=None, epochs=1, steps_per_epoch=None, initial_epoch=0, seed=None,
             stop_on_divergence=True, **kwargs):

@@ -225,7 +225,10 @@ def encode_target(model, target) -> np.ndarray:
 def frozen_networks(model):
     """The networks retraining must leave untouched: min/max generator (when present), feature
     generator, critic and auxiliary critic."""
-    nets = [model.minmax_generator, model.feature_generator, model.critic, model.aux_critic]
+    nets = [model.minmax_generator, model.feature_generator, model.critic, model.aux_critic,
+            model.averaged_minmax_generator, model.averaged_feature_generator]
+    if model.averaged_generator is not None:  # the live one stays; generation uses the average
+        nets.append(model.attribute_generator)
     return [net for net in nets if net is not None]
 
 
@@ -314,7 +317,9 @@ def retrain_attribute_generator(model, target, epochs: int = 200,
                                 critic_steps: Optional[int] = None, log_every: int = 0,
                                 print_fn=print, callbacks=()) -> Dict[str, list]:
     """Retrain ``model.attribute_generator`` (in place) so that the metadata it generates follow
-    ``target``; the min/max and feature generators and both critics stay bit-identical.
+    ``target``; the min/max and feature generators and both critics stay bit-identical. With
+    DGConfig.generator_average_decay on, the averaged attribute generator (the one generation
+    uses) is retrained instead, and the live one stays as trained.
 
     target: samples of the desired metadata distribution -- see :func:`encode_target` and
         :func:`target_from_probabilities`.
@@ -342,7 +347,7 @@ def retrain_attribute_generator(model, target, epochs: int = 200,
     before = _snapshot(frozen)
 
     retraining = AttributeRetraining(
-        model.attribute_generator, _seeded_critic(cfg, encoded.shape[1], seed), encoded, batch,
+        model.sampling_generator.attribute_generator, _seeded_critic(cfg, encoded.shape[1], seed), encoded, batch,
         n_critic, cfg.attribute_noise_dim, cfg.aux_gradient_penalty_weight, seed,
         name="attribute_retraining")
     # the attribute generator computes in float16 in mixed_float16 models: scale its loss

@@ -16,7 +16,8 @@ import numpy as np
 
 # the model attributes that hold networks (None where a model has no such network)
 NETWORKS = ("attribute_generator", "minmax_generator", "feature_generator", "critic",
-            "aux_critic")
+            "aux_critic", "averaged_attribute_generator", "averaged_minmax_generator",
+            "averaged_feature_generator")
 
 
 def _weight_name(variable) -> str:

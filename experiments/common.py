@@ -137,6 +137,15 @@ def define_flags(*, epochs: int, data_default=None, reports: bool = False, **dg_
                       "finished models' generated data")
     flags.DEFINE_integer("log_every", 10, "print losses and ETA every this many epochs",
                          lower_bound=1)
+    flags.DEFINE_float("max_train_seconds", None, "stop DoppelGANger's training at the first "
+                       "epoch end past this many seconds of wall time (TrainingTimeLimit; "
+                       "default: train all --epochs)", lower_bound=0.0)
+    flags.DEFINE_integer("track_every", 0, "score DoppelGANger against the training data "
+                         "every this many epochs (FidelityTracker; the figures go to "
+                         "<output>/dg/fidelity_track.json); 0: off", lower_bound=0)
+    flags.DEFINE_string("keep_best", None, "with --track_every: keep the weights of the "
+                        "tracked epoch where this fidelity figure was lowest, e.g. "
+                        "acf_mse/feature_0 (FidelityTracker keep_best)")
     flags.DEFINE_float("dp_delta", 1e-5, "DP: delta of the reported (epsilon, delta)")
     flags.DEFINE_float("dp_target_epsilon", None, "DP: stop training before the epsilon spent "
                        "would exceed this (default: train all epochs)")
@@ -156,7 +165,9 @@ def script_flag_values() -> dict:
 
 def train_doppelganger(train: Dataset, out: Path):
     """Train (or resume) DoppelGANger with checkpoints; returns the trained model."""
-    from doppelganger_tf.callbacks import PrivacyBudget, ProgressLogger, TrainingCheckpoint
+    from doppelganger_tf.callbacks import (PrivacyBudget, ProgressLogger, TrainingCheckpoint,
+                                           TrainingTimeLimit)
+    from doppelganger_tf.fidelity_callback import FidelityTracker
     from doppelganger_tf.compat import keras
     from doppelganger_tf.model import DoppelGANger
     from doppelganger_tf.privacy import privacy_record
@@ -176,9 +187,21 @@ def train_doppelganger(train: Dataset, out: Path):
         callbacks.insert(0, PrivacyBudget(len(train), delta=FLAGS.dp_delta,
                                           target_epsilon=FLAGS.dp_target_epsilon,
                                           print_fn=logging.info))
+    if FLAGS.max_train_seconds:
+        callbacks.append(TrainingTimeLimit(FLAGS.max_train_seconds))
+    tracker = None
+    if FLAGS.track_every:
+        tracker = FidelityTracker(every=FLAGS.track_every, keep_best=FLAGS.keep_best,
+                                  seed=FLAGS.seed, print_fn=logging.info)
+        callbacks.append(tracker)
     if start < FLAGS.epochs:
         model.fit(train, epochs=FLAGS.epochs, initial_epoch=start, seed=FLAGS.seed, verbose=0,
                   callbacks=callbacks + [checkpoint])
+    if tracker is not None and tracker.epochs:
+        write_json(out / "fidelity_track.json",
+                   {"epochs": [e + 1 for e in tracker.epochs],
+                    **{key.split("/", 1)[1]: values for key, values in tracker.history.items()},
+                    "best_epoch": None if tracker.best_epoch is None else tracker.best_epoch + 1})
     if model.uses_dp:
         if model.privacy_record is None:  # nothing left to train after a resume
             steps = int(model.critic_optimizer.iterations.numpy()) // model.config.critic_steps
@@ -399,6 +422,11 @@ def check_flags(dg_only: bool = False) -> None:
         raise ValueError(f"--dp_delta must be between 0 and 1, got {FLAGS.dp_delta}")
     if FLAGS.dp_target_epsilon is not None and not FLAGS.dp_target_epsilon > 0:
         raise ValueError(f"--dp_target_epsilon must be > 0, got {FLAGS.dp_target_epsilon}")
+    if FLAGS.max_train_seconds is not None and not FLAGS.max_train_seconds > 0:
+        raise ValueError(f"--max_train_seconds must be > 0, got {FLAGS.max_train_seconds}")
+    if FLAGS.keep_best and not FLAGS.track_every:
+        raise ValueError("--keep_best needs --track_every (the epochs whose weights it "
+                         "compares), e.g. --track_every=250")
     dg_config()  # DGConfig names the flag value it rejects
 
 

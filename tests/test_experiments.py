@@ -47,8 +47,12 @@ def test_wwt_quick_configuration_on_embedded_data(tmp_path):
     out = tmp_path / "wwt"
     run_experiment("wwt.py", "--flagfile", str(ROOT / "experiments/flags/wwt_quick.flags"),
                    "--output", str(out), "--synthetic_samples=60", "--synthetic_length=70",
-                   "--epochs=1", "--baseline_epochs=1", "--models=dg,hmm",
-                   "--forecast_history=50", "--forecast_horizon=10")
+                   "--epochs=2", "--baseline_epochs=1", "--models=dg,hmm",
+                   "--forecast_history=50", "--forecast_horizon=10",
+                   "--track_every=1", "--keep_best=acf_mse/views", "--max_train_seconds=600")
+    track = json.loads((out / "dg" / "fidelity_track.json").read_text())
+    assert track["epochs"] == [1, 2] and len(track["acf_mse/views"]) == 2
+    assert track["best_epoch"] in (1, 2)
     results = json.loads((out / "results.json").read_text())
     assert set(results["models"]) == {"dg", "hmm", "real (held-out)"}
     assert "autocorrelation_mse" in results["models"]["dg"]
@@ -116,6 +120,9 @@ TF_LOG_LINE = re.compile(r"\S+\.(cc|h):\d+\] |^WARNING: All log messages before 
     ("wwt.py", ["--models=dg,bogus"],
      "wwt.py: error: --models names ['bogus']; choose from dg, hmm, ar, rnn, naive_gan"),
     ("mba.py", ["--data", "{tmp}/missing"], "mba.py: error: no saved dataset at {tmp}/missing"),
+    ("wwt.py", ["--keep_best=acf_mse/views"],
+     "wwt.py: error: --keep_best needs --track_every (the epochs whose weights it compares), "
+     "e.g. --track_every=250"),
 ])
 def test_user_error_is_one_line_and_leaves_no_output(tmp_path, script, args, message):
     out = tmp_path / "out"

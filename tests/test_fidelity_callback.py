@@ -138,6 +138,43 @@ def test_the_tracker_leaves_training_unchanged(model, toy, tmp_path):
         np.testing.assert_array_equal(a, c)
 
 
+def test_by_category_adds_each_categorys_w1_equal_to_evaluation(model, toy):
+    from doppelganger_tf import evaluation as ev
+    tracker = FidelityTracker(every=1, num_samples=60, metrics=("total",), by_category=True,
+                              features=["wave"], seed=3)
+    model.fit(toy, epochs=1, seed=0, verbose=0, callbacks=[tracker])
+    keys = {k for k in tracker.history if k.startswith("fidelity/w1_total/wave/kind=")}
+    assert keys == {f"fidelity/w1_total/wave/kind={c}" for c in ("a", "b", "c")}
+    # the same figure as the paper-style per-category W1 of the same generated sample
+    generated = model.generate(len(toy), seed=3)
+    expected = ev.wasserstein_by_attribute(toy, generated, "wave", "kind")
+    for category, value in expected.items():
+        np.testing.assert_allclose(tracker.history[f"fidelity/w1_total/wave/kind={category}"][-1],
+                                   value, rtol=1e-6)
+
+
+def test_time_limit_stops_at_the_first_epoch_end_past_the_budget(model, toy, monkeypatch):
+    from doppelganger_tf import TrainingTimeLimit, callbacks
+    now = [100.0]  # a fake clock: each epoch end reads it after 0.4 "seconds"
+    monkeypatch.setattr(callbacks.time, "perf_counter", lambda: now[0])
+    limit = TrainingTimeLimit(1.0)
+    tick = tf.keras.callbacks.LambdaCallback(
+        on_epoch_end=lambda epoch, logs: now.__setitem__(0, now[0] + 0.4))
+    history = model.fit(toy, epochs=20, seed=0, verbose=0, callbacks=[tick, limit]).history
+    assert limit.stopped_epoch == 2 and len(history["g_loss"]) == 3  # 1.2 s >= 1 s
+    np.testing.assert_allclose(limit.elapsed, 1.2)
+    limit = TrainingTimeLimit(100.0)
+    model.fit(toy, epochs=2, seed=0, verbose=0, callbacks=[tick, limit])
+    assert limit.stopped_epoch is None
+
+
+@pytest.mark.parametrize("seconds", [0, -1, float("nan"), "60", True])
+def test_time_limit_needs_a_positive_number_of_seconds(seconds):
+    from doppelganger_tf import TrainingTimeLimit
+    with pytest.raises(ValueError, match="positive number of seconds"):
+        TrainingTimeLimit(seconds)
+
+
 @pytest.mark.parametrize("kwargs, error, message", [
     (dict(every=0), ValueError, "every must be >= 1"),
     (dict(every=2.5), TypeError, "every must be an integer"),
