@@ -1,21 +1,34 @@
 """Raw data <-> Dataset: the builders (:meth:`Dataset.from_arrays`,
-:meth:`Dataset.from_dataframe`), real units back (:meth:`Dataset.to_dataframe`,
+:meth:`Dataset.from_dataframe`, :meth:`Dataset.from_wide_dataframe`,
+:meth:`Dataset.from_long_series`), real units back (:meth:`Dataset.to_dataframe`,
 :meth:`Dataset.feature_values`, :meth:`Dataset.attribute_values`) and the encoding of attributes
 to condition on (:func:`encode_attribute_table`).
 
 This module reads the user's arrays, lists and DataFrames into raw columns (features as flat
 columns over the active steps, sample-major; attributes as columns over samples) and places them
-back; :mod:`doppelganger_tf.encoding` encodes and decodes the columns.
+back; :mod:`doppelganger_tf.encoding` encodes and decodes the columns.  For DataFrames it is
+the entry point that calls the modules of each step: :mod:`~doppelganger_tf.frames` (reading
+long and wide frames, windows; what a Dataset remembers of its frame),
+:mod:`~doppelganger_tf.column_types` (discrete or continuous, dtypes, the describe() text),
+:mod:`~doppelganger_tf.missing` (the ``missing=`` policies) and
+:mod:`~doppelganger_tf.time_axis` (ids and time stamps, kept and reproduced).
 """
 from __future__ import annotations
 
+import dataclasses
+import warnings
 from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple, Type
 
 import numpy as np
 import pandas as pd
+from pandas.api import types as ptypes
 
+from . import column_types, frames
+from . import missing as missing_policies
 from .encoding import check_encoded, decoded_columns, encode_columns
+from .missing import check_policy
 from .outputs import Normalization, Output, named_outputs, total_dim
+from .time_axis import _json_scalar, capture, encode_values, shared_calendar, time_kind
 from .transforms import check_positive_int, gen_flags_from_lengths
 
 if TYPE_CHECKING:  # only for annotations: the container module imports this one
@@ -73,82 +86,294 @@ def from_arrays(cls: Type[Dataset], features, attributes=None, *, feature_names=
 
 def from_dataframe(cls: Type[Dataset], df: pd.DataFrame, *, id_column, feature_columns,
                    attribute_columns=(), time_column=None, discrete_features=(),
-                   discrete_attributes=(), normalization=Normalization.ZERO_ONE,
-                   max_length: Optional[int] = None, sample_len: Optional[int] = None
-                   ) -> Dataset:
+                   discrete_attributes=(), continuous_features=(), continuous_attributes=(),
+                   normalization=Normalization.ZERO_ONE, max_length: Optional[int] = None,
+                   sample_len: Optional[int] = None, missing: str = "error") -> Dataset:
     """Build a Dataset from a long-form DataFrame: one row per time step per id.
 
     Samples follow the ids' order of first appearance (sample i is the i-th distinct id;
     ``pd.unique(df[id_column])`` gives the mapping).  Rows are ordered by ``time_column``
-    within each id when given, else kept in file order; time values themselves are not
-    stored (:meth:`to_dataframe` numbers steps 0..length-1).  Attribute columns must be
-    constant within each id.  T is the longest series, or ``max_length`` (a longer series
-    is an error), rounded up to a multiple of ``sample_len`` when given (the extra steps are
-    padding).  Discrete/normalization arguments are as in :meth:`from_arrays`; each list
-    argument also takes a single name (``feature_columns="views"``).
+    within each id when given, else kept in file order.  Attribute columns must be constant
+    within each id.  T is the longest series, or ``max_length`` (a longer series is an
+    error), rounded up to a multiple of ``sample_len`` when given (the extra steps are
+    padding).  Each list argument also takes a single name (``feature_columns="views"``).
+
+    Column types: a column named in ``discrete_*`` / ``continuous_*`` has that type; any
+    other is inferred from its dtype: object, string, bool and ``category`` columns are
+    discrete (one-hot over their sorted distinct values), numeric ones continuous (scaled with
+    ``normalization`` by their global min/max).  :meth:`describe` prints each decision and
+    flags numeric columns with few distinct values.
+
+    ``missing``: "error" (default) refuses missing values, "interpolate" fills them inside each
+    series (linear, edge fill at its ends; a missing discrete attribute is its own category),
+    "drop_series" drops the series that have any (see :mod:`doppelganger_tf.missing`); the
+    counts are in :meth:`describe`.
+
+    The Dataset remembers the id and time columns (names, dtypes, each series' id and start,
+    the step or shared calendar; :mod:`doppelganger_tf.time_axis`) and the value columns'
+    dtypes, so that :meth:`to_dataframe` returns the same columns.
     """
     feature_columns = _column_list(feature_columns, "feature_columns")
     attribute_columns = _column_list(attribute_columns, "attribute_columns")
-    discrete_features = _column_list(discrete_features, "discrete_features")
-    discrete_attributes = _column_list(discrete_attributes, "discrete_attributes")
+    check_policy(missing)
     _check_frame_columns(df, id_column, time_column, feature_columns, attribute_columns)
-    codes, ids = pd.factorize(df[id_column], sort=False)
-    ids = ids.tolist()  # Python scalars: numpy 2 would write np.int64(7) in the messages
-    if time_column is None:
-        order = np.argsort(codes, kind="stable")
+    decisions = _decide(df, feature_columns, attribute_columns, discrete_features,
+                        discrete_attributes, continuous_features, continuous_attributes)
+    table = frames.read_long(df, id_column, time_column, feature_columns, attribute_columns,
+                             _continuous(decisions))
+    table, missing_report = _handle_missing(table, decisions, missing)
+    axis, starts = capture(id_column, table.ids, time_column, table.times, table.lengths)
+    total = _total_length(table, max_length, sample_len,
+                          f"df.groupby({id_column!r}).head({max_length}) after sorting by time")
+    used = {id_column, time_column, *feature_columns, *attribute_columns}
+    return _build(cls, table, decisions, normalization, total, axis, starts, "long",
+                  [c for c in df.columns if c in used], df, missing_report)
+
+
+def from_wide_dataframe(cls: Type[Dataset], df: pd.DataFrame, id_column, attribute_columns=(),
+                        *, time_columns=None, feature_name: str = "value",
+                        time_name: str = "time", discrete_features=(), discrete_attributes=(),
+                        continuous_features=(), continuous_attributes=(),
+                        normalization=Normalization.ZERO_ONE, sample_len: Optional[int] = None,
+                        missing: str = "error") -> Dataset:
+    """Build a Dataset from a wide DataFrame: one row per series (its id in ``id_column``),
+    one column per time step (the layout of the Kaggle WWT file), attributes as extra columns.
+
+    ``time_columns``: the step columns in time order (default: every column that is neither
+    the id nor an attribute, in frame order); their labels are the time values (strings such
+    as "2015-07-01", numbers or Timestamps), kept as a shared calendar.  The values form one
+    feature, ``feature_name`` (continuous when the columns are numeric; ``discrete_features=
+    feature_name`` or ``continuous_features`` decide otherwise); ``time_name`` names the time
+    column of the long layout of :meth:`to_dataframe`.  Every series has all the steps
+    (missing cells go through ``missing``, as in :meth:`from_dataframe`, whose other arguments
+    these are); :meth:`to_dataframe` returns the wide layout by default.
+    """
+    attribute_columns = _column_list(attribute_columns, "attribute_columns")
+    check_policy(missing)
+    _check_frame_columns(df, id_column, None, None, attribute_columns)
+    if time_columns is None:
+        taken = {id_column, *attribute_columns}
+        time_columns = [c for c in df.columns if c not in taken]
     else:
-        keys = pd.DataFrame({"sample": codes, "time": df[time_column].to_numpy()})
-        order = keys.sort_values(["sample", "time"]).index.to_numpy()
-    row_sample = codes[order]
-    if time_column is not None:
-        times = df[time_column].to_numpy()[order]
-        repeated = np.flatnonzero((row_sample[1:] == row_sample[:-1])
-                                  & (times[1:] == times[:-1]))
-        if len(repeated):
-            row = repeated[0] + 1
-            raise ValueError(f"id {ids[row_sample[row]]!r} has two rows at {time_column}="
-                             f"{times[row]}; each (id, time) pair must be unique")
-    lengths = np.bincount(codes, minlength=len(ids))
-    first_row = np.searchsorted(row_sample, np.arange(len(ids)))
+        time_columns = _column_list(time_columns, "time_columns")
+        absent = [c for c in time_columns if c not in df.columns]
+        if absent:
+            raise ValueError(f"time_columns names {_quoted(absent)}, not in the DataFrame (it "
+                             f"has the columns {list(df.columns)[:20]})")
+    if not time_columns:
+        raise ValueError("the wide frame has no time columns besides the id and attributes; "
+                         "give time_columns")
+    clash = [c for c in time_columns if c == id_column or c in attribute_columns]
+    if clash:
+        raise ValueError(f"time_columns includes {clash[0]!r}, which is the id or an "
+                         "attribute column")
+    if feature_name in [str(c) for c in attribute_columns]:
+        raise ValueError(f"feature_name={feature_name!r} is also an attribute column; pick "
+                         "another feature_name")
+    block = df[list(time_columns)]
+    dtype = _common_dtype(block.dtypes)
+    if ptypes.is_numeric_dtype(dtype) and not ptypes.is_bool_dtype(dtype):
+        values = pd.Series(block.to_numpy(dtype=np.float64, na_value=np.nan).reshape(-1))
+    else:  # discrete by its dtype (unless listed): its values are not read here
+        values = pd.Series([], dtype=dtype)
+    decisions = (column_types.decide({feature_name: values}, "feature", _column_list(
+                     discrete_features, "discrete_features"), _column_list(
+                     continuous_features, "continuous_features"), {feature_name: dtype})
+                 + column_types.decide({str(c): df[c] for c in attribute_columns}, "attribute",
+                                       _column_list(discrete_attributes, "discrete_attributes"),
+                                       _column_list(continuous_attributes,
+                                                    "continuous_attributes")))
+    table = frames.read_wide(df, id_column, attribute_columns, time_columns, feature_name,
+                             _continuous(decisions))
+    labels = frames.time_labels(time_columns)
 
-    def sorted_column(name):
-        return df[name].to_numpy()[order]
+    def locate(row):  # row r of the flat values is step r % T of series r // T
+        return (f"id {frames.python_value(table.ids[row // len(labels)])!r} at "
+                f"{time_name}={labels.iloc[row % len(labels)]!r}")
 
-    attribute_values = []
-    for column in attribute_columns:
-        values = sorted_column(column)
-        reference = values[first_row][row_sample]
-        varies = (values != reference) & ~(pd.isna(values) & pd.isna(reference))
-        if varies.any():
-            raise ValueError(f"attribute column {column!r} is not constant within id "
-                             f"{ids[row_sample[varies.argmax()]]!r}; attributes must have "
-                             "one value per id (make it a feature if it changes over time)")
-        attribute_values.append(values[first_row])
+    table, missing_report = _handle_missing(table, decisions, missing, locate)
+    axis, starts = shared_calendar(id_column, table.ids, time_name, labels), None
+    total = _total_length(table, None, sample_len, "")
+    columns = [c for c in df.columns if c == id_column or c in attribute_columns]
+    return _build(cls, table, decisions, normalization, total, axis, starts, "wide", columns,
+                  df, missing_report, feature_dtype=dtype)
+
+
+def from_long_series(cls: Type[Dataset], df: pd.DataFrame, *, window: int, feature_columns,
+                     time_column=None, stride: Optional[int] = None, id_column=None,
+                     attribute_columns=(), start_attribute: Optional[str] = None,
+                     window_column: str = "window", discrete_features=(),
+                     discrete_attributes=(), continuous_features=(), continuous_attributes=(),
+                     normalization=Normalization.ZERO_ONE, sample_len: Optional[int] = None,
+                     missing: str = "error") -> Dataset:
+    """Build a Dataset by cutting one long series (or one per id of ``id_column``) into
+    samples: windows of ``window`` consecutive rows (in ``time_column`` order), one starting
+    every ``stride`` rows (default ``window``: no overlap); rows after the last whole window of
+    a series are left out.  Each window is a sample, its id its number 0..W-1 (column
+    ``window_column``), its attributes those of its series (list ``id_column`` in
+    ``attribute_columns`` to keep the series' id as one).  ``start_attribute`` (a name) adds
+    each window's start time as a continuous attribute (seconds since the epoch for datetimes):
+    the model learns it, and :meth:`to_dataframe` returns it in the time column's dtype and
+    starts each generated window at the training window start nearest to it.
+
+    ``missing``: "error" and "interpolate" work on the long series before cutting,
+    "drop_series" drops the windows that have a missing value.  The other arguments are as in
+    :meth:`from_dataframe`.
+    """
+    feature_columns = _column_list(feature_columns, "feature_columns")
+    attribute_columns = _column_list(attribute_columns, "attribute_columns")
+    check_policy(missing)
+    check_positive_int(window, "window")
+    stride = window if stride is None else stride
+    check_positive_int(stride, "stride")
+    source = df
+    source_id = id_column
+    if id_column is None:
+        source_id = "__series__"
+        while source_id in df.columns:
+            source_id = "_" + source_id
+        source = df.assign(**{source_id: 0})
+    _check_frame_columns(source, source_id, time_column, feature_columns, attribute_columns)
+    for name, argument in ((window_column, "window_column"), (start_attribute, "start_attribute")):
+        if name is not None and (name in df.columns):
+            raise ValueError(f"{argument}={name!r} is already a column of the DataFrame; pick "
+                             f"another {argument}")
+    if start_attribute is not None:
+        if time_column is None:
+            raise ValueError("start_attribute needs a time_column (the window's start time)")
+        if time_kind(df[time_column].dtype) == "other":
+            raise ValueError(f"start_attribute needs a numeric or datetime time_column; "
+                             f"{time_column!r} is {df[time_column].dtype}")
+    decisions = _decide(df, feature_columns, attribute_columns, discrete_features,
+                        discrete_attributes, continuous_features, continuous_attributes)
+    table = frames.read_long(source, source_id, time_column, feature_columns,
+                             attribute_columns, _continuous(decisions))
+    missing_report = None
+    if missing != "drop_series":
+        table, missing_report = _handle_missing(table, decisions, missing)
+    windows, window_report = frames.cut_windows(table, window, stride)
+    if missing == "drop_series":
+        windows, missing_report = _handle_missing(windows, decisions, missing)
+    axis, starts = capture(window_column, windows.ids, time_column, windows.times,
+                           windows.lengths)
+    extra_dtypes = {}
+    if start_attribute is not None:
+        first = windows.first_rows
+        window_starts = windows.times.iloc[first].reset_index(drop=True)
+        numbers = axis.start_numbers(_encoded_times(window_starts, axis))
+        windows.attributes[start_attribute] = numbers
+        decisions = decisions + [column_types.Decision(
+            start_attribute, "attribute", False, "the window's start (start_attribute)",
+            str(df[time_column].dtype))]
+        axis = dataclasses.replace(axis, start_attribute=start_attribute)
+        extra_dtypes[start_attribute] = column_types.dtype_info(df[time_column].dtype)
+    total = _total_length(windows, None, sample_len, "")
+    used = {time_column, *feature_columns, *attribute_columns}
+    columns = [window_column] + [c for c in df.columns if c in used] + (
+        [start_attribute] if start_attribute is not None else [])
+    return _build(cls, windows, decisions, normalization, total, axis, starts, "long", columns,
+                  df, missing_report, window_report=window_report, extra_dtypes=extra_dtypes)
+
+
+def _encoded_times(times: pd.Series, axis) -> np.ndarray:
+    """Time values -> the axis' encoding (see time_axis)."""
+    return encode_values(times, axis.time_kind)
+
+
+def _decide(df, feature_columns, attribute_columns, discrete_features, discrete_attributes,
+            continuous_features, continuous_attributes) -> List[column_types.Decision]:
+    """The type of each value column (column_types.decide)."""
+    lists = {name: _column_list(value, name) for name, value in (
+        ("discrete_features", discrete_features), ("discrete_attributes", discrete_attributes),
+        ("continuous_features", continuous_features),
+        ("continuous_attributes", continuous_attributes))}
+    return (column_types.decide({str(c): df[c] for c in feature_columns}, "feature",
+                                lists["discrete_features"], lists["continuous_features"])
+            + column_types.decide({str(c): df[c] for c in attribute_columns}, "attribute",
+                                  lists["discrete_attributes"], lists["continuous_attributes"]))
+
+
+def _continuous(decisions) -> set:
+    return {d.name for d in decisions if not d.discrete}
+
+
+def _handle_missing(table, decisions, missing: str, locate=None):
+    """The table with its missing values handled under ``missing`` -> (table, report)."""
+    discrete = {d.name for d in decisions if d.discrete}
+    features, attributes, keep, report = missing_policies.apply(
+        missing, table.features, discrete, table.attributes, discrete, table.lengths,
+        [frames.python_value(i) for i in table.ids], locate or table.locate_row)
+    table = dataclasses.replace(table, features=features, attributes=attributes)
+    if keep is not None:
+        table = table.select(keep)
+    return table, report
+
+
+def _common_dtype(dtypes: pd.Series):
+    """One dtype for the values of several columns: theirs when they share it, numpy's common
+    type of numeric ones, else object."""
+    distinct = list(dict.fromkeys(dtypes.tolist()))
+    if len(distinct) == 1:
+        return distinct[0]
+    if all(isinstance(d, np.dtype) and d.kind in "iuf" for d in distinct):
+        return np.result_type(*distinct)
+    return np.dtype(object)
+
+
+def _total_length(table, max_length, sample_len, truncate_hint: str) -> int:
+    """T: the longest series or ``max_length``, rounded up to a multiple of ``sample_len``."""
+    lengths = table.lengths
     longest = int(lengths.max())
     if max_length is not None:
         check_positive_int(max_length, "max_length")
         if longest > max_length:
             raise ValueError(
-                f"id {ids[int(lengths.argmax())]!r} has {longest} rows, more than "
-                f"max_length={max_length}; truncate the series first (e.g. "
-                f"df.groupby({id_column!r}).head({max_length}) after sorting by time) or "
-                "raise max_length")
+                f"id {frames.python_value(table.ids[int(lengths.argmax())])!r} has {longest} rows, "
+                f"more than max_length={max_length}; truncate the series first (e.g. "
+                f"{truncate_hint}) or raise max_length")
     total = longest if max_length is None else int(max_length)
     if sample_len is not None:
         check_positive_int(sample_len, "sample_len")
         total = -(-total // sample_len) * sample_len
-    return cls(**_encode_raw_columns(
-        [sorted_column(c) for c in feature_columns], lengths, total, attribute_values,
-        feature_names=[str(c) for c in feature_columns],
-        attribute_names=[str(c) for c in attribute_columns],
-        discrete_features=discrete_features, discrete_attributes=discrete_attributes,
+    return total
+
+
+def _build(cls, table, decisions, normalization, total, axis, starts, layout, columns, df,
+           missing_report, feature_dtype=None, window_report=None, extra_dtypes=None):
+    """Encode a table of series and attach what the Dataset remembers of its frame."""
+    missing_category = set((missing_report or {}).get("missing_category") or {})
+    arguments = _encode_raw_columns(
+        list(table.features.values()), table.lengths, total, list(table.attributes.values()),
+        feature_names=list(table.features), attribute_names=list(table.attributes),
+        discrete_features=[d.name for d in decisions if d.role == "feature" and d.discrete],
+        discrete_attributes=[d.name for d in decisions if d.role == "attribute" and d.discrete],
         normalization=normalization, feature_outputs=None, attribute_outputs=None,
-        feature_range=(None, None), attribute_range=(None, None)))
+        feature_range=(None, None), attribute_range=(None, None),
+        missing_category=missing_category)
+    dtypes = {}
+    for d in decisions:
+        if feature_dtype is not None and d.role == "feature":
+            dtypes[d.name] = column_types.dtype_info(feature_dtype)
+        elif d.name in (extra_dtypes or {}):
+            dtypes[d.name] = extra_dtypes[d.name]
+        else:
+            column = next(c for c in df.columns if str(c) == d.name)
+            dtypes[d.name] = column_types.dtype_info(df[column].dtype)
+    report = {"columns": [d.to_dict() for d in decisions], "missing": missing_report}
+    if window_report is not None:
+        report["windows"] = window_report
+    frame = frames.FrameInfo(
+        axis=axis, layout=layout, columns=tuple(_json_scalar(c) for c in columns),
+        dtypes=dtypes, ids=tuple(frames.json_ids(table.ids)),
+        starts=None if starts is None else tuple(_json_scalar(v) for v in starts),
+        report=report)
+    return cls(**arguments, frame=frame)
 
 
 def _check_frame_columns(df, id_column, time_column, feature_columns, attribute_columns):
     """The named columns exist (one id and time column each), the frame has rows, and every
-    row has an id (and a time)."""
+    row has an id (and a time).  ``feature_columns`` None: a wide frame, whose features are
+    its time columns."""
     for argument, column in (("id_column", id_column), ("time_column", time_column)):
         try:
             hash(column)
@@ -157,13 +382,13 @@ def _check_frame_columns(df, id_column, time_column, feature_columns, attribute_
     used = [id_column] + ([time_column] if time_column is not None else [])
     for argument, columns in (("id_column", [id_column]),
                               ("time_column", used[1:]),
-                              ("feature_columns", feature_columns),
+                              ("feature_columns", feature_columns or []),
                               ("attribute_columns", attribute_columns)):
         missing = [c for c in columns if c not in df.columns]
         if missing:
             raise ValueError(f"{argument} names {_quoted(missing)}, not in the DataFrame "
                              f"(it has the columns {list(df.columns)})")
-    if not feature_columns:
+    if feature_columns is not None and not feature_columns:
         raise ValueError("feature_columns is empty; DoppelGANger needs at least one "
                          "time-series feature")
     if len(df) == 0:
@@ -177,7 +402,7 @@ def _check_frame_columns(df, id_column, time_column, feature_columns, attribute_
 def _encode_raw_columns(feature_columns, lengths, max_length, attribute_columns, *,
                         feature_names, attribute_names, discrete_features, discrete_attributes,
                         normalization, feature_outputs, attribute_outputs, feature_range,
-                        attribute_range) -> dict:
+                        attribute_range, missing_category=()) -> dict:
     """Encode raw columns (features as flat columns over the active steps, sample-major,
     attributes as columns over samples) -> the Dataset constructor's arguments."""
     gen_flags = gen_flags_from_lengths(lengths, max_length)
@@ -190,7 +415,7 @@ def _encode_raw_columns(feature_columns, lengths, max_length, attribute_columns,
     attributes, attribute_outputs, attribute_min, attribute_max = encode_columns(
         attribute_columns, attribute_names, discrete_attributes, normalization,
         attribute_outputs, attribute_range, "attribute", lambda r: f"sample {r}",
-        len(lengths))
+        len(lengths), missing_category=missing_category)
     features = np.zeros(active.shape + (flat.shape[1],), np.float32)
     features[active] = flat
     return dict(features=features, attributes=attributes, gen_flags=gen_flags,
@@ -249,18 +474,100 @@ def attribute_values(dataset: Dataset) -> pd.DataFrame:
     return pd.DataFrame(columns, index=pd.RangeIndex(dataset.num_samples))
 
 
-def to_dataframe(dataset: Dataset, id_column: str = "id", time_column: Optional[str] = "time"
-                 ) -> pd.DataFrame:
-    """Long form in real units, one row per active step (see Dataset.to_dataframe)."""
-    sample_idx, step_idx = np.nonzero(dataset.gen_flags > 0.5)
-    columns = {id_column: sample_idx}
-    if time_column is not None:
-        columns[time_column] = step_idx
+DEFAULT = object()  # to_dataframe's time_column when not given
+
+
+def to_dataframe(dataset: Dataset, id_column=None, time_column=DEFAULT, *, layout=None,
+                 seed=None, numbered: bool = False) -> pd.DataFrame:
+    """Real units as a DataFrame (see Dataset.to_dataframe)."""
+    frame = None if numbered else dataset.frame
+    layout = frames.check_layout(layout if layout is not None
+                                 else (frame.layout if frame is not None else "long"))
+    if frame is None:
+        id_name = "id" if id_column is None else id_column
+        time_name = "time" if time_column is DEFAULT else time_column
+        if layout == "long":
+            return _numbered_long(dataset, id_name, time_name)
+        return _wide(dataset, id_name, None, None, None, None, None)
+    axis = frame.axis
+    id_name = axis.id_column if id_column is None else id_column
+    time_name = axis.time_column if time_column is DEFAULT else time_column
+    gen_flags = dataset.gen_flags > 0.5
+    limit = axis.calendar_length
+    if limit is not None and gen_flags.shape[1] > limit and gen_flags[:, limit:].any():
+        cut = int(gen_flags[:, limit:].any(axis=1).sum())
+        warnings.warn(f"{cut} series are longer than the {limit} steps of the calendar of "
+                      f"{axis.time_column!r} (T={gen_flags.shape[1]} is padded, e.g. to a "
+                      f"multiple of sample_len); their steps past it are left out (generate "
+                      f"with length<={limit} to avoid this)", UserWarning, stacklevel=3)
+        gen_flags = gen_flags.copy()
+        gen_flags[:, limit:] = False
+    attributes = {name: column for _, name, column in decoded_columns(
+        dataset.attributes, dataset.attribute_outputs, dataset.attribute_min,
+        dataset.attribute_max)}
+    ids = (axis.ids_from_json(frame.ids) if frame.ids is not None
+           else axis.new_ids(dataset.num_samples))
+    starts = _series_starts(frame, attributes, dataset.num_samples, seed)
+    if axis.start_attribute is not None and starts is not None:
+        attributes[axis.start_attribute] = axis.decode_values(starts)
+    restored = {name: (column if name == axis.start_attribute
+                       else column_types.restore(column, frame.dtypes.get(name)))
+                for name, column in attributes.items()}
+    if layout == "wide":
+        return _wide(dataset, id_name, time_name, ids, restored, starts, frame, gen_flags)
+    sample_idx, step_idx = np.nonzero(gen_flags)
+    columns = {id_name: ids.iloc[sample_idx].reset_index(drop=True)}
+    if time_name is not None:
+        columns[time_name] = axis.time_values(starts, sample_idx, step_idx)
+    _check_clash(dataset, columns)
+    for name, column in restored.items():
+        columns[name] = column.iloc[sample_idx].reset_index(drop=True)
+    for _, name, column in decoded_columns(dataset.features[sample_idx, step_idx],
+                                           dataset.feature_outputs, dataset.feature_min,
+                                           dataset.feature_max):
+        columns[name] = column_types.restore(column, frame.dtypes.get(name))
+    return pd.DataFrame(_in_input_order(columns, frame, id_name, time_name))
+
+
+def _series_starts(frame, attributes, n: int, seed) -> Optional[np.ndarray]:
+    """Each sample's encoded start (regular time axis): the stored ones of the data read, else
+    from the start attribute (the nearest training start) or drawn from the training starts."""
+    axis = frame.axis
+    if not axis.has_starts:
+        return None
+    if frame.starts is not None:
+        return np.asarray(frame.starts, dtype=axis._encoded_dtype())
+    if axis.start_attribute is not None and axis.start_attribute in attributes:
+        return axis.nearest_starts(attributes[axis.start_attribute])
+    return axis.draw_starts(n, np.random.default_rng(seed))
+
+
+def _check_clash(dataset: Dataset, columns: dict) -> None:
     taken = [n for o in dataset.attribute_outputs + dataset.feature_outputs
              for n in o.column_names() if n in columns]
     if taken:
         raise ValueError(f"the data has a column named {taken[0]!r}; pick another "
                          "id_column/time_column")
+
+
+def _in_input_order(columns: dict, frame, id_name, time_name) -> dict:
+    """``columns`` ordered as the input's (id and time under their new names), the others
+    after them."""
+    axis = frame.axis
+    renamed = {axis.id_column: id_name, axis.time_column: time_name}
+    order = [renamed.get(c, c) if c in renamed else str(c) for c in frame.columns]
+    ordered = {name: columns[name] for name in order if name in columns}
+    ordered.update((name, value) for name, value in columns.items() if name not in ordered)
+    return ordered
+
+
+def _numbered_long(dataset: Dataset, id_column, time_column) -> pd.DataFrame:
+    """Long form with samples numbered 0..N-1 and steps 0..length-1 (data without a frame)."""
+    sample_idx, step_idx = np.nonzero(dataset.gen_flags > 0.5)
+    columns = {id_column: sample_idx}
+    if time_column is not None:
+        columns[time_column] = step_idx
+    _check_clash(dataset, columns)
     for _, name, column in decoded_columns(dataset.attributes, dataset.attribute_outputs,
                                            dataset.attribute_min, dataset.attribute_max):
         columns[name] = column[sample_idx]
@@ -268,6 +575,62 @@ def to_dataframe(dataset: Dataset, id_column: str = "id", time_column: Optional[
                                            dataset.feature_outputs, dataset.feature_min,
                                            dataset.feature_max):
         columns[name] = column
+    return pd.DataFrame(columns)
+
+
+def _wide(dataset: Dataset, id_name, time_name, ids, attributes, starts, frame,
+          gen_flags=None) -> pd.DataFrame:
+    """One row per series: the id, the attributes, then one column per time value."""
+    decoded = list(decoded_columns(dataset.features, dataset.feature_outputs,
+                                   dataset.feature_min, dataset.feature_max))
+    if len(decoded) != 1:
+        raise ValueError(f"layout='wide' takes data with one feature; this data has "
+                         f"{len(decoded)} ({[name for _, name, _ in decoded]}): use "
+                         "layout='long' (and df.pivot(...) to widen one feature)")
+    (encoding, name, values), = decoded
+    if gen_flags is None:
+        gen_flags = dataset.gen_flags > 0.5
+    n = dataset.num_samples
+    sample_idx, step_idx = np.nonzero(gen_flags)
+    axis = None if frame is None else frame.axis
+    if axis is None or axis.time_column is None or axis.mode != "regular" or time_name is None:
+        positions = step_idx
+        if axis is not None and axis.mode == "calendar" and axis.time_column is not None \
+                and time_name is not None:  # every calendar value, as the input's columns
+            width = axis.calendar_length
+            labels = pd.Index(axis.time_values(None, np.zeros(width, np.int64),
+                                               np.arange(width)))
+        else:
+            width = int(step_idx.max()) + 1
+            labels = pd.RangeIndex(width)
+    else:
+        times = axis.time_values(starts, sample_idx, step_idx)
+        positions, uniques = pd.factorize(_encoded_times(times, axis), sort=True)
+        labels = pd.Index(axis.decode_values(uniques))
+        width = len(labels)
+    matrix = np.empty((n, width), dtype=object if values.dtype == object else np.float64)
+    matrix[:] = None if values.dtype == object else np.nan
+    matrix[sample_idx, positions] = values[sample_idx, step_idx]
+    flat = column_types.restore(matrix.reshape(-1), None if frame is None
+                                else frame.dtypes.get(name))
+    if ids is None:
+        ids = pd.Series(np.arange(n))
+    columns = {id_name: ids.reset_index(drop=True)}
+    _check_clash(dataset, columns)
+    if attributes is None:
+        attributes = {name: pd.Series(column) for _, name, column in decoded_columns(
+            dataset.attributes, dataset.attribute_outputs, dataset.attribute_min,
+            dataset.attribute_max)}
+    columns.update((k, v.reset_index(drop=True)) for k, v in attributes.items())
+    if frame is not None:
+        columns = _in_input_order(columns, frame, id_name, time_name)
+    clash = [label for label in labels if label in columns]
+    if clash:
+        raise ValueError(f"the time value {clash[0]!r} is also the name of the id or an "
+                         "attribute column; rename that column (id_column=...)")
+    array = flat.array
+    for j, label in enumerate(labels):
+        columns[label] = pd.Series(array[j::width])
     return pd.DataFrame(columns)
 
 

@@ -12,10 +12,12 @@ The paper calls attributes *metadata* and features *measurements*.  The canonica
   return data in real units.  ``None`` means the scaled values already are the final units.
 
 This module holds the container (arrays, specs, validation, subsets).  Build a Dataset from raw
-values with :meth:`Dataset.from_arrays` or :meth:`Dataset.from_dataframe` and get real units back
-with :meth:`Dataset.to_dataframe`, :meth:`Dataset.feature_values` and
+values with :meth:`Dataset.from_arrays` or from a DataFrame (:meth:`Dataset.from_dataframe`,
+long; :meth:`Dataset.from_wide_dataframe`, wide; :meth:`Dataset.from_long_series`, windows of
+long series; docs/data.md), check how it was read with :meth:`Dataset.describe`, and get real
+units back with :meth:`Dataset.to_dataframe`, :meth:`Dataset.feature_values` and
 :meth:`Dataset.attribute_values` (:mod:`doppelganger_tf.conversion`, on the per-type encodings of
-:mod:`doppelganger_tf.encoding`).  Storage (:mod:`doppelganger_tf.storage`): :meth:`Dataset.save`
+:mod:`doppelganger_tf.encoding`; the frame's columns: :mod:`doppelganger_tf.frames`).  Storage (:mod:`doppelganger_tf.storage`): :meth:`Dataset.save`
 writes our layout, :meth:`Dataset.save_original` the original release's,
 :class:`DatasetStreamWriter` a dataset too large for memory batch by batch (one ``.npy`` file per
 array), and :meth:`Dataset.load` reads all three (the ``.npy`` layout memory-mapped).
@@ -27,15 +29,17 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 import pandas as pd
 
-from . import conversion, storage
+from . import column_types, conversion, storage
 from .conversion import encode_attribute_table
 from .encoding import check_encoded, check_min_max
+from .frames import FrameInfo
 from .outputs import Output, named_outputs, total_dim
 from .storage import DatasetStreamWriter
 from .transforms import check_sample_len, lengths_from_gen_flags
 
 # the public names of the data modules, importable from here as before the split
-__all__ = ["Dataset", "DatasetStreamWriter", "check_sample_len", "encode_attribute_table"]
+__all__ = ["Dataset", "DatasetStreamWriter", "FrameInfo", "check_sample_len",
+           "encode_attribute_table"]
 
 
 class Dataset:
@@ -45,11 +49,17 @@ class Dataset:
     order; outputs without a name get ``feature_<i>`` / ``attribute_<i>``.  The constructor
     validates everything and raises ``ValueError`` saying what is wrong and how to fix it
     (``validate=False`` skips that, for arrays that are valid by construction).
+
+    ``frame`` (a :class:`~doppelganger_tf.frames.FrameInfo`, set by the DataFrame
+    constructors) is what the data remember of the frame they came from: id and time columns,
+    dtypes, layout; None for data built from arrays (then :meth:`to_dataframe` numbers series
+    and steps).  Generated data get the training data's ``frame.template()``.
     """
 
     def __init__(self, features, attributes, gen_flags, feature_outputs: Sequence[Output],
                  attribute_outputs: Sequence[Output], feature_min=None, feature_max=None,
-                 attribute_min=None, attribute_max=None, validate: bool = True):
+                 attribute_min=None, attribute_max=None, validate: bool = True,
+                 frame: Optional[FrameInfo] = None):
         self.features = np.ascontiguousarray(features, dtype=np.float32)
         self.attributes = np.ascontiguousarray(attributes, dtype=np.float32)
         self.gen_flags = np.ascontiguousarray(gen_flags, dtype=np.float32)
@@ -59,6 +69,11 @@ class Dataset:
         self.feature_max = _optional_float64(feature_max)
         self.attribute_min = _optional_float64(attribute_min)
         self.attribute_max = _optional_float64(attribute_max)
+        if frame is not None and not isinstance(frame, FrameInfo):
+            raise TypeError(f"frame is a {type(frame).__name__}, not a FrameInfo (or None)")
+        self.frame = frame
+        if frame is not None:
+            frame.check_length(self.num_samples)
         if validate:  # False only for arrays valid by construction (a model's generated data)
             self.validate()
 
@@ -109,12 +124,13 @@ class Dataset:
 
     def subset(self, indices) -> "Dataset":
         """A new Dataset of the samples picked by ``indices`` (integers, a boolean mask or a
-        slice), with the same specs and min/max."""
+        slice), with the same specs, min/max and frame description (their ids and starts)."""
         if not isinstance(indices, slice):
             indices = np.atleast_1d(np.asarray(indices))
         return Dataset(self.features[indices], self.attributes[indices], self.gen_flags[indices],
                        self.feature_outputs, self.attribute_outputs, self.feature_min,
-                       self.feature_max, self.attribute_min, self.attribute_max)
+                       self.feature_max, self.attribute_min, self.attribute_max,
+                       frame=None if self.frame is None else self.frame.subset(indices))
 
     # --- validation -------------------------------------------------------------------------------
 
@@ -258,16 +274,45 @@ class Dataset:
         (category labels for discrete ones), indexed by sample 0..N-1."""
         return conversion.attribute_values(self)
 
-    def to_dataframe(self, id_column: str = "id", time_column: Optional[str] = "time"
-                     ) -> pd.DataFrame:
-        """Long form in real units: one row per active step, ordered by sample then time.
+    def to_dataframe(self, id_column=None, time_column=conversion.DEFAULT, *, layout=None,
+                     seed=None, numbered: bool = False) -> pd.DataFrame:
+        """The data in real units as a DataFrame, ordered by sample then time.
 
-        Columns: ``id_column`` (the sample index 0..N-1), ``time_column`` (the step index
-        0..length-1, omitted when None; original time stamps are not kept), the attribute
-        columns (repeated on every row of a sample), then the feature columns.  Discrete values
-        are category labels.
+        ``layout="long"``: one row per active step; ``"wide"``: one row per series (id,
+        attributes, then one column per time value, missing where a series has no value; one
+        feature only).  Default: the layout of the frame the data were read from, else long.
+
+        Data read from a DataFrame (or generated by a model trained on such data) come back
+        with the input's columns, in its order and dtypes (integer columns rounded; a missing
+        value in an integer or bool column makes it pandas' nullable Int64 / boolean):
+
+        - ids: those of the input for the data read; for generated data new, unique ids of the
+          input's type (integers 0..N-1, or strings "generated_<i>");
+        - times: those of the input.  Generated series on a regular time axis start at a start
+          *drawn from the training series' starts* (in their proportions; ``seed`` makes the
+          draw reproducible), so a shared calendar (every series on the same dates) is
+          reproduced exactly, and step by the input's step or frequency; on a shared irregular
+          calendar they take its first values (steps past its end are left out, with a
+          warning); irregular steps are numbered 0..L-1 (:meth:`describe` says which).
+          With a start attribute (:meth:`from_long_series`) each series starts at the
+          training start nearest to its generated attribute.
+
+        ``id_column`` / ``time_column`` rename those columns (default: the input's names, or
+        "id" and "time"; ``time_column=None`` leaves the time out).  ``numbered=True`` (and
+        data built from arrays) gives the columns ``id`` (0..N-1) and ``time`` (0..length-1),
+        the attributes, then the features, as decoded.  Discrete values are category labels.
         """
-        return conversion.to_dataframe(self, id_column, time_column)
+        return conversion.to_dataframe(self, id_column, time_column, layout=layout, seed=seed,
+                                       numbered=numbered)
+
+    def describe(self, print_fn=print) -> None:
+        """Print how the data were read: the series and their lengths, the id and time columns
+        (step, calendar or numbered), the missing-value handling (counts, dropped ids) and
+        one line per column (discrete with its categories, or continuous with its range;
+        why: the argument that listed it or the dtype it was inferred from; missing values),
+        with a hint for numeric columns whose few distinct values may be categories.  Check
+        it before training; ``print_fn`` receives the text."""
+        print_fn(column_types.describe_text(self))
 
     def scaling(self) -> Dict[str, Optional[np.ndarray]]:
         """The raw-unit min/max arrays (keyword arguments of the constructor)."""
@@ -278,6 +323,8 @@ class Dataset:
 
     from_arrays = classmethod(conversion.from_arrays)
     from_dataframe = classmethod(conversion.from_dataframe)
+    from_wide_dataframe = classmethod(conversion.from_wide_dataframe)
+    from_long_series = classmethod(conversion.from_long_series)
 
     # --- storage (storage.py) ---------------------------------------------------------------------
 

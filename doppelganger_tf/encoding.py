@@ -38,7 +38,7 @@ class ContinuousEncoding:
 
     @staticmethod
     def new_output(name: str, values, normalization: Normalization, what: str,
-                   locate: Locate) -> Output:
+                   locate: Locate, missing_category: bool = False) -> Output:
         """The output of one raw column (the values are only read when encoding)."""
         return Output(OutputType.CONTINUOUS, 1, normalization, name=name)
 
@@ -106,9 +106,10 @@ class DiscreteEncoding:
 
     @staticmethod
     def new_output(name: str, values, normalization: Normalization, what: str,
-                   locate: Locate) -> Output:
-        """The output of one raw column: its sorted distinct values are the categories."""
-        categories = _categories(values, name, what, locate)
+                   locate: Locate, missing_category: bool = False) -> Output:
+        """The output of one raw column: its sorted distinct values are the categories (with
+        ``missing_category``, missing values are one more category, ``None``, placed last)."""
+        categories = _categories(values, name, what, locate, missing_category)
         return Output(OutputType.DISCRETE, len(categories), name=name, categories=categories)
 
     @staticmethod
@@ -160,13 +161,15 @@ def encoding_of(out: Output):
 # --- whole tables ---------------------------------------------------------------------------------
 
 def encode_columns(columns, names, discrete, normalization, outputs, value_range, what,
-                   locate: Locate, num_rows: int, check_precision: bool = True):
+                   locate: Locate, num_rows: int, check_precision: bool = True,
+                   missing_category=()):
     """Raw columns -> (encoded [num_rows, K] float32, outputs, min [K], max [K]).
 
     Without ``outputs`` every raw column becomes one output (discrete when listed in
-    ``discrete``); with them, the columns follow their column_names() and ``value_range`` may
-    give the min/max to scale with.  ``check_precision``: warn about continuous columns float32
-    cannot resolve (see :func:`_scale`).
+    ``discrete``; the discrete columns named in ``missing_category`` get a category ``None`` for
+    their missing values); with them, the columns follow their column_names() and
+    ``value_range`` may give the min/max to scale with.  ``check_precision``: warn about
+    continuous columns float32 cannot resolve (see :func:`_scale`).
     """
     low, high = value_range
     if (low is None) != (high is None):
@@ -177,7 +180,8 @@ def encode_columns(columns, names, discrete, normalization, outputs, value_range
                              "them the min/max are computed from the data")
         chosen = _discrete_indices(discrete, names, what)
         outputs = [_ENCODINGS[OutputType.DISCRETE if i in chosen else OutputType.CONTINUOUS]
-                   .new_output(name, values, normalization, what, locate)
+                   .new_output(name, values, normalization, what, locate,
+                               missing_category=name in missing_category)
                    for i, (name, values) in enumerate(zip(names, columns))]
     elif len(columns) != len(names):
         raise ValueError(f"there are {len(columns)} {what} columns but {what}_outputs describe "
@@ -255,12 +259,30 @@ def _is_missing_or_infinite(value) -> bool:
     return isinstance(value, (float, np.floating)) and not math.isfinite(value)
 
 
-def _factorize(values, name: str, what: str, locate: Locate):
+def _is_missing(value) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    return isinstance(value, (float, np.floating)) and math.isnan(value)
+
+
+def _factorize(values, name: str, what: str, locate: Locate, missing_category: bool = False):
     """Raw labels [M] -> (codes [M], distinct values as Python scalars); rejects missing and
-    infinite values."""
+    infinite values, except that with ``missing_category`` every missing value (NaN, None,
+    pd.NA, NaT) becomes the one value None."""
     codes, uniques = pd.factorize(np.asarray(values), use_na_sentinel=False)
     uniques = list(uniques.tolist())  # Python scalars, so categories are JSON-serialisable
+    if missing_category:
+        missing = [i for i, u in enumerate(uniques) if _is_missing(u)]
+        if missing:
+            kept = [i for i in range(len(uniques)) if i not in missing]
+            remap = np.empty(len(uniques), np.int64)
+            remap[kept] = np.arange(len(kept))
+            remap[missing] = len(kept)
+            codes = remap[codes]
+            uniques = [uniques[i] for i in kept] + [None]
     for i, value in enumerate(uniques):
+        if value is None and missing_category:
+            continue
         if _is_missing_or_infinite(value):
             row = int(np.flatnonzero(codes == i)[0])
             raise ValueError(f"discrete {what} column {name!r} holds a missing or infinite "
@@ -268,11 +290,13 @@ def _factorize(values, name: str, what: str, locate: Locate):
     return codes, uniques
 
 
-def _categories(values, name: str, what: str, locate: Locate) -> tuple:
-    """The sorted distinct values of a discrete column."""
-    _, uniques = _factorize(values, name, what, locate)
+def _categories(values, name: str, what: str, locate: Locate,
+                missing_category: bool = False) -> tuple:
+    """The sorted distinct values of a discrete column (None, the missing category, last)."""
+    _, uniques = _factorize(values, name, what, locate, missing_category)
+    present = [u for u in uniques if u is not None]
     try:
-        return tuple(sorted(uniques))
+        return tuple(sorted(present)) + ((None,) if len(present) < len(uniques) else ())
     except TypeError:
         kinds = sorted({type(u).__name__ for u in uniques})
         raise ValueError(f"discrete {what} column {name!r} mixes value types {kinds}; convert "
@@ -281,7 +305,7 @@ def _categories(values, name: str, what: str, locate: Locate) -> tuple:
 
 def _one_hot(values, out: Output, what: str, locate: Locate) -> np.ndarray:
     """Raw labels [M] -> one-hot [M, dim] float32 over ``out.labels()``."""
-    codes, uniques = _factorize(values, out.name, what, locate)
+    codes, uniques = _factorize(values, out.name, what, locate, None in out.labels())
     position = {c: i for i, c in enumerate(out.labels())}
     unknown = [u for u in uniques if u not in position]
     if unknown:

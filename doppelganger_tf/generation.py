@@ -154,4 +154,5 @@ class Sampler:
                              "checkpoint or with a lower learning rate")
         model = self.model
         return Dataset(features, attributes, gen_flags, list(model.feature_outputs),
-                       list(model.attribute_outputs), **model.scaling, validate=False)
+                       list(model.attribute_outputs), **model.scaling, validate=False,
+                       frame=model.frame)

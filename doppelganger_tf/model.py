@@ -19,6 +19,7 @@ from .compat import keras
 from .config import DGConfig
 from .critic_updates import adam, critic_update
 from .dataset import Dataset, check_sample_len
+from .frames import FrameInfo
 from .fidelity_callback import trackers_first
 from .fused_lstm import resolve_implementation
 from .generation import Sampler
@@ -47,7 +48,7 @@ class DoppelGANger(keras.Model):
 
     def __init__(self, feature_outputs: Sequence[Output], attribute_outputs: Sequence[Output],
                  max_length: int, config: Optional[DGConfig] = None, *, scaling=None,
-                 seed: Optional[int] = None, **kwargs):
+                 frame: Optional[FrameInfo] = None, seed: Optional[int] = None, **kwargs):
         kwargs.setdefault("name", "doppelganger")
         super().__init__(**kwargs)
         self.config = cfg = config if config is not None else DGConfig()
@@ -62,6 +63,9 @@ class DoppelGANger(keras.Model):
         # raw-unit min/max per encoded column, to return generated data in real units
         self.scaling = {k: (None if v is None else np.asarray(v, np.float64))
                         for k, v in (scaling or {}).items()}
+        # the columns, dtypes and time axis of the training frame (no training ids or starts
+        # besides the distinct starts): generated data come back alike (frames.FrameInfo)
+        compat.set_untracked(self, "frame", None if frame is None else frame.template())
         self.num_attribute_columns = sum(o.dim for o in self.attribute_outputs)
         self.num_minmax_columns = sum(o.dim for o in self.minmax_outputs)
         # the networks' dtype policy (DGConfig.precision); the model's own inputs, outputs and
@@ -97,7 +101,7 @@ class DoppelGANger(keras.Model):
         config = config if config is not None else DGConfig()
         dataset.validate(config.sample_len)
         return cls(dataset.feature_outputs, dataset.attribute_outputs, dataset.max_length,
-                   config, scaling=dataset.scaling(), **kwargs)
+                   config, scaling=dataset.scaling(), frame=dataset.frame, **kwargs)
 
     def _build_networks(self):
         """Create every variable now (inside the current strategy scope), so weights can be loaded

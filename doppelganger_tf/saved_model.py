@@ -13,6 +13,7 @@ from pathlib import Path
 from . import saved_weights
 from .atomic import atomic_directory, recover
 from .config import DGConfig
+from .frames import FrameInfo
 from .outputs import Output
 
 MODEL_FORMAT = "doppelganger_tf-model"
@@ -29,7 +30,8 @@ def model_config(model) -> dict:
             "attribute_outputs": [o.to_dict() for o in model.attribute_outputs],
             "max_length": model.max_length,
             "scaling": {k: (None if v is None else v.tolist())
-                        for k, v in model.scaling.items()}}
+                        for k, v in model.scaling.items()},
+            "frame": None if model.frame is None else model.frame.to_dict()}
 
 
 def model_from_config(cls, d: dict, **kwargs):
@@ -37,7 +39,9 @@ def model_from_config(cls, d: dict, **kwargs):
     return cls([Output.from_dict(o) for o in d["feature_outputs"]],
                [Output.from_dict(o) for o in d["attribute_outputs"]],
                int(d["max_length"]), DGConfig.from_dict(d["config"]),
-               scaling=d.get("scaling"), **kwargs)
+               scaling=d.get("scaling"),
+               frame=None if d.get("frame") is None else FrameInfo.from_dict(d["frame"]),
+               **kwargs)
 
 
 def save(model, path, overwrite: bool = True):

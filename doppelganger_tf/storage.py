@@ -1,7 +1,9 @@
 """Dataset storage: three directory layouts, all read back by :func:`load` (``Dataset.load``).
 
 - ours (:func:`save`): ``data.npz`` (features, attributes, gen_flags and the min/max arrays when
-  present) and ``specs.json`` (the outputs, with names and categories);
+  present) and ``specs.json`` (the outputs, with names and categories, and the description of
+  the DataFrame the data were read from, :class:`~doppelganger_tf.frames.FrameInfo`, when
+  there is one; saves without it load with none);
 - the original release's (:func:`save_original`): ``data_train.npz`` with its array names and
   ``data_{feature,attribute}_output.pkl``, the Python-2 pickles that
   :mod:`doppelganger_tf.outputs` writes and reads, plus our ``specs.json`` for the names and
@@ -14,16 +16,18 @@ finishes or undoes a save that was killed between its two renames.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import zipfile
 import zlib
 from pathlib import Path
-from typing import TYPE_CHECKING, Dict, List, Tuple, Type
+from typing import TYPE_CHECKING, Dict, List, Optional, Tuple, Type
 
 import numpy as np
 
 from .atomic import atomic_directory, recover
+from .frames import FrameInfo
 from .outputs import Output, dump_original_specs, load_original_specs
 from .transforms import check_positive_int
 
@@ -45,6 +49,9 @@ _ORIGINAL_KEYS = {"features": "data_feature", "attributes": "data_attribute",
                   "gen_flags": "data_gen_flag", "feature_min": "data_feature_min",
                   "feature_max": "data_feature_max", "attribute_min": "data_attribute_min",
                   "attribute_max": "data_attribute_max"}
+
+
+_OWN = object()  # specs_json's default frame: the dataset's own
 
 
 # --- writing --------------------------------------------------------------------------------------
@@ -69,12 +76,17 @@ def save_original(dataset: Dataset, directory) -> None:
         (target / SPECS_FILE).write_text(specs_json(dataset))
 
 
-def specs_json(dataset: Dataset) -> str:
-    """The ``specs.json`` of a dataset: its outputs, with names and categories."""
-    return json.dumps({"format": FORMAT_NAME, "version": FORMAT_VERSION,
-                       "feature_outputs": [o.to_dict() for o in dataset.feature_outputs],
-                       "attribute_outputs": [o.to_dict() for o in dataset.attribute_outputs]},
-                      indent=2)
+def specs_json(dataset: Dataset, frame=_OWN) -> str:
+    """The ``specs.json`` of a dataset: its outputs, with names and categories, and the
+    description of the frame it was read from (``frame``: the dataset's by default), which
+    readers before it ignore."""
+    spec = {"format": FORMAT_NAME, "version": FORMAT_VERSION,
+            "feature_outputs": [o.to_dict() for o in dataset.feature_outputs],
+            "attribute_outputs": [o.to_dict() for o in dataset.attribute_outputs]}
+    frame = dataset.frame if frame is _OWN else frame
+    if frame is not None:
+        spec["frame"] = frame.to_dict()
+    return json.dumps(spec, indent=2)
 
 
 def _stored_arrays(dataset: Dataset, original: bool) -> Dict[str, np.ndarray]:
@@ -103,6 +115,8 @@ class DatasetStreamWriter:
         self.written = 0
         self._arrays = None
         self._specs = None
+        self._frame = None
+        self._ids, self._starts = [], []
         self._directory_context = None
         self._directory = None
 
@@ -121,14 +135,26 @@ class DatasetStreamWriter:
                              f"num_samples={self.num_samples} ({self.written} written)")
         if self._arrays is None:
             self._start(batch)
-        elif specs_json(batch) != self._specs or batch.max_length != self._max_length:
-            raise ValueError("every appended batch must have the specs and length of the first")
+        elif (self._batch_specs(batch) != self._specs
+              or batch.max_length != self._max_length):
+            raise ValueError("every appended batch must have the specs, frame description and "
+                             "length of the first")
+        if batch.frame is not None:  # the series' own ids and starts, when all batches have them
+            self._ids = None if self._ids is None or batch.frame.ids is None \
+                else self._ids + list(batch.frame.ids)
+            self._starts = None if self._starts is None or batch.frame.starts is None \
+                else self._starts + list(batch.frame.starts)
         for key in ("features", "attributes", "gen_flags"):
             self._arrays[key].write(np.ascontiguousarray(getattr(batch, key), "<f4").tobytes())
         self.written += len(batch)
 
+    @staticmethod
+    def _batch_specs(batch: Dataset) -> str:
+        return specs_json(batch, None if batch.frame is None else batch.frame.template())
+
     def _start(self, first: Dataset) -> None:
-        self._specs = specs_json(first)
+        self._specs = self._batch_specs(first)
+        self._frame = first.frame
         self._max_length = first.max_length
         (self._directory / SPECS_FILE).write_text(self._specs)
         self._arrays = {}
@@ -155,6 +181,13 @@ class DatasetStreamWriter:
                 handle.close()
             self._arrays = None
         if exc is None:
+            if self._frame is not None and self._ids is not None:
+                frame = dataclasses.replace(
+                    self._frame, ids=tuple(self._ids),
+                    starts=None if self._starts is None else tuple(self._starts))
+                spec = json.loads(self._specs)
+                spec["frame"] = frame.to_dict()
+                (self._directory / SPECS_FILE).write_text(json.dumps(spec, indent=2))
             self._directory_context.__exit__(None, None, None)
             return False
         self._directory_context.__exit__(type(exc), exc, exc.__traceback__)  # drops the temp dir
@@ -174,18 +207,23 @@ def load(cls: Type[Dataset], path) -> Dataset:
     if not path.is_dir():
         raise ValueError(f"{path} is a file; Dataset.load expects the directory holding "
                          f"{DATA_FILE} (our layout) or {ORIGINAL_DATA_FILE} (original layout)")
+    frame = None
     if (path / DATA_FILE).exists():
         data_file = path / DATA_FILE
         arrays = _read_npz(data_file, {k: k for k in _ARRAY_KEYS})
         feature_outputs, attribute_outputs = _read_specs_json(path / SPECS_FILE)
+        frame = _read_frame(path / SPECS_FILE)
     elif (path / _npy_name("features")).exists():
         data_file = path / _npy_name("features")
         arrays = _read_npy_layout(path)
         feature_outputs, attribute_outputs = _read_specs_json(path / SPECS_FILE)
+        frame = _read_frame(path / SPECS_FILE)
     elif (path / ORIGINAL_DATA_FILE).exists():
         data_file = path / ORIGINAL_DATA_FILE
         arrays = _read_npz(data_file, {k: _ORIGINAL_KEYS[k] for k in _ARRAY_KEYS})
         feature_outputs, attribute_outputs = _read_original_specs(path)
+        if (path / SPECS_FILE).exists():
+            frame = _read_frame(path / SPECS_FILE)
     else:
         raise FileNotFoundError(
             f"{path} holds neither {DATA_FILE} (doppelganger_tf layout), "
@@ -193,7 +231,7 @@ def load(cls: Type[Dataset], path) -> Dataset:
             "original release's layout)")
     try:
         return cls(feature_outputs=feature_outputs, attribute_outputs=attribute_outputs,
-                   **arrays)
+                   frame=frame, **arrays)
     except ValueError as exc:
         raise ValueError(f"{data_file}: {exc}") from exc
 
@@ -238,6 +276,17 @@ def _read_specs_json(file: Path) -> Tuple[List[Output], List[Output]]:
                 [Output.from_dict(d) for d in spec["attribute_outputs"]])
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"{file} has invalid output specs: {exc!r}") from exc
+
+
+def _read_frame(file: Path) -> Optional[FrameInfo]:
+    """The frame description in a ``specs.json`` (None in those written before it existed)."""
+    spec = json.loads(file.read_text())  # _read_specs_json read it already: valid JSON
+    if spec.get("frame") is None:
+        return None
+    try:
+        return FrameInfo.from_dict(spec["frame"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"{file} has an invalid frame description: {exc!r}") from exc
 
 
 def _read_original_specs(path: Path) -> Tuple[List[Output], List[Output]]:

@@ -296,12 +296,19 @@ def test_from_dataframe_round_trip_shuffled_with_time():
                                 discrete_attributes=["isp"], normalization="minusone_one")
     ids = list(pd.unique(shuffled["unit"]))  # sample i is the i-th id seen
     np.testing.assert_array_equal(ds.lengths, [df["unit"].eq(u).sum() for u in ids])
-    out = ds.to_dataframe(id_column="unit", time_column="step")
+    # numbered=True: samples 0..N-1 and steps 0..length-1 (the only output before issue 19)
+    out = ds.to_dataframe(id_column="unit", time_column="step", numbered=True)
     expected = df.assign(unit=df["unit"].map({u: i for i, u in enumerate(ids)}))
     expected = expected.sort_values(["unit", "hour"]).reset_index(drop=True)
     expected["step"] = expected.groupby("unit").cumcount()
     expected = expected[["unit", "step", "isp", "bytes", "loss", "state"]]
     pd.testing.assert_frame_equal(out, expected, check_exact=False, rtol=1e-5, atol=1e-6)
+    # by default the input's ids and times come back (tests/test_dataframes.py has the rest)
+    original = ds.to_dataframe()
+    expected = df.assign(order=df["unit"].map({u: i for i, u in enumerate(ids)}))
+    expected = expected.sort_values(["order", "hour"]).drop(columns="order")
+    pd.testing.assert_frame_equal(original, expected.reset_index(drop=True),
+                                  check_exact=False, rtol=1e-5, atol=1e-6)
 
 
 def test_from_dataframe_keeps_file_order_without_time():
