@@ -40,8 +40,9 @@ def boolean(name: str, value) -> bool:
     return bool(value)
 
 
-def lengths(value, n: int, max_length: int) -> np.ndarray:
-    """Per-sample series lengths [n] from one integer or n integers, each in 1..max_length."""
+def lengths(value, n: int, max_length: Optional[int] = None) -> np.ndarray:
+    """Per-sample series lengths [n] from one integer or n integers, each in 1..max_length
+    (>= 1 when max_length is None)."""
     array = np.asarray(value)
     if array.dtype == bool or not np.issubdtype(array.dtype, np.integer):
         shown = repr(value) if array.size <= 10 else f"values of type {array.dtype}"
@@ -53,7 +54,7 @@ def lengths(value, n: int, max_length: int) -> np.ndarray:
         raise ValueError(f"length must be one integer or {n} integers (one per sample), got "
                          f"an array of shape {array.shape}")
     array = array.astype(np.int64)
-    if array.min() < 1 or array.max() > max_length:
-        raise ValueError(f"length must lie in 1..{max_length} (the model's T), got values in "
-                         f"{array.min()}..{array.max()}")
+    if array.min() < 1 or (max_length is not None and array.max() > max_length):
+        allowed = "be >= 1" if max_length is None else f"lie in 1..{max_length} (the model's T)"
+        raise ValueError(f"length must {allowed}, got values in {array.min()}..{array.max()}")
     return array

@@ -6,6 +6,7 @@ the same seed and batch size give the same samples, also after save/load.
 """
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +37,7 @@ class Sampler:
 
     def __init__(self, model):
         self.model = model
-        self._functions = {}  # tf.functions by (conditional, chunks)
+        self._functions = {}  # tf.functions by (conditional, chunks, LSTM steps)
 
     def generate(self, n, attributes, length, seed, batch_size, clip) -> Dataset:
         batches = self._batches(n, attributes, length, seed, batch_size, clip)
@@ -74,29 +75,39 @@ class Sampler:
                              "condition on, one row per sample)")
         n = arguments.integer("n", n, minimum=1)
         batch_size = arguments.integer("batch_size", batch_size, minimum=1)
-        lengths = None if length is None else arguments.lengths(length, n, model.max_length)
+        lengths = None if length is None else arguments.lengths(length, n)
+        total = model.max_length if lengths is None else max(model.max_length, lengths.max())
+        if total > model.max_length:
+            warnings.warn(f"length {total} is beyond the training length T={model.max_length}: "
+                          "the feature generator runs on past T, which it never did in "
+                          "training (extrapolation; check the result, e.g. with "
+                          "doppelganger_tf.evaluation.evaluate on a real set of that length)",
+                          UserWarning, stacklevel=4)
         seed = (int(np.random.SeedSequence().entropy % (2 ** 31)) if seed is None
                 else arguments.seed(seed))
-        return self._generator_runs(n, given, lengths, seed, batch_size)
+        return self._generator_runs(n, given, lengths, total, seed, batch_size)
 
-    def _generator_runs(self, n, given, lengths, seed, batch_size):
+    def _generator_runs(self, n, given, lengths, total, seed, batch_size):
+        """Per batch: the generator's outputs over ``total`` steps (the LSTM rolls out
+        ceil(total / S) steps; the last one's records past ``total`` are cut)."""
         chunks = -(-min(batch_size, n) // GENERATION_CHUNK)
+        steps = -(-total // self.model.config.sample_len)
         for batch_index, start in enumerate(range(0, n, batch_size)):
             size = min(batch_size, n - start)
             inputs = [tf.constant([seed, batch_index], tf.int64), tf.constant(size, tf.int32)]
             if given is not None:
                 inputs.append(tf.constant(given[start:start + size]))
-            out = self._function(given is not None, chunks)(*inputs)
+            out = self._function(given is not None, chunks, steps)(*inputs)
             features, mask, _, hard = (np.asarray(t) for t in out)  # views, no copies
-            yield (features, mask, hard,
+            yield (features[:, :total], mask[:, :total], hard,
                    None if lengths is None else lengths[start:start + size])
 
-    def _function(self, conditional: bool, chunks: int):
+    def _function(self, conditional: bool, chunks: int, steps: int):
         """tf.function (seed pair, size[, attributes]) -> the generator's outputs for ``size``
         samples: the noise is drawn inside the graph, and the batch runs as ``chunks``
         independent pieces that TensorFlow executes concurrently (generation of one sample does
         not depend on the others)."""
-        key = (conditional, chunks)
+        key = (conditional, chunks, steps)
         if key in self._functions:
             return self._functions[key]
         generator = self.model.sampling_generator
@@ -104,7 +115,7 @@ class Sampler:
         size_spec = tf.TensorSpec([], tf.int32)
 
         def generate(seed_pair, size, attributes=None):
-            noise = generator.sample_noise(size, seeded_normal(seed_pair))
+            noise = generator.sample_noise(size, seeded_normal(seed_pair), steps=steps)
             # chunk sizes differ by at most one row (zero rows when size < chunks)
             sizes = size // chunks + tf.cast(tf.range(chunks) < size % chunks, tf.int32)
             pieces = {k: tf.split(v, sizes) for k, v in noise.items()}
@@ -131,7 +142,7 @@ class Sampler:
         end."""
         model = self.model
         gen_flags = (mask if lengths is None
-                     else transforms.gen_flags_from_lengths(lengths, model.max_length))
+                     else transforms.gen_flags_from_lengths(lengths, features.shape[1]))
         features = features[..., :-2]  # drop the generation-flag columns
         if model.minmax_outputs:
             features = transforms.renormalize_per_sample(

@@ -340,7 +340,9 @@ class DoppelGANger(keras.Model):
         """``n`` samples as a :class:`Dataset` in real units (for more than fit in memory:
         :meth:`generate_to`). attributes: condition on these (the paper's "different metadata
         distribution"; an encoded array [n, A_enc] or a DataFrame of raw values by attribute
-        name). length: force the series lengths (an int or [n] ints in 1..T). seed: the same
+        name). length: force the series lengths (an int or [n] ints >= 1; above the training
+        length T the feature generator runs on past T, an extrapolation it was never trained
+        for, with a UserWarning). seed: the same
         seed and batch_size give the same data, also after save/load. clip: clip continuous
         values to the declared range (auto-normalisation can overshoot it slightly)."""
         return self.sampler.generate(n, attributes, length, seed, batch_size, clip)

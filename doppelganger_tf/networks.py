@@ -235,17 +235,18 @@ class Generator(keras.layers.Layer):
         return [net for net in (self.attribute_generator, self.minmax_generator,
                                 self.feature_generator) if net is not None]
 
-    def noise_shapes(self):
-        """{noise name: shape of one sample's noise}, all N(0, 1)."""
+    def noise_shapes(self, steps=None):
+        """{noise name: shape of one sample's noise}, all N(0, 1); ``steps``: the LSTM steps
+        (default T/S; more generate past the training length)."""
         cfg = self.config
         return {"attribute_noise": (cfg.attribute_noise_dim,),
                 "minmax_noise": (cfg.minmax_noise_dim,),
-                "feature_noise": (self.steps, cfg.feature_noise_dim),
+                "feature_noise": (steps or self.steps, cfg.feature_noise_dim),
                 "initial_state": (cfg.feature_lstm_layers, 2, cfg.feature_lstm_units)}
 
-    def sample_noise(self, batch_size, normal, keys=None):
+    def sample_noise(self, batch_size, normal, keys=None, steps=None):
         """The noise of one batch (only ``keys``, when given), each drawn by normal(shape)."""
-        return {k: normal([batch_size, *shape]) for k, shape in self.noise_shapes().items()
+        return {k: normal([batch_size, *shape]) for k, shape in self.noise_shapes(steps).items()
                 if keys is None or k in keys}
 
     def call(self, noise, given_attributes=None, training=None, hard_features_out=False,

@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -155,10 +156,28 @@ def test_conditional_and_forced_length_generation(toy):
         dataset.validate()
     np.testing.assert_array_equal(forced.lengths, [1, 2, 5, 12, 7, 3])
     assert np.all(forced.features[0, 1:] == 0)
-    with pytest.raises(ValueError, match="length"):
-        model.generate(3, length=13)
     with pytest.raises(ValueError, match="zebra|categor"):
         model.generate(attributes=pd.DataFrame({"kind": ["zebra"], "size": [2.0]}))
+
+
+def test_lengths_beyond_the_training_length_extrapolate_with_a_warning(toy, tmp_path):
+    model = trained_model(toy)  # T = 12, S = 4 (tiny_config): 20 steps are 5 LSTM steps
+    with pytest.warns(UserWarning, match="beyond the training length T=12.*extrapolation"):
+        longer = model.generate(5, length=[13, 20, 5, 14, 3], seed=4)
+    longer.validate()
+    assert longer.max_length == 20 and longer.features.shape == (5, 20, 2)
+    np.testing.assert_array_equal(longer.lengths, [13, 20, 5, 14, 3])
+    assert np.all(longer.features[2, 5:] == 0) and np.all(longer.gen_flags[1] == 1)
+    assert np.all(np.isfinite(longer.features)) and np.any(longer.features[1, 12:] != 0)
+    # within T: no warning, the training length as before
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        within = model.generate(5, length=12, seed=4)
+    assert within.max_length == 12
+    with pytest.warns(UserWarning, match="beyond the training length"):
+        path = model.generate_to(tmp_path / "generated", 4, length=18, seed=1, batch_size=3)
+    streamed = Dataset.load(path)
+    assert streamed.max_length == 18 and np.all(streamed.lengths == 18)
 
 
 def test_variable_length_data_and_masked_autonorm():
@@ -176,7 +195,7 @@ def test_exact_sample_range_makes_each_series_span_its_generated_min_max(masked)
     data = toy_dataset(variable_length=masked)
     model = trained_model(data, tiny_config(exact_sample_range=True,
                                             auto_normalize_masked=masked))
-    features, mask, hard, _ = next(model.sampler._generator_runs(40, None, None, 1, 1000))
+    features, mask, hard, _ = next(model.sampler._generator_runs(40, None, None, 12, 1, 1000))
     z = features[..., 0]  # the normalised continuous feature (MINUSONE_ONE)
     active = mask > 0.5 if masked else np.ones_like(mask, bool)
     several = active.sum(axis=1) > 1
