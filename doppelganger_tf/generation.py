@@ -131,8 +131,9 @@ class Sampler:
             attr_spec = tf.TensorSpec([None, self.model.num_attribute_columns], tf.float32)
             function = tf.function(generate, input_signature=[seed_spec, size_spec, attr_spec])
         else:
-            function = tf.function(lambda seed_pair, size: generate(seed_pair, size),
-                                   input_signature=[seed_spec, size_spec])
+            def unconditional(seed_pair, size):  # a def: autograph cannot parse a lambda's source
+                return generate(seed_pair, size)
+            function = tf.function(unconditional, input_signature=[seed_spec, size_spec])
         self._functions[key] = function
         return function
 
