@@ -35,6 +35,10 @@ INSTALL_REQUIRES = [
     "hmmlearn>=0.3,<0.4",
 ]
 
+# generate_to("....parquet") (optional; the tests cover it). pyarrow 26 needs numpy 2; 19.0.1
+# runs on the reference stack's numpy 1.26
+PARQUET = [f"pyarrow>=14,<20; {REFERENCE}", f"pyarrow>=18; {CURRENT}"]
+
 setup(
     name="doppelganger_tf",
     version="0.2.0",
@@ -47,6 +51,6 @@ setup(
     package_data={"doppelganger_tf": ["kernels/*.cc"]},
     python_requires=">=3.9,<3.14",
     install_requires=INSTALL_REQUIRES,
-    extras_require={"test": ["pytest>=7,<10"]},
+    extras_require={"test": ["pytest>=7,<10", *PARQUET], "parquet": PARQUET},
     entry_points={"console_scripts": ["doppelganger-demo=doppelganger_tf.demo:run_from_command_line"]},
 )

@@ -58,6 +58,12 @@ def keras_internals_error(what: str) -> RuntimeError:
 
 # --- attributes Keras must not track ---------------------------------------------------------------
 
+def tf_variable(variable):
+    """The tf.Variable behind a Keras weight: Keras 2's weights are tf.Variables; Keras 3's
+    wrap one (``.value``), which tf.distribute's per-device updates need."""
+    return variable if isinstance(variable, tf.Variable) else variable.value
+
+
 def set_untracked(layer, name: str, value):
     """Set ``layer.name = value`` past Keras' and TensorFlow's attribute tracking: the value is
     not saved with the weights or checkpoints, and containers are not wrapped (a tracked dict of

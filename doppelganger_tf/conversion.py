@@ -478,8 +478,10 @@ DEFAULT = object()  # to_dataframe's time_column when not given
 
 
 def to_dataframe(dataset: Dataset, id_column=None, time_column=DEFAULT, *, layout=None,
-                 seed=None, numbered: bool = False) -> pd.DataFrame:
-    """Real units as a DataFrame (see Dataset.to_dataframe)."""
+                 seed=None, numbered: bool = False, ids_from=(0, None)) -> pd.DataFrame:
+    """Real units as a DataFrame (see Dataset.to_dataframe). ``ids_from``: (first, total) of
+    the new ids of generated data, so that the batches of a streamed file number their series
+    on from each other (first .. first + N - 1, written as wide as total - 1)."""
     frame = None if numbered else dataset.frame
     layout = frames.check_layout(layout if layout is not None
                                  else (frame.layout if frame is not None else "long"))
@@ -487,7 +489,7 @@ def to_dataframe(dataset: Dataset, id_column=None, time_column=DEFAULT, *, layou
         id_name = "id" if id_column is None else id_column
         time_name = "time" if time_column is DEFAULT else time_column
         if layout == "long":
-            return _numbered_long(dataset, id_name, time_name)
+            return _numbered_long(dataset, id_name, time_name, ids_from[0])
         return _wide(dataset, id_name, None, None, None, None, None)
     axis = frame.axis
     id_name = axis.id_column if id_column is None else id_column
@@ -506,7 +508,7 @@ def to_dataframe(dataset: Dataset, id_column=None, time_column=DEFAULT, *, layou
         dataset.attributes, dataset.attribute_outputs, dataset.attribute_min,
         dataset.attribute_max)}
     ids = (axis.ids_from_json(frame.ids) if frame.ids is not None
-           else axis.new_ids(dataset.num_samples))
+           else axis.new_ids(dataset.num_samples, *ids_from))
     starts = _series_starts(frame, attributes, dataset.num_samples, seed)
     if axis.start_attribute is not None and starts is not None:
         attributes[axis.start_attribute] = axis.decode_values(starts)
@@ -561,10 +563,11 @@ def _in_input_order(columns: dict, frame, id_name, time_name) -> dict:
     return ordered
 
 
-def _numbered_long(dataset: Dataset, id_column, time_column) -> pd.DataFrame:
-    """Long form with samples numbered 0..N-1 and steps 0..length-1 (data without a frame)."""
+def _numbered_long(dataset: Dataset, id_column, time_column, first_id: int = 0) -> pd.DataFrame:
+    """Long form with samples numbered first_id.. and steps 0..length-1 (data without a
+    frame)."""
     sample_idx, step_idx = np.nonzero(dataset.gen_flags > 0.5)
-    columns = {id_column: sample_idx}
+    columns = {id_column: sample_idx + first_id}
     if time_column is not None:
         columns[time_column] = step_idx
     _check_clash(dataset, columns)

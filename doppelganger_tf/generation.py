@@ -13,7 +13,9 @@ import numpy as np
 import tensorflow as tf
 
 from . import arguments, transforms
+from .conversion import to_dataframe
 from .dataset import Dataset, encode_attribute_table
+from .frame_files import file_kind, frame_writer
 
 # rows per independent piece of a generation batch, which TensorFlow runs side by side on the
 # cores (pieces of 100 to 512 rows measured the same)
@@ -50,10 +52,23 @@ class Sampler:
     def generate_to(self, path, n, attributes, length, seed, batch_size, clip) -> Path:
         from .dataset import DatasetStreamWriter
 
+        seed = self._seed(seed)  # drawn once: the files' time stamps follow it too
         batches = self._batches(n, attributes, length, seed, batch_size, clip)
-        with DatasetStreamWriter(path, n) as writer:
-            for batch in batches:
-                writer.append(self._dataset(*self._postprocess(*batch, clip)))
+        kind = file_kind(path)
+        if kind == "dataset":
+            with DatasetStreamWriter(path, n) as writer:
+                for batch in batches:
+                    writer.append(self._dataset(*self._postprocess(*batch, clip)))
+            return Path(path)
+        with frame_writer(path, kind) as write:
+            start = 0
+            for index, batch in enumerate(batches):
+                data = self._dataset(*self._postprocess(*batch, clip))
+                # long layout; the batch's ids follow the previous batches' (unique over n);
+                # its series' starts drawn with (seed, batch index)
+                write(to_dataframe(data, layout="long", seed=[seed, index],
+                                   ids_from=(start, n)))
+                start += len(data)
         return Path(path)
 
     def _batches(self, n, attributes, length, seed, batch_size, clip):
@@ -83,9 +98,13 @@ class Sampler:
                           "training (extrapolation; check the result, e.g. with "
                           "doppelganger_tf.evaluation.evaluate on a real set of that length)",
                           UserWarning, stacklevel=4)
-        seed = (int(np.random.SeedSequence().entropy % (2 ** 31)) if seed is None
+        return self._generator_runs(n, given, lengths, total, self._seed(seed), batch_size)
+
+    @staticmethod
+    def _seed(seed) -> int:
+        """The given seed checked, or a fresh one."""
+        return (int(np.random.SeedSequence().entropy % (2 ** 31)) if seed is None
                 else arguments.seed(seed))
-        return self._generator_runs(n, given, lengths, total, seed, batch_size)
 
     def _generator_runs(self, n, given, lengths, total, seed, batch_size):
         """Per batch: the generator's outputs over ``total`` steps (the LSTM rolls out

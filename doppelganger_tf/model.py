@@ -266,12 +266,16 @@ class DoppelGANger(keras.Model):
         which the average's follow closely)."""
         decay = self.config.generator_average_decay
         live, averaged = self.generator, self.averaged_generator
+        # the non-trainable ones copied exactly (BatchNorm statistics; Keras 3's int64
+        # seed-generator states, which a float product would round)
         pairs = ([(a, w, decay) for a, w in zip(averaged.trainable_variables,
                                                 live.trainable_variables)]
-                 + [(a, w, 0.0) for a, w in zip(averaged.non_trainable_variables,
-                                                live.non_trainable_variables)])
+                 + [(a, w, None) for a, w in zip(averaged.non_trainable_variables,
+                                                 live.non_trainable_variables)])
 
         def assign(average, weight, keep):
+            if keep is None:
+                return average.assign(weight)
             return average.assign(keep * average + (1.0 - keep) * weight)
 
         def update(strategy=None):
@@ -279,7 +283,8 @@ class DoppelGANger(keras.Model):
                 if strategy is None:
                     assign(average, weight, keep)
                 else:  # mirrored variables are updated per device, in cross-replica context
-                    strategy.extended.update(average, assign, args=(weight, keep))
+                    strategy.extended.update(compat.tf_variable(average), assign,
+                                             args=(compat.tf_variable(weight), keep))
 
         if tf.distribute.get_strategy().num_replicas_in_sync > 1:
             tf.distribute.get_replica_context().merge_call(update)
@@ -350,10 +355,13 @@ class DoppelGANger(keras.Model):
     def generate_to(self, path, n: int, attributes=None, length=None,
                     seed: Optional[int] = None, batch_size: int = 1000, clip: bool = True
                     ) -> Path:
-        """Generate ``n`` samples straight to the directory ``path`` (one ``.npy`` per array,
-        read back with ``Dataset.load``), holding one batch in memory at a time; the same
-        samples as ``generate`` with the same arguments. Atomic: nothing appears at ``path``
-        unless all ``n`` were written."""
+        """Generate ``n`` samples straight to ``path``, holding one batch in memory at a time;
+        the same samples as ``generate`` with the same arguments. ``path``: a directory (one
+        ``.npy`` per array, read back memory-mapped with ``Dataset.load``), or a file ending in
+        ``.csv`` or ``.parquet`` (Parquet needs pyarrow): the long layout of
+        ``Dataset.to_dataframe``, in the training frame's columns and dtypes, ids unique over
+        all ``n``, each batch's series starts drawn with (seed, batch index). Atomic: nothing
+        appears at ``path`` unless all ``n`` were written."""
         return self.sampler.generate_to(path, n, attributes, length, seed, batch_size, clip)
 
     # --- persistence (saved_model.py) ------------------------------------------------------------

@@ -88,17 +88,19 @@ class TimeAxis:
 
     # --- ids --------------------------------------------------------------------------------------
 
-    def new_ids(self, n: int) -> pd.Series:
-        """``n`` new, unique ids of the input's type: integers 0..n-1 for integer ids (floats
-        for float ids), ``"generated_<i>"`` (zero-padded) for any other kind; cast to the
-        input's dtype where pandas can."""
+    def new_ids(self, n: int, first: int = 0, total: Optional[int] = None) -> pd.Series:
+        """``n`` new, unique ids of the input's type: integers first..first+n-1 for integer ids
+        (floats for float ids), ``"generated_<i>"`` (zero-padded as wide as ``total`` - 1,
+        default first + n - 1) for any other kind; cast to the input's dtype where pandas
+        can. ``first`` / ``total``: one batch's part of a streamed file."""
+        numbers = np.arange(first, first + n, dtype=np.int64)
         if self.id_kind == "integer":
-            values = np.arange(n, dtype=np.int64)
+            values = numbers
         elif self.id_kind == "floating":
-            values = np.arange(n, dtype=np.float64)
+            values = numbers.astype(np.float64)
         else:
-            width = len(str(max(n - 1, 0)))
-            values = np.array([f"generated_{i:0{width}d}" for i in range(n)], dtype=object)
+            width = len(str(max((total if total is not None else first + n) - 1, 0)))
+            values = np.array([f"generated_{i:0{width}d}" for i in numbers], dtype=object)
         return _as_dtype(pd.Series(values), self.id_dtype)
 
     def ids_from_json(self, values) -> pd.Series:

@@ -55,3 +55,37 @@ def test_generated_data_come_back_in_the_training_frame(model, frame, tmp_path):
     model.generate_to(tmp_path / "streamed", 6, seed=1)
     streamed = Dataset.load(tmp_path / "streamed").to_dataframe(seed=0)
     pd.testing.assert_frame_equal(streamed, out)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_generate_to_a_csv_or_parquet_file_streams_the_training_frame(model, frame, tmp_path,
+                                                                       suffix):
+    if suffix == ".parquet":
+        pytest.importorskip("pyarrow", reason="Parquet output needs pyarrow")
+    path = model.generate_to(tmp_path / f"generated{suffix}", 7, seed=2, batch_size=3)
+    out = (pd.read_csv(path, parse_dates=["day"]) if suffix == ".csv"
+           else pd.read_parquet(path))
+    if suffix == ".csv":
+        out["page"] = out["page"].astype(frame["page"].dtype)
+    check_like_input(out, frame)
+    assert out["page"].nunique() == 7  # unique over the batches
+    # the same samples as generate: the values, series by series
+    expected = model.generate(7, seed=2, batch_size=3).to_dataframe(seed=0)
+    np.testing.assert_array_equal(out["views"].to_numpy(), expected["views"].to_numpy())
+    assert list(out.groupby("page", sort=False)["access"].first()) == list(
+        expected.groupby("page", sort=False)["access"].first())
+    assert not list(tmp_path.glob(".generated*"))  # no temporary file left
+
+
+def test_parquet_without_pyarrow_names_the_install(model, tmp_path, monkeypatch):
+    import builtins
+    real_import = builtins.__import__
+
+    def no_pyarrow(name, *args, **kwargs):
+        if name.startswith("pyarrow"):
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+    monkeypatch.setattr(builtins, "__import__", no_pyarrow)
+    with pytest.raises(ImportError, match="pip install pyarrow"):
+        model.generate_to(tmp_path / "g.parquet", 3, seed=0)
+    assert not (tmp_path / "g.parquet").exists()
