@@ -125,8 +125,12 @@ def run(data):
     columns = sorted({c for row in rows.values() for c in row} - {"train_time_s"},
                      key=lambda c: (c == "wall_time_s", c))
     common.write_results("WWT", rows, columns, notes=(
-        "Autocorrelation MSE on the scaled views (the paper's Table 3: DG 0.0009). "
-        "'real (held-out)' compares the training data with held-out real data."
+        "How to read it: autocorrelation_mse (lower is better; the paper's Table 3: DG 0.0009) "
+        "says how well each model keeps the series' structure over time, the weekly cycle at "
+        "every lag and its slow decay (figure1_autocorrelation.png); w1_midrange compares the "
+        "per-page levels, jsd_* the attributes; forecast_r2_* trains a forecaster on each "
+        "model's data and tests it on held-out real data (higher is better). "
+        "'real (held-out)' compares the training data with held-out real data: the floor."
         + (" Data: the embedded SYNTHETIC WWT-schema data, not real Wikipedia views."
            if FLAGS.data == "synthetic" else "")))
     figures(real, runs, test, Path(FLAGS.output))
