@@ -35,6 +35,8 @@ from pathlib import Path
 
 import numpy as np
 
+from compare_peers import parse_overrides  # bench/compare_peers.py: "field=value" items
+
 ROOT = Path(__file__).resolve().parent.parent
 FEATURE, TECHNOLOGY = "feature_0", "attribute_1"
 DSL, CABLE = 0, 3  # technology categories of the released data (../shared/data/README.md)
@@ -85,7 +87,7 @@ def run_worker(args) -> dict:
 
     apply_thread_setting(args.cpu_threads)
     real = Dataset.load(args.data)
-    settings = {**MBA_SETTINGS, **parse_settings(args.set), "sample_len": args.sample_len}
+    settings = {**MBA_SETTINGS, **parse_overrides(args.set), "sample_len": args.sample_len}
     keras.utils.set_random_seed(args.seed)
     model = DoppelGANger.from_dataset(real, DGConfig(**settings), seed=args.seed)
     model.compile()
@@ -149,18 +151,6 @@ def BestKeeper():  # noqa: N802 (builds a Keras callback; Keras is imported in t
                     self.best[name] = (epoch, value, self.model.get_weights())
 
     return Keeper()
-
-
-def parse_settings(items) -> dict:
-    """``["field=value", ...]`` -> {field: value} with the value read as JSON when it parses."""
-    settings = {}
-    for item in items or []:
-        field, _, text = item.partition("=")
-        try:
-            settings[field] = json.loads(text)
-        except json.JSONDecodeError:
-            settings[field] = text
-    return settings
 
 
 # --------------------------------------------------------------------------- the sweep

@@ -19,6 +19,8 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
+from .encoding import listed_columns
+
 FEW_INTEGERS = 10  # a numeric column with at most this many distinct integers gets a hint
 FEW_VALUES = 3     # ... and one with at most this many distinct values of any kind
 
@@ -92,20 +94,8 @@ def _few_values_hint(name: str, role: str, values: pd.Series) -> Optional[str]:
 
 
 def _resolve(items: Sequence, names: List[str], role: str, kind: str) -> set:
-    chosen = set()
-    for item in items:
-        if isinstance(item, (int, np.integer)) and not isinstance(item, bool):
-            if not 0 <= item < len(names):
-                raise ValueError(f"{kind}_{role}s has index {item}, out of range for "
-                                 f"{len(names)} {role} columns")
-            chosen.add(names[int(item)])
-        elif str(item) in names:
-            chosen.add(str(item))
-        else:
-            article = "an" if role == "attribute" else "a"
-            raise ValueError(f"{kind}_{role}s names {item!r}, which is not {article} {role} "
-                             f"column ({names})")
-    return chosen
+    """The names of the ``role`` columns that ``<kind>_<role>s`` lists by name or index."""
+    return {names[i] for i in listed_columns(items, names, f"{kind}_{role}s", role)}
 
 
 # --- dtypes ---------------------------------------------------------------------------------------

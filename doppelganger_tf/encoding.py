@@ -178,7 +178,7 @@ def encode_columns(columns, names, discrete, normalization, outputs, value_range
         if low is not None:
             raise ValueError(f"{what}_min/{what}_max are only used with {what}_outputs; without "
                              "them the min/max are computed from the data")
-        chosen = _discrete_indices(discrete, names, what)
+        chosen = listed_columns(discrete, names, f"discrete_{what}s", what)
         outputs = [_ENCODINGS[OutputType.DISCRETE if i in chosen else OutputType.CONTINUOUS]
                    .new_output(name, values, normalization, what, locate,
                                missing_category=name in missing_category)
@@ -233,20 +233,21 @@ def check_min_max(low: np.ndarray, high: np.ndarray, outputs: Sequence[Output],
         encoding_of(out).check_range(out, low[start:stop], high[start:stop], what)
 
 
-def _discrete_indices(discrete, names: List[str], what: str) -> set:
-    """The indices of the raw columns that ``discrete`` (names or indices) lists."""
+def listed_columns(items, names: List[str], argument: str, what: str) -> set:
+    """The indices of the raw ``what`` columns (feature / attribute) that the ``argument``
+    (e.g. ``discrete_features``) lists by name or index."""
     chosen = set()
-    for item in discrete:
+    for item in items:
         if isinstance(item, (int, np.integer)) and not isinstance(item, bool):
             if not 0 <= item < len(names):
-                raise ValueError(f"discrete_{what}s has index {item}, out of range for "
+                raise ValueError(f"{argument} has index {item}, out of range for "
                                  f"{len(names)} {what} columns")
             chosen.add(int(item))
         elif str(item) in names:
             chosen.add(names.index(str(item)))
         else:
             article = "an" if what == "attribute" else "a"
-            raise ValueError(f"discrete_{what}s names {item!r}, which is not {article} {what} "
+            raise ValueError(f"{argument} names {item!r}, which is not {article} {what} "
                              f"column ({names})")
     return chosen
 
