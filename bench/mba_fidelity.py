@@ -21,7 +21,8 @@ the tracked epoch that was best by each of :func:`criteria` ("best_acf", "best_g
 - ``jsd_<attribute>``: JSD of each attribute's categories.
 The "real halves" row compares two random halves of the real data (mean over 5 splits): the
 floor. Prints one row per run and the mean / min / max over seeds per setting; writes
-``<output>/results.json``. Asserts nothing; not part of the test suite (docs/benchmarks.md).
+``<output>/results.json``, and for each run the ``evaluate`` report of the weights kept by the
+autocorrelation MSE (``<output>/s<S>_seed<seed>_report/``). Asserts nothing; not part of the test suite (docs/benchmarks.md).
 """
 from __future__ import annotations
 
@@ -116,6 +117,14 @@ def run_worker(args) -> dict:
     for name, (epoch, _, weights) in keeper.best.items():
         model.set_weights(weights)
         result[f"best_{name}"] = {"epoch": epoch + 1, "seconds": elapsed[epoch], **score()}
+    if "acf" in keeper.best:  # the kept model's evaluate report, beside the run's figures
+        from doppelganger_tf.evaluation import evaluate
+        model.set_weights(keeper.best["acf"][2])
+        report = Path(args.worker_output).with_name(Path(args.worker_output).stem + "_report")
+        try:  # the figures above are the run's result: a failed report must not lose them
+            evaluate(real, model.generate(len(real), seed=seed), report, seed=args.seed)
+        except Exception as error:  # noqa: BLE001
+            print(f"no report in {report}: {type(error).__name__}: {error}", flush=True)
     result["track"] = [{"epoch": epoch + 1, "seconds": elapsed[epoch],
                         **{key: values[i] for key, values in tracker.history.items()
                            if "attribute_0=" not in key and "attribute_2=" not in key}}
