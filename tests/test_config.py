@@ -58,6 +58,7 @@ EXPECTED = {
     "auto_normalize": BOOL,
     "auto_normalize_masked": BOOL,
     "exact_sample_range": BOOL,
+    "generator_average_decay": BETA,  # [0, 1): at 1 the average never moves
     "generator_learning_rate": POSITIVE,
     "critic_learning_rate": POSITIVE,
     "aux_critic_learning_rate": POSITIVE,
@@ -225,7 +226,8 @@ CHANGED = dict(
     critic_hidden_layers=1, critic_hidden_units=13, use_aux_critic=False,
     aux_critic_hidden_layers=0, aux_critic_hidden_units=17, aux_critic_loss_weight=0.0,
     gradient_penalty_weight=5, aux_gradient_penalty_weight=0.5, auto_normalize=False,
-    auto_normalize_masked=True, exact_sample_range=True, generator_learning_rate=2e-4,
+    auto_normalize_masked=True, exact_sample_range=True, generator_average_decay=0.99,
+    generator_learning_rate=2e-4,
     critic_learning_rate=3e-4,
     aux_critic_learning_rate=4e-4, adam_beta_1=0.0, adam_beta_2=0.9, adam_epsilon=1e-7,
     batch_size=32, critic_steps=5, generator_steps=2, sample_with_replacement=False,
