@@ -69,7 +69,7 @@ def test_keep_best_restores_the_weights_of_the_best_epoch(model, toy, monkeypatc
     at the end of the best epoch, not the last ones."""
     script = iter([float("nan"), 0.5, 0.2, 0.3, 0.4, 0.6])
 
-    def scripted(real, synthetic, metrics=None, features=None, max_lag=None):
+    def scripted(real, synthetic, metrics=None, features=None, max_lag=None, by_category=False):
         assert real.num_samples == len(synthetic) == 30  # the reference summarised once
         return {"acf_mse/wave": next(script), "w1_midrange/wave": 1.0}
 
