@@ -2,17 +2,21 @@
 (``DoppelGANger.generate``) or streamed to disk (``generate_to``).
 
 Each batch's noise is drawn inside one graph from a stateless seed pair (seed, batch index), so
-the same seed and batch size give the same samples, also after save/load.
+the same seed and batch size give the same samples, also after save/load. So batches are
+independent: ``generate_to(..., shard=i, num_shards=k)`` runs a contiguous range of them (the
+same seeds as the whole run), and k processes write the samples of one run together
+(:mod:`doppelganger_tf.sharded_storage`).
 """
 from __future__ import annotations
 
 import warnings
 from pathlib import Path
+from typing import NamedTuple, Optional
 
 import numpy as np
 import tensorflow as tf
 
-from . import arguments, transforms
+from . import arguments, sharded_storage, transforms
 from .conversion import to_dataframe
 from .dataset import Dataset, encode_attribute_table
 from .frame_files import file_kind, frame_writer
@@ -33,6 +37,20 @@ def seeded_normal(seed_pair):
     return normal
 
 
+class _Plan(NamedTuple):
+    """A generation's checked arguments."""
+    n: int
+    given: Optional[np.ndarray]  # the encoded attributes to condition on [n, A_enc], or None
+    lengths: Optional[np.ndarray]  # the forced lengths [n], or None
+    total: int  # time steps generated
+    seed: int
+    batch_size: int
+
+    @property
+    def num_batches(self) -> int:
+        return -(-self.n // self.batch_size)
+
+
 class Sampler:
     """Draws samples from ``model``'s generator network and turns them into Datasets: min/max
     renormalisation, one-hot / clipped values, zeros after each series' end, real units."""
@@ -42,38 +60,77 @@ class Sampler:
         self._functions = {}  # tf.functions by (conditional, chunks, LSTM steps)
 
     def generate(self, n, attributes, length, seed, batch_size, clip) -> Dataset:
-        batches = self._batches(n, attributes, length, seed, batch_size, clip)
+        batches = self._generator_runs(self._plan(n, attributes, length, seed, batch_size, clip))
         # post-processed batch by batch (small temporaries), joined once
         parts = [self._postprocess(*batch, clip) for batch in batches]
         arrays = [parts[0][i] if len(parts) == 1 else np.concatenate([p[i] for p in parts])
                   for i in range(3)]
         return self._dataset(*arrays)
 
-    def generate_to(self, path, n, attributes, length, seed, batch_size, clip) -> Path:
+    def generate_to(self, path, n, attributes, length, seed, batch_size, clip, shard=None,
+                    num_shards=None) -> Path:
         from .dataset import DatasetStreamWriter
 
+        sharded = sharded_storage.check_shard(shard, num_shards)
+        if sharded is not None and sharded[1] > 1 and seed is None:
+            raise ValueError("give a seed when num_shards > 1 (e.g. seed=0): every shard must "
+                             "draw from the same one, a fresh seed per process would generate "
+                             "other samples")
         seed = self._seed(seed)  # drawn once: the files' time stamps follow it too
-        batches = self._batches(n, attributes, length, seed, batch_size, clip)
+        plan = self._plan(n, attributes, length, seed, batch_size, clip)
         kind = file_kind(path)
+        # a shard: whole batches of the unsharded run, contiguous, with their batch indices
+        first, stop = (0, plan.num_batches) if sharded is None else \
+            sharded_storage.split(plan.num_batches, *sharded)
+        batches = self._generator_runs(plan, first, stop)
+        if sharded is not None and kind == "dataset":
+            return self._write_shard(path, plan, batches, clip, *sharded)
         if kind == "dataset":
             with DatasetStreamWriter(path, n) as writer:
                 for batch in batches:
                     writer.append(self._dataset(*self._postprocess(*batch, clip)))
             return Path(path)
+        if sharded is not None:  # a file per shard; concatenated in shard order: the whole
+            path = sharded_storage.shard_file(path, *sharded)
         with frame_writer(path, kind) as write:
-            start = 0
-            for index, batch in enumerate(batches):
+            start = first * plan.batch_size
+            for index, batch in enumerate(batches, start=first):
                 data = self._dataset(*self._postprocess(*batch, clip))
                 # long layout; the batch's ids follow the previous batches' (unique over n);
                 # its series' starts drawn with (seed, batch index)
                 write(to_dataframe(data, layout="long", seed=[seed, index],
-                                   ids_from=(start, n)))
+                                   ids_from=(start, plan.n)))
                 start += len(data)
+            if first == stop:  # an empty shard: the columns alone
+                write(to_dataframe(self._empty(plan), layout="long", seed=[seed, first],
+                                   ids_from=(start, plan.n)))
         return Path(path)
 
-    def _batches(self, n, attributes, length, seed, batch_size, clip):
-        """The arguments checked now; then an iterator of (features, mask, hard attributes,
-        forced lengths or None) per batch."""
+    def _write_shard(self, path, plan, batches, clip, shard, num_shards) -> Path:
+        """Write a shard's batches into the sharded directory ``path`` (sharded_storage)."""
+        first, stop = sharded_storage.split(plan.num_batches, shard, num_shards)
+        rows = (first * plan.batch_size, min(stop * plan.batch_size, plan.n))
+        # what every shard must share besides n and num_shards (the large ones as digests)
+        agreed = {"seed": plan.seed, "batch_size": plan.batch_size, "clip": clip,
+                  "length_sha256": sharded_storage.digest(plan.lengths),
+                  "attributes_sha256": sharded_storage.digest(plan.given),
+                  "generator_sha256": sharded_storage.digest(
+                      *self.model.sampling_generator.get_weights())}
+        with sharded_storage.ShardWriter(path, self._empty(plan), plan.n, shard, num_shards,
+                                         rows, agreed) as writer:
+            for batch in batches:
+                writer.append(self._dataset(*self._postprocess(*batch, clip)))
+        return Path(path)
+
+    def _empty(self, plan) -> Dataset:
+        """A Dataset of zero generated samples: the shapes, specs and frame of the data."""
+        features = self.model.num_feature_columns_with_flags - 2
+        return self._dataset(np.zeros((0, plan.total, features), np.float32),
+                             np.zeros((0, self.model.num_attribute_columns), np.float32),
+                             np.zeros((0, plan.total), np.float32))
+
+    def _plan(self, n, attributes, length, seed, batch_size, clip) -> "_Plan":
+        """The arguments checked, before anything runs or is written."""
         model = self.model
         arguments.boolean("clip", clip)
         given = None
@@ -98,7 +155,7 @@ class Sampler:
                           "training (extrapolation; check the result, e.g. with "
                           "doppelganger_tf.evaluation.evaluate on a real set of that length)",
                           UserWarning, stacklevel=4)
-        return self._generator_runs(n, given, lengths, total, self._seed(seed), batch_size)
+        return _Plan(n, given, lengths, int(total), self._seed(seed), batch_size)
 
     @staticmethod
     def _seed(seed) -> int:
@@ -106,12 +163,16 @@ class Sampler:
         return (int(np.random.SeedSequence().entropy % (2 ** 31)) if seed is None
                 else arguments.seed(seed))
 
-    def _generator_runs(self, n, given, lengths, total, seed, batch_size):
-        """Per batch: the generator's outputs over ``total`` steps (the LSTM rolls out
-        ceil(total / S) steps; the last one's records past ``total`` are cut)."""
+    def _generator_runs(self, plan: "_Plan", first: int = 0, stop: Optional[int] = None):
+        """Per batch ``first`` .. ``stop - 1`` (all by default): the generator's outputs over
+        ``total`` steps (the LSTM rolls out ceil(total / S) steps; the last one's records past
+        ``total`` are cut), and the forced lengths or None."""
+        n, given, lengths, total, seed, batch_size = plan
+        # from n, not the shard's size: a batch's pieces, so its samples, are the same in a shard
         chunks = -(-min(batch_size, n) // GENERATION_CHUNK)
         steps = -(-total // self.model.config.sample_len)
-        for batch_index, start in enumerate(range(0, n, batch_size)):
+        for batch_index in range(first, plan.num_batches if stop is None else stop):
+            start = batch_index * batch_size
             size = min(batch_size, n - start)
             inputs = [tf.constant([seed, batch_index], tf.int64), tf.constant(size, tf.int32)]
             if given is not None:

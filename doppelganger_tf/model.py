@@ -195,6 +195,13 @@ class DoppelGANger(keras.Model):
         are traced once (compat.make_train_function)."""
         return compat.make_train_function(self, super().make_train_function, force)
 
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        """Keras 3 only (Keras 2 never calls it). Every network and optimizer is built already
+        (_build_networks, compile), so no input batch is needed: Keras' own version first
+        averages one batch over the replicas, which MultiWorkerMirroredStrategy cannot do for
+        a dict of index vectors."""
+        super()._maybe_symbolic_build(iterator=None, data_batch=data_batch)
+
     @property
     def metrics(self):
         return list(self._trackers.values())
@@ -353,7 +360,8 @@ class DoppelGANger(keras.Model):
         return self.sampler.generate(n, attributes, length, seed, batch_size, clip)
 
     def generate_to(self, path, n: int, attributes=None, length=None,
-                    seed: Optional[int] = None, batch_size: int = 1000, clip: bool = True
+                    seed: Optional[int] = None, batch_size: int = 1000, clip: bool = True,
+                    *, shard: Optional[int] = None, num_shards: Optional[int] = None
                     ) -> Path:
         """Generate ``n`` samples straight to ``path``, holding one batch in memory at a time;
         the same samples as ``generate`` with the same arguments. ``path``: a directory (one
@@ -361,8 +369,23 @@ class DoppelGANger(keras.Model):
         ``.csv`` or ``.parquet`` (Parquet needs pyarrow): the long layout of
         ``Dataset.to_dataframe``, in the training frame's columns and dtypes, ids unique over
         all ``n``, each batch's series starts drawn with (seed, batch index). Atomic: nothing
-        appears at ``path`` unless all ``n`` were written."""
-        return self.sampler.generate_to(path, n, attributes, length, seed, batch_size, clip)
+        appears at ``path`` unless all ``n`` were written.
+
+        ``shard=i, num_shards=k``: write only part i (0..k-1) of the run, so that k processes
+        or hosts write it together; the k parts hold exactly the samples of the unsharded run
+        (give the same model, ``n``, ``seed``, which is then required, ``batch_size``,
+        ``attributes``, ``length`` and ``clip`` to every shard). Part i is a contiguous range
+        of whole batches (the batches' seeds as unsharded; a part is empty when k exceeds the
+        number of batches), the parts in shard order. A directory ``path`` holds the whole
+        run: the first shard creates its arrays at full size, each writes its rows in place
+        and then a completion marker (``shards/shard-0000i-of-0000k.json``), and
+        ``Dataset.load(path)`` names the shards not finished until all are, then reads the
+        features as one memory-mapped array. A shard run with other arguments is refused; a
+        killed shard is rerun as it was. A ``.csv`` / ``.parquet`` ``path`` gets one file per
+        shard, ``out-0000i-of-0000k.csv`` (each atomic), whose concatenation in shard order is
+        the unsharded file (with a header per file). See sharded_storage.py."""
+        return self.sampler.generate_to(path, n, attributes, length, seed, batch_size, clip,
+                                        shard, num_shards)
 
     # --- persistence (saved_model.py) ------------------------------------------------------------
 

@@ -9,7 +9,8 @@
   :mod:`doppelganger_tf.outputs` writes and reads, plus our ``specs.json`` for the names and
   categories those pickles cannot hold;
 - streamed (:class:`DatasetStreamWriter`): one ``<array>.npy`` per array plus ``specs.json``,
-  written batch by batch and read back memory-mapped.
+  written batch by batch and read back memory-mapped; also written in shards by several
+  processes (:mod:`doppelganger_tf.sharded_storage`), read once every shard has finished.
 
 Every save is atomic (:func:`doppelganger_tf.atomic.atomic_directory`), and :func:`load` first
 finishes or undoes a save that was killed between its two renames.
@@ -207,6 +208,9 @@ def load(cls: Type[Dataset], path) -> Dataset:
     if not path.is_dir():
         raise ValueError(f"{path} is a file; Dataset.load expects the directory holding "
                          f"{DATA_FILE} (our layout) or {ORIGINAL_DATA_FILE} (original layout)")
+    if (path / "sharding.json").exists():  # written by shards: whole once all finished
+        from .sharded_storage import check_complete  # (that module builds on this one)
+        check_complete(path)
     frame = None
     if (path / DATA_FILE).exists():
         data_file = path / DATA_FILE
