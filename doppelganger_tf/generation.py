@@ -60,7 +60,7 @@ class Sampler:
         self._functions = {}  # tf.functions by (conditional, chunks, LSTM steps)
 
     def generate(self, n, attributes, length, seed, batch_size, clip) -> Dataset:
-        batches = self._generator_runs(self._plan(n, attributes, length, seed, batch_size, clip))
+        batches = self._generator_runs(*self._plan(n, attributes, length, seed, batch_size, clip))
         # post-processed batch by batch (small temporaries), joined once
         parts = [self._postprocess(*batch, clip) for batch in batches]
         arrays = [parts[0][i] if len(parts) == 1 else np.concatenate([p[i] for p in parts])
@@ -82,7 +82,7 @@ class Sampler:
         # a shard: whole batches of the unsharded run, contiguous, with their batch indices
         first, stop = (0, plan.num_batches) if sharded is None else \
             sharded_storage.split(plan.num_batches, *sharded)
-        batches = self._generator_runs(plan, first, stop)
+        batches = self._generator_runs(*plan, first, stop)
         if sharded is not None and kind == "dataset":
             return self._write_shard(path, plan, batches, clip, *sharded)
         if kind == "dataset":
@@ -163,15 +163,16 @@ class Sampler:
         return (int(np.random.SeedSequence().entropy % (2 ** 31)) if seed is None
                 else arguments.seed(seed))
 
-    def _generator_runs(self, plan: "_Plan", first: int = 0, stop: Optional[int] = None):
-        """Per batch ``first`` .. ``stop - 1`` (all by default): the generator's outputs over
-        ``total`` steps (the LSTM rolls out ceil(total / S) steps; the last one's records past
-        ``total`` are cut), and the forced lengths or None."""
-        n, given, lengths, total, seed, batch_size = plan
+    def _generator_runs(self, n, given, lengths, total, seed, batch_size, first=0, stop=None):
+        """Per batch ``first`` .. ``stop - 1`` (all by default; the arguments: a _Plan's
+        fields): the generator's outputs over ``total`` steps (the LSTM rolls out
+        ceil(total / S) steps; the last one's records past ``total`` are cut), and the forced
+        lengths or None."""
         # from n, not the shard's size: a batch's pieces, so its samples, are the same in a shard
         chunks = -(-min(batch_size, n) // GENERATION_CHUNK)
         steps = -(-total // self.model.config.sample_len)
-        for batch_index in range(first, plan.num_batches if stop is None else stop):
+        stop = -(-n // batch_size) if stop is None else stop
+        for batch_index in range(first, stop):
             start = batch_index * batch_size
             size = min(batch_size, n - start)
             inputs = [tf.constant([seed, batch_index], tf.int64), tf.constant(size, tf.int32)]
