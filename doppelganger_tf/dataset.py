@@ -197,47 +197,71 @@ class Dataset:
     def _check_finite(self):
         for name, array in (("features", self.features), ("attributes", self.attributes),
                             ("gen_flags", self.gen_flags)):
-            bad = ~np.isfinite(array)
-            if bad.any():
-                where = tuple(int(i) for i in np.argwhere(bad)[0])
-                raise ValueError(f"{name} holds {int(bad.sum())} NaN or infinite values (first "
-                                 f"at index {where}); fill them or drop those samples")
+            count, first = 0, None
+            for rows in row_chunks(array):
+                bad = ~np.isfinite(array[rows])
+                found = int(bad.sum())
+                if found and first is None:
+                    where = np.argwhere(bad)[0]
+                    first = (rows.start + int(where[0]), *(int(i) for i in where[1:]))
+                count += found
+            if count:
+                raise ValueError(f"{name} holds {count} NaN or infinite values (first at index "
+                                 f"{first}); fill them or drop those samples")
 
     def _check_gen_flags(self):
         g = self.gen_flags
-        not_binary = (g != 0) & (g != 1)
-        if not_binary.any():
-            n, t = np.argwhere(not_binary)[0]
+        not_binary = rises = empty = None  # the first sample of each problem
+        empty_count = 0
+        for rows in row_chunks(g):
+            chunk = g[rows]
+            if not_binary is None:
+                wrong = (chunk != 0) & (chunk != 1)
+                if wrong.any():
+                    n, t = np.argwhere(wrong)[0]
+                    not_binary = (rows.start + int(n), int(t), chunk[n, t])
+            if rises is None:
+                rising = (np.diff(chunk, axis=1) > 0).any(axis=1)
+                if rising.any():
+                    rises = rows.start + int(np.flatnonzero(rising)[0])
+            blank = chunk[:, 0] == 0
+            if blank.any() and empty is None:
+                empty = rows.start + int(np.flatnonzero(blank)[0])
+            empty_count += int(blank.sum())
+        if not_binary is not None:
+            n, t, value = not_binary
             raise ValueError(f"gen_flags must hold only 0 and 1; sample {n}, step {t} holds "
-                             f"{g[n, t]:g}")
-        rises = np.diff(g, axis=1) > 0
-        if rises.any():
-            n = int(np.flatnonzero(rises.any(axis=1))[0])
-            raise ValueError(f"gen_flags of sample {n} is not a prefix of ones (a 0 is followed "
-                             "by a 1); each series must be active from step 0 to its end, "
-                             "then inactive")
-        empty = g[:, 0] == 0
-        if empty.any():
-            raise ValueError(f"sample {int(np.flatnonzero(empty)[0])} has a zero-length series "
-                             f"({int(empty.sum())} such samples); every series needs at least "
-                             "one active step, drop the empty ones")
+                             f"{value:g}")
+        if rises is not None:
+            raise ValueError(f"gen_flags of sample {rises} is not a prefix of ones (a 0 is "
+                             "followed by a 1); each series must be active from step 0 to its "
+                             "end, then inactive")
+        if empty is not None:
+            raise ValueError(f"sample {empty} has a zero-length series ({empty_count} such "
+                             "samples); every series needs at least one active step, drop the "
+                             "empty ones")
 
     def _check_encoded_values(self):
-        active = self.gen_flags > 0.5
-        nonzero_after_end = ~active & np.any(self.features != 0, axis=2)
-        if nonzero_after_end.any():
-            n, t = np.argwhere(nonzero_after_end)[0]
-            raise ValueError(f"features are non-zero after the end of sample {n} (step {t}); "
-                             "features must be zero where gen_flags is 0 (multiply them by "
-                             "gen_flags[..., None])")
+        """Feature rows chunk by chunk (the first problem in sample order is named)."""
+        for rows in row_chunks(self.features):
+            features = self.features[rows]
+            active = self.gen_flags[rows] > 0.5
+            nonzero_after_end = ~active & np.any(features != 0, axis=2)
+            if nonzero_after_end.any():
+                n, t = np.argwhere(nonzero_after_end)[0]
+                raise ValueError(f"features are non-zero after the end of sample "
+                                 f"{rows.start + n} (step {t}); features must be zero where "
+                                 "gen_flags is 0 (multiply them by gen_flags[..., None])")
 
-        def locate(row):  # only computed for an error: the index arrays would be N*T long
-            n, t = np.argwhere(active)[row]
-            return f"sample {n}, step {t}"
+            def locate(row, active=active, first=rows.start):
+                # only computed for an error: the index arrays would be as long as the chunk
+                n, t = np.argwhere(active)[row]
+                return f"sample {first + n}, step {t}"
 
-        check_encoded(self.features[active], self.feature_outputs, "feature", locate)
-        check_encoded(self.attributes, self.attribute_outputs, "attribute",
-                      lambda r: f"sample {r}")
+            check_encoded(features[active], self.feature_outputs, "feature", locate)
+        for rows in row_chunks(self.attributes):
+            check_encoded(self.attributes[rows], self.attribute_outputs, "attribute",
+                          lambda r, first=rows.start: f"sample {first + r}")
 
     def _check_ranges(self):
         for what, low, high, outputs in (
@@ -351,6 +375,19 @@ class Dataset:
         memory-mapped) or in the original release's layout (``data_train.npz`` +
         ``data_*_output.pkl``, e.g. written by :meth:`save_original`)."""
         return storage.load(cls, path)
+
+
+# rows validated at a time (about this many bytes of an array), so that validating a
+# memory-mapped dataset (Dataset.load of the streamed layout) holds one chunk's temporaries,
+# not temporaries the size of the data
+VALIDATION_CHUNK_BYTES = 1 << 23
+
+
+def row_chunks(array: np.ndarray):
+    """Slices of ``array``'s rows (its first axis), each about VALIDATION_CHUNK_BYTES."""
+    row_bytes = max(1, array[:1].nbytes)
+    step = max(1, VALIDATION_CHUNK_BYTES // row_bytes)
+    return [slice(start, min(start + step, len(array))) for start in range(0, len(array), step)]
 
 
 def _optional_float64(values) -> Optional[np.ndarray]:
