@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import numbers
+import shutil
 import time
 import warnings
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Optional
 import numpy as np
 import tensorflow as tf
 
+from . import distribution
 from .atomic import atomic_file
 from .compat import keras
 
@@ -30,6 +32,10 @@ class TrainingCheckpoint(keras.callbacks.Callback):
     checkpoint it loads: a damaged one (unreadable index, missing or truncated files) is never
     taken for "nothing to resume"; it restores the newest intact one instead and warns, or
     raises naming the files when none is intact.
+
+    In a multi-worker job (docs/scaling.md) every worker runs the callback: the chief writes
+    the checkpoints; the others save to a scratch directory beside it, deleted at once, and
+    restore from the chief's (a shared file system, or a copy, on separate hosts).
     """
 
     INDEX_FILE = "checkpoint"  # TensorFlow's record of the checkpoints, newest last
@@ -70,7 +76,10 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         self._check_directory()
         self._epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
         checkpoint = tf.train.Checkpoint(model=model, epoch=self._epoch)
-        self._manager = tf.train.CheckpointManager(checkpoint, str(self.directory),
+        # the chief's directory, or this worker's scratch one (distribution.scratch_path)
+        self._save_directory = distribution.scratch_path(self.directory,
+                                                         model.distribute_strategy)
+        self._manager = tf.train.CheckpointManager(checkpoint, str(self._save_directory),
                                                    max_to_keep=self.max_to_keep,
                                                    checkpoint_name=self.PREFIX)
         self._bound_model = model
@@ -108,7 +117,8 @@ class TrainingCheckpoint(keras.callbacks.Callback):
                              + ". Restore the files from a backup, or delete the directory "
                              "to start training over")
         notes = ([index_problem] if index_problem else []) + skipped
-        if index_problem:  # so the next saves keep (and prune) the checkpoints found
+        if index_problem and distribution.is_chief(model.distribute_strategy):
+            # so the next saves keep (and prune) the checkpoints found
             self._rewrite_index(prefix, candidates)
         if notes:
             warnings.warn(f"TrainingCheckpoint: {'; '.join(notes)}. Restored {prefix}, the "
@@ -219,6 +229,8 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         self._bind(self.model)
         self._epoch.assign(epoch + 1)
         self._manager.save(checkpoint_number=epoch + 1)
+        if self._save_directory != self.directory:  # a worker's scratch copy
+            shutil.rmtree(self._save_directory, ignore_errors=True)
 
 
 class TrainingDiverged(RuntimeError):

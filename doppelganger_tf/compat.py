@@ -171,6 +171,16 @@ def make_train_function(model, keras_make_train_function, force=False):
     return model.train_function
 
 
+def step_logs(logs: dict) -> dict:
+    """A training step's {name: scalar} for Keras. Keras 3 averages them over the workers of a
+    multi-worker job along axis 0, which a scalar lacks: there each becomes a vector of one."""
+    strategy = tf.distribute.get_strategy()
+    multi_worker = getattr(strategy.extended, "_in_multi_worker_mode", lambda: False)()
+    if not (KERAS_3 and multi_worker):
+        return logs
+    return {name: tf.reshape(value, [1]) for name, value in logs.items()}
+
+
 def steps_per_execution(model) -> int:
     """Training steps per call of ``model``'s train function (a variable on Keras 2, an int on
     Keras 3)."""

@@ -223,7 +223,7 @@ class DoppelGANger(keras.Model):
             self._apply_generator_gradients(tape, loss, scaled)
             if self.averaged_generator is not None:
                 self._update_generator_average()
-        return {name: t.result() for name, t in self._trackers.items()}
+        return compat.step_logs({name: t.result() for name, t in self._trackers.items()})
 
     def _fake_batch(self, noise, differentiable=True):
         """A generator run (training mode) on the batch's noise, the LSTM's initial state drawn

@@ -8,9 +8,10 @@ still read.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
-from . import saved_weights
+from . import distribution, saved_weights
 from .atomic import atomic_directory, recover
 from .config import DGConfig
 from .frames import FrameInfo
@@ -46,17 +47,23 @@ def model_from_config(cls, d: dict, **kwargs):
 
 def save(model, path, overwrite: bool = True):
     """Write ``model`` to the directory ``path``; an interrupted save leaves any previous model
-    there intact."""
+    there intact. In a multi-worker job every worker must call it (reading the weights of
+    BatchNorm's per-replica statistics is a collective operation), and only the chief writes
+    ``path``: the others write a scratch copy beside it and delete it
+    (distribution.scratch_path)."""
     path = Path(path)
+    target = distribution.scratch_path(path, model.distribute_strategy)
     if path.exists() and not overwrite:
         raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
-    with atomic_directory(path, replaceable={CONFIG_FILE, WEIGHTS_FILE,
-                                             KERAS2_WEIGHTS_FILE}) as tmp:
+    with atomic_directory(target, replaceable={CONFIG_FILE, WEIGHTS_FILE,
+                                               KERAS2_WEIGHTS_FILE}) as tmp:
         payload = {"format": MODEL_FORMAT, "version": FORMAT_VERSION, **model.get_config()}
         if model.privacy_record is not None:  # DP parameters and epsilon spent
             payload["privacy"] = model.privacy_record
         (tmp / CONFIG_FILE).write_text(json.dumps(payload, indent=2))
         saved_weights.save(model, tmp / WEIGHTS_FILE)
+    if target != path:
+        shutil.rmtree(target, ignore_errors=True)
 
 
 def load(model_class, path):
