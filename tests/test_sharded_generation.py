@@ -5,7 +5,6 @@ import os
 import subprocess
 import sys
 import textwrap
-import time
 
 import numpy as np
 import pandas as pd
@@ -174,7 +173,7 @@ def test_a_killed_shard_is_refused_until_rerun(model, expected, tmp_path, monkey
         return real_postprocess(*args)
     monkeypatch.setattr(sampler, "_postprocess", dies_on_the_second_batch)
     with pytest.raises(KeyboardInterrupt):
-        write_shards(model, path, 3, order=[2], clip=True)
+        write_shards(model, path, 3, order=[2])
     monkeypatch.undo()
     with pytest.raises(IncompleteShardsError, match=r"shards \[2\] of 3"):
         Dataset.load(path)
@@ -220,12 +219,10 @@ def test_two_processes_write_one_run(model, expected, tmp_path):
     """)
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": "",
            "PYTHONPATH": os.pathsep.join([ROOT, os.environ.get("PYTHONPATH", "")])}
-    began = time.monotonic()
     processes = [subprocess.Popen([sys.executable, "-c", script, str(shard)], cwd=ROOT,
                                   env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                   text=True) for shard in (1, 0)]
     for process in processes:
         _, stderr = process.communicate(timeout=120)
         assert process.returncode == 0, stderr[-3000:]
-    assert time.monotonic() - began < 60
     assert_same(Dataset.load(tmp_path / "out"), expected)
