@@ -84,9 +84,10 @@ class Sampler:
             sharded_storage.split(plan.num_batches, *sharded)
         batches = self._generator_runs(*plan, first, stop)
         if sharded is not None and kind == "dataset":
-            return self._write_shard(path, plan, batches, clip, *sharded)
+            rows = (first * plan.batch_size, min(stop * plan.batch_size, plan.n))
+            return self._write_shard(path, plan, batches, rows, clip, *sharded)
         if kind == "dataset":
-            with DatasetStreamWriter(path, n) as writer:
+            with DatasetStreamWriter(path, plan.n) as writer:  # n may come from attributes
                 for batch in batches:
                     writer.append(self._dataset(*self._postprocess(*batch, clip)))
             return Path(path)
@@ -106,10 +107,9 @@ class Sampler:
                                    ids_from=(start, plan.n)))
         return Path(path)
 
-    def _write_shard(self, path, plan, batches, clip, shard, num_shards) -> Path:
-        """Write a shard's batches into the sharded directory ``path`` (sharded_storage)."""
-        first, stop = sharded_storage.split(plan.num_batches, shard, num_shards)
-        rows = (first * plan.batch_size, min(stop * plan.batch_size, plan.n))
+    def _write_shard(self, path, plan, batches, rows, clip, shard, num_shards) -> Path:
+        """Write a shard's batches, rows [start, stop) of the run, into the sharded directory
+        ``path`` (sharded_storage)."""
         # what every shard must share besides n and num_shards (the large ones as digests)
         agreed = {"seed": plan.seed, "batch_size": plan.batch_size, "clip": clip,
                   "length_sha256": sharded_storage.digest(plan.lengths),

@@ -109,6 +109,10 @@ def test_conditional_generation_and_lengths_per_shard(model, tmp_path):
     loaded = Dataset.load(path)
     assert_same(loaded, wanted)
     np.testing.assert_array_equal(loaded.lengths, lengths)
+    # n=None: the attributes' rows (unsharded too)
+    whole = model.generate_to(tmp_path / "whole", None, attributes=access, length=lengths,
+                              seed=SEED, batch_size=BATCH)
+    assert_same(Dataset.load(whole), wanted)
     # a shard given other attributes (or lengths) belongs to another run
     other = pd.DataFrame({"access": ["desktop"] * N})
     with pytest.raises(ValueError, match="another run: attributes_sha256 .*a different "
