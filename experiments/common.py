@@ -20,6 +20,7 @@ from doppelganger_tf.atomic import atomic_file
 from doppelganger_tf.config import (FIELD_RULES, Boolean, Choice, DGConfig, Integer, OrNone,
                                     Real)
 from doppelganger_tf.dataset import Dataset, check_sample_len
+from doppelganger_tf.distribution import STRATEGIES
 from doppelganger_tf.runtime import THREAD_SETTING_HELP, apply_thread_setting
 
 MODEL_NAMES = ("dg", "hmm", "ar", "rnn", "naive_gan")
@@ -146,6 +147,10 @@ def define_flags(*, epochs: int, data_default=None, reports: bool = False, **dg_
     flags.DEFINE_string("keep_best", None, "with --track_every: keep the weights of the "
                         "tracked epoch where this fidelity figure was lowest, e.g. "
                         "acf_mse/feature_0 (FidelityTracker keep_best)")
+    flags.DEFINE_enum("strategy", "default", list(STRATEGIES), "where DoppelGANger trains: "
+                      "default (one device), mirrored (every local GPU), multi_worker (one "
+                      "worker of the cluster in TF_CONFIG; every worker runs this command, "
+                      "the chief writes the outputs: docs/scaling.md)")
     flags.DEFINE_float("dp_delta", 1e-5, "DP: delta of the reported (epsilon, delta)")
     flags.DEFINE_float("dp_target_epsilon", None, "DP: stop training before the epsilon spent "
                        "would exceed this (default: train all epochs)")
@@ -163,8 +168,29 @@ def script_flag_values() -> dict:
             if FLAGS.find_module_defining_flag(name) in (__name__, "__main__")}
 
 
+_STRATEGY = []  # the --strategy, created once
+
+
+def distribution_strategy():
+    """The tf.distribute strategy --strategy names (distribution.make_strategy), created on
+    the first call."""
+    if not _STRATEGY:
+        from doppelganger_tf.distribution import make_strategy
+        _STRATEGY.append(make_strategy(FLAGS.strategy))
+    return _STRATEGY[0]
+
+
+def is_chief() -> bool:
+    """Whether this process writes the outputs (all but the other workers of a multi-worker
+    job)."""
+    from doppelganger_tf import distribution
+    return distribution.is_chief(distribution_strategy())
+
+
 def train_doppelganger(train: Dataset, out: Path):
-    """Train (or resume) DoppelGANger with checkpoints; returns the trained model."""
+    """Train (or resume) DoppelGANger with checkpoints; returns the trained model. The model is
+    built and compiled in the --strategy's scope; in a multi-worker job every worker runs this
+    (the chief writes the checkpoints and the model)."""
     from doppelganger_tf.callbacks import (PrivacyBudget, ProgressLogger, TrainingCheckpoint,
                                            TrainingTimeLimit)
     from doppelganger_tf.fidelity_callback import FidelityTracker
@@ -173,10 +199,11 @@ def train_doppelganger(train: Dataset, out: Path):
     from doppelganger_tf.privacy import privacy_record
 
     keras.utils.set_random_seed(FLAGS.seed)
-    model = DoppelGANger.from_dataset(train, dg_config(), seed=FLAGS.seed)
-    model.compile()
+    with distribution_strategy().scope():
+        model = DoppelGANger.from_dataset(train, dg_config(), seed=FLAGS.seed)
+        model.compile()
     checkpoint_dir = out / "checkpoints"
-    if not FLAGS.resume and checkpoint_dir.exists():
+    if not FLAGS.resume and checkpoint_dir.exists() and is_chief():
         shutil.rmtree(checkpoint_dir)  # a fresh run must not mix with an old one
     checkpoint = TrainingCheckpoint(checkpoint_dir, every_n_epochs=max(1, FLAGS.log_every))
     start = checkpoint.restore(model)
@@ -226,9 +253,16 @@ def run_models(train: Dataset) -> Dict[str, dict]:
     """Train each requested model and generate; returns {model: {"generated", "wall_time_s"}}.
 
     Generated data are saved under <output>/<model>/generated; with --resume a model whose
-    generated data exist is not trained again."""
+    generated data exist is not trained again. A worker of a multi-worker job other than the
+    chief trains and generates with DoppelGANger in step with the chief (generation reads
+    weights kept per replica), then exits: the chief trains the rest and writes everything."""
     n = FLAGS.num_generate or len(train)
     runs = {}
+    if not is_chief():
+        if "dg" in FLAGS.models:
+            train_doppelganger(train, Path(FLAGS.output) / "dg").generate(n, seed=FLAGS.seed)
+        logging.info("worker done; the chief writes the results")
+        sys.exit(0)
     for name in FLAGS.models:
         out = Path(FLAGS.output) / name
         timing_file = out / "timing.json"
@@ -409,10 +443,11 @@ def fail(exc: BaseException) -> int:
     return 1
 
 
-def check_flags(dg_only: bool = False) -> None:
+def check_flags(dg_only: bool = False, distributed: bool = True) -> None:
     """Checks of the shared flags (define_flags) that absl cannot make, before reading data:
-    known --models (unless the script trains DoppelGANger only) and a valid DoppelGANger
-    config."""
+    known --models (unless the script trains DoppelGANger only), a valid DoppelGANger config,
+    and --strategy=default for DP and for the scripts that cannot run distributed
+    (``distributed=False``)."""
     if not dg_only:
         unknown = [m for m in FLAGS.models if m not in MODEL_NAMES]
         if unknown or not FLAGS.models:
@@ -424,6 +459,16 @@ def check_flags(dg_only: bool = False) -> None:
         raise ValueError(f"--dp_target_epsilon must be > 0, got {FLAGS.dp_target_epsilon}")
     if FLAGS.max_train_seconds is not None and not FLAGS.max_train_seconds > 0:
         raise ValueError(f"--max_train_seconds must be > 0, got {FLAGS.max_train_seconds}")
+    if FLAGS.strategy == "multi_worker":
+        from doppelganger_tf.distribution import tf_config
+        tf_config()  # the strategy itself is created before DoppelGANger is built
+    if FLAGS.strategy != "default" and not distributed:
+        raise ValueError(f"--strategy={FLAGS.strategy}: {Path(sys.argv[0]).name} trains on one "
+                         "device only; use --strategy=default")
+    if FLAGS.strategy != "default" and dg_config().dp_noise_multiplier is not None:
+        raise ValueError(f"--strategy={FLAGS.strategy} with DP: DP training runs on one device "
+                         "(per-example clipping does not combine with gradients summed over "
+                         "replicas); use --strategy=default")
     if FLAGS.keep_best and not FLAGS.track_every:
         raise ValueError("--keep_best needs --track_every (the epochs whose weights it "
                          "compares), e.g. --track_every=250")

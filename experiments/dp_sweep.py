@@ -66,7 +66,7 @@ def settings():
 def prepare():
     """Check the flags and read the data, before --output is created: (data, settings)."""
     rows = settings()
-    common.check_flags(dg_only=True)
+    common.check_flags(dg_only=True, distributed=False)
     for _, z in rows:  # the config of every row (e.g. DP needs float32)
         FLAGS.dp_noise_multiplier = z
         common.dg_config()

@@ -35,7 +35,7 @@ def prepare():
     from doppelganger_tf.dataset import Dataset
 
     values = sample_lens()
-    common.check_flags(dg_only=True)
+    common.check_flags(dg_only=True, distributed=False)
     train = Dataset.load(FLAGS.data)
     feature = FLAGS.feature or train.feature_names[0]
     common.check_names(train, feature=feature)

@@ -123,6 +123,16 @@ TF_LOG_LINE = re.compile(r"\S+\.(cc|h):\d+\] |^WARNING: All log messages before 
     ("wwt.py", ["--keep_best=acf_mse/views"],
      "wwt.py: error: --keep_best needs --track_every (the epochs whose weights it compares), "
      "e.g. --track_every=250"),
+    # a multi-worker run needs its cluster (docs/scaling.md; braces doubled for format);
+    # DP runs on one device
+    ("wwt.py", ["--strategy=multi_worker"],
+     "wwt.py: error: the multi_worker strategy reads the cluster from the TF_CONFIG environment "
+     "variable, which is not set: set it in each worker, e.g. TF_CONFIG='{{\"cluster\": "
+     "{{\"worker\": [\"host1:12345\", \"host2:12345\"]}}, \"task\": {{\"type\": \"worker\", "
+     "\"index\": 0}}}}' (index 1 in the second; docs/scaling.md)"),
+    ("wwt.py", ["--strategy=mirrored", "--dp_noise_multiplier=1"],
+     "wwt.py: error: --strategy=mirrored with DP: DP training runs on one device (per-example "
+     "clipping does not combine with gradients summed over replicas); use --strategy=default"),
 ])
 def test_user_error_is_one_line_and_leaves_no_output(tmp_path, script, args, message):
     out = tmp_path / "out"
