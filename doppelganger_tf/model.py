@@ -207,7 +207,13 @@ class DoppelGANger(keras.Model):
         return list(self._trackers.values())
 
     def train_step(self, data):
-        real_f, real_a = compat.get_untracked(self, "_training_data").gather(data["indices"])
+        """One training step on a batch of ``training_batches``: {"indices"} (the "memory"
+        input mode: rows gathered from the encoded dataset's constants) or {"features",
+        "attributes"} (the "streamed" mode: the batch's critic inputs themselves)."""
+        if "indices" in data:
+            real_f, real_a = compat.get_untracked(self, "_training_data").gather(data["indices"])
+        else:
+            real_f, real_a = data["features"], data["attributes"]
         noise = self.generator.sample_noise(tf.shape(real_f)[0], self.rng.normal,
                                             keys=BATCH_NOISE)
         shared = self.config.reuse_fake_batch  # the last critic step's fakes train the generator
@@ -299,12 +305,22 @@ class DoppelGANger(keras.Model):
             update()
 
     def fit(self, x=None, y=None, epochs=1, steps_per_epoch=None, initial_epoch=0, seed=None,
-            stop_on_divergence=True, **kwargs):
+            stop_on_divergence=True, input_mode="auto", **kwargs):
         """Keras ``fit`` on a :class:`Dataset` ``x`` (one epoch = N / batch steps).
 
         seed: the batches' order (a resumed run, ``initial_epoch`` > 0, continues with another).
         stop_on_divergence: raise :class:`callbacks.TrainingDiverged` at the first non-finite
-        loss (callbacks.StopOnDivergence) instead of training NaN weights on."""
+        loss (callbacks.StopOnDivergence) instead of training NaN weights on.
+        input_mode: how the training rows reach the step (training_data.py). "memory": the
+        dataset, encoded as the critics see it (float32, with two generation-flag feature
+        columns and the min/max attributes of auto-normalisation), is held whole as constants
+        and the step gathers each batch's rows, the fastest. "streamed": the input pipeline
+        reads each batch's rows from the dataset's arrays and encodes only them (a few batches
+        ahead), so a dataset larger than memory, loaded memory-mapped from the streamed layout
+        (``DatasetStreamWriter``, ``generate_to``; ``Dataset.load``), is never copied whole.
+        "auto" (default): streamed when the features are memory-mapped or the encoded dataset
+        would exceed ``training_data.STREAM_ABOVE_BYTES`` (1 GiB), memory otherwise. Both modes
+        draw the same batches for a seed and train the same weights."""
         if not isinstance(x, Dataset):
             raise TypeError(f"fit trains on a doppelganger_tf Dataset, got {type(x).__name__}; "
                             "build one with Dataset.from_dataframe or Dataset.from_arrays")
@@ -318,19 +334,24 @@ class DoppelGANger(keras.Model):
         # batches are drawn at random already (Keras 3 warns that it ignores shuffle=True)
         kwargs.setdefault("shuffle", False)
         steps_per_epoch = steps_per_epoch or self.steps_per_epoch(len(x))
-        batches = self.training_batches(x, seed=None if seed is None else seed + initial_epoch)
+        batches = self.training_batches(x, seed=None if seed is None else seed + initial_epoch,
+                                        input_mode=input_mode)
         compat.fit_steps_per_execution(
             self, compat.get_untracked(self, "_requested_steps_per_execution", 1),
             steps_per_epoch)
         return super().fit(batches, y, epochs=epochs, steps_per_epoch=steps_per_epoch,
                            initial_epoch=initial_epoch, **kwargs)
 
-    def training_batches(self, dataset: Dataset, seed: Optional[int] = None) -> tf.data.Dataset:
-        """What ``fit(dataset)`` feeds the training step (training_data.TrainingData)."""
+    def training_batches(self, dataset: Dataset, seed: Optional[int] = None,
+                         input_mode: str = "auto") -> tf.data.Dataset:
+        """What ``fit(dataset, input_mode=...)`` feeds the training step: {"indices"}
+        (training_data.TrainingData) or {"features", "attributes"}
+        (training_data.StreamedTrainingData) elements, one batch each."""
+        mode = training_data.input_mode(self, dataset, input_mode)
         current = compat.get_untracked(self, "_training_data")
-        if current is None or current.dataset is not dataset:
+        if current is None or current.dataset is not dataset or current.mode != mode:
             compat.set_untracked(self, "_training_data",
-                                 training_data.TrainingData(self, dataset))
+                                 training_data.training_data(self, dataset, mode))
             self.train_function = None
         return compat.get_untracked(self, "_training_data").batches(seed)
 

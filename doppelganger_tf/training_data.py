@@ -1,15 +1,33 @@
-"""What ``DoppelGANger.fit`` feeds the training step: a Dataset encoded as the critics see it,
-and an endless stream of batches of its row indices (the step gathers the rows itself: a
-pipeline that gathers them costs ~4% of a WWT-shape step, docs/benchmarks.md)."""
+"""What ``DoppelGANger.fit`` feeds the training step, in one of two input modes:
+
+- "memory" (:class:`TrainingData`): the Dataset encoded as the critics see it, held as
+  constants, and an endless stream of batches of its row indices (the step gathers the rows
+  itself: a pipeline that gathers them costs ~4% of a WWT-shape step, docs/benchmarks.md);
+- "streamed" (:class:`StreamedTrainingData`): the same index stream, but the pipeline reads
+  each batch's rows from the Dataset's arrays (memory-mapped when it was loaded from the
+  streamed layout, ``DatasetStreamWriter``) and encodes only them, so a dataset larger than
+  memory trains without being copied whole.
+
+Both give the step the same rows, in the same order, with the same values: the critics'
+encoding (:class:`CriticEncoding`) works per sample. :func:`input_mode` picks one
+("auto": streamed for memory-mapped data or critic inputs above STREAM_ABOVE_BYTES).
+"""
 from __future__ import annotations
 
-from typing import Optional
+import dataclasses
+from typing import Optional, Tuple
 
 import numpy as np
 import tensorflow as tf
 
 from . import transforms
 from .dataset import Dataset
+from .outputs import Output
+
+INPUT_MODES = ("auto", "memory", "streamed")
+# input_mode="auto" streams a dataset held in memory too when its critic inputs (float32, the
+# features with two flag columns, the attributes with the min/max ones) would exceed this
+STREAM_ABOVE_BYTES = 1 << 30
 
 
 def check_compatible(model, dataset: Dataset):
@@ -27,19 +45,75 @@ def check_compatible(model, dataset: Dataset):
                              "the model from this dataset (DoppelGANger.from_dataset)")
 
 
+@dataclasses.dataclass(frozen=True)
+class CriticEncoding:
+    """Rows of a Dataset -> what the critics see of them: (features with the two
+    generation-flag columns, attributes with the min/max attributes when auto-normalisation is
+    on), float32. Every part works per sample (the min/max of a sample's own series, its own
+    flags), so encoding a batch of rows gives exactly the rows of the encoded whole."""
+    feature_outputs: Tuple[Output, ...]
+    auto_normalize: bool
+    masked: bool
+    sample_len: int
+
+    @classmethod
+    def of(cls, model) -> "CriticEncoding":
+        cfg = model.config
+        return cls(tuple(model.feature_outputs), bool(cfg.auto_normalize and model.minmax_outputs),
+                   bool(cfg.auto_normalize_masked), int(cfg.sample_len))
+
+    def __call__(self, features, attributes, gen_flags):
+        if self.auto_normalize:
+            features, extra = transforms.normalize_per_sample(
+                features, gen_flags, self.feature_outputs, masked=self.masked)
+            attributes = np.concatenate([attributes, extra], axis=1)
+        flags = transforms.encode_gen_flags(gen_flags, self.sample_len)
+        features = np.concatenate([features, flags], axis=2).astype(np.float32)
+        return features, np.asarray(attributes, np.float32)
+
+    def widths(self, dataset: Dataset) -> Tuple[int, int]:
+        """(feature columns, attribute columns) of the encoded rows."""
+        minmax = 2 * sum(o.dim for o in self.feature_outputs if o.is_continuous) \
+            if self.auto_normalize else 0
+        return dataset.num_feature_columns + 2, dataset.num_attribute_columns + minmax
+
+
 def critic_inputs(model, dataset: Dataset):
-    """Dataset -> the arrays the critics see: (features with the two generation-flag columns,
-    attributes with the min/max attributes when auto-normalisation is on), float32."""
+    """Dataset -> the arrays the critics see (:class:`CriticEncoding`), all rows at once."""
     check_compatible(model, dataset)
-    features, attributes = dataset.features, dataset.attributes
-    if model.config.auto_normalize and model.minmax_outputs:
-        features, extra = transforms.normalize_per_sample(
-            features, dataset.gen_flags, model.feature_outputs,
-            masked=model.config.auto_normalize_masked)
-        attributes = np.concatenate([attributes, extra], axis=1)
-    flags = transforms.encode_gen_flags(dataset.gen_flags, model.config.sample_len)
-    features = np.concatenate([features, flags], axis=2).astype(np.float32)
-    return features, attributes.astype(np.float32)
+    return CriticEncoding.of(model)(dataset.features, dataset.attributes, dataset.gen_flags)
+
+
+def is_memory_mapped(array) -> bool:
+    """Whether ``array`` is (a view of) an ``np.memmap``: Dataset.load of the streamed layout
+    (the Dataset holds an ndarray view of the map)."""
+    while array is not None:
+        if isinstance(array, np.memmap):
+            return True
+        array = getattr(array, "base", None)
+    return False
+
+
+def critic_input_bytes(model, dataset: Dataset) -> int:
+    """Bytes of ``critic_inputs(model, dataset)`` (what the "memory" input mode holds)."""
+    features, attributes = CriticEncoding.of(model).widths(dataset)
+    return 4 * len(dataset) * (dataset.max_length * features + attributes)
+
+
+def input_mode(model, dataset: Dataset, mode: str = "auto") -> str:
+    """"memory" or "streamed": ``mode`` itself, or for "auto" streamed when the dataset's
+    features are memory-mapped (Dataset.load of the streamed layout) or its critic inputs
+    would exceed STREAM_ABOVE_BYTES, memory otherwise."""
+    if mode not in INPUT_MODES:
+        raise ValueError(f"unknown input_mode {mode!r}; choose from {', '.join(INPUT_MODES)} "
+                         "(\"streamed\" reads each batch's rows from the dataset's arrays, "
+                         "\"memory\" holds the encoded dataset whole)")
+    if mode != "auto":
+        return mode
+    if is_memory_mapped(dataset.features) or \
+            critic_input_bytes(model, dataset) > STREAM_ABOVE_BYTES:
+        return "streamed"
+    return "memory"
 
 
 def sampling(config) -> str:
@@ -84,8 +158,11 @@ def batch_indices(n: int, batch_size: int, sampling: str,
 
 
 class TrainingData:
-    """A Dataset prepared for ``model``'s training step: its critic inputs as constants, which
-    the step captures (a new TrainingData makes Keras trace the step anew)."""
+    """A Dataset prepared for ``model``'s training step ("memory" input mode): its critic
+    inputs as constants, which the step captures (a new TrainingData makes Keras trace the step
+    anew); the pipeline yields {"indices"} and the step gathers those rows."""
+
+    mode = "memory"
 
     def __init__(self, model, dataset: Dataset):
         self.dataset = dataset
@@ -101,3 +178,56 @@ class TrainingData:
     def gather(self, indices):
         """(real features, real attributes) of the rows ``indices``."""
         return tf.gather(self.features, indices), tf.gather(self.attributes, indices)
+
+
+class StreamedTrainingData:
+    """A Dataset read batch by batch for ``model``'s training step ("streamed" input mode):
+    the pipeline draws the same index vectors as :class:`TrainingData`, reads those rows from
+    the Dataset's arrays (memory-mapped ones page in only the rows read) and encodes them as
+    :func:`critic_inputs` would, so only a few batches are ever held; it yields {"features",
+    "attributes"}, the rows in the order of the indices."""
+
+    mode = "streamed"
+    # batches read and encoded ahead of the step (a few batch-sized arrays; the pipeline's
+    # Python reads run on tf.data's threads while the step runs)
+    PREFETCH = 4
+
+    def __init__(self, model, dataset: Dataset):
+        check_compatible(model, dataset)  # (in chunks: memory-mapped data are not loaded)
+        self.dataset = dataset
+        self.encoding = CriticEncoding.of(model)
+        self.batch_size = model.config.batch_size
+        self.sampling = model.sampling
+        features, attributes = self.encoding.widths(dataset)
+        self._shapes = ([dataset.max_length, features], [attributes])
+
+    def rows(self, indices) -> Tuple[np.ndarray, np.ndarray]:
+        """The critic inputs (features, attributes) of the rows ``indices``, in that order.
+        Each distinct row is read once, in increasing order (sequential reads of a map)."""
+        indices = np.asarray(indices, np.int64)
+        unique, inverse = np.unique(indices, return_inverse=True)
+        data = self.dataset
+        features, attributes = self.encoding(data.features[unique], data.attributes[unique],
+                                             data.gen_flags[unique])
+        inverse = inverse.reshape(-1)
+        return features[inverse], attributes[inverse]
+
+    def _read(self, indices):
+        features, attributes = tf.numpy_function(
+            self.rows, [indices], [tf.float32, tf.float32], stateful=False,
+            name="read_training_rows")
+        features.set_shape(indices.shape.concatenate(self._shapes[0]))
+        attributes.set_shape(indices.shape.concatenate(self._shapes[1]))
+        return {"features": features, "attributes": attributes}
+
+    def batches(self, seed: Optional[int] = None) -> tf.data.Dataset:
+        """Endless {"features", "attributes"} elements, one training batch each."""
+        return batch_indices(len(self.dataset), self.batch_size, self.sampling, seed).map(
+            self._read, num_parallel_calls=2, deterministic=True).prefetch(self.PREFETCH)
+
+
+def training_data(model, dataset: Dataset, mode: str = "auto"):
+    """:class:`TrainingData` or :class:`StreamedTrainingData`, as :func:`input_mode` picks."""
+    if input_mode(model, dataset, mode) == "streamed":
+        return StreamedTrainingData(model, dataset)
+    return TrainingData(model, dataset)
