@@ -57,15 +57,20 @@ def worker(scenario: str, n: int, steps: int) -> dict:
     return result
 
 
-def run(scenario, n, steps):
-    command = [sys.executable, __file__, "--worker", scenario, "--n", str(n),
-               "--steps", str(steps)]
+def child(script, *args) -> dict:
+    """Run ``script`` with ``args`` in a fresh interpreter (so its peak is its own); its last
+    line of output, JSON, or None when it failed (its stderr tail printed)."""
+    command = [sys.executable, str(script), *map(str, args)]
     out = subprocess.run(command, capture_output=True, text=True,
                          env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
     if out.returncode:
         print(out.stderr[-3000:], file=sys.stderr)
         return None
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def run(scenario, n, steps):
+    return child(__file__, "--worker", scenario, "--n", n, "--steps", steps)
 
 
 def main():
