@@ -14,12 +14,15 @@ each peak is its own:
 - "load + model": Dataset.load (features memory-mapped, validated in chunks) and the model
   (WWT configuration), compiled; the floor of both training modes;
 - "memory" / "streamed": the same, then `warmup` training steps and `steps` timed ones through
-  fit(input_mode=...).
+  fit(input_mode=...), then 300 batches drawn from the input pipeline alone (its rate: how
+  fast a step it could feed).
 
 Figures: the peak resident set (VmHWM: it counts the pages of the memory-mapped file that
 were read, which the kernel can drop again), the peak anonymous memory (sampled every 5 ms:
 what the process itself holds), seconds to load and to prepare the input (fit's
-training_batches: encoding the whole dataset, or checking it), and training steps per second.
+training_batches: encoding the whole dataset, or checking it), training steps per second, and
+batches per second of the input pipeline alone. Steps per second depend on what else runs on
+the machine: compare the modes within one run.
 Prints figures; asserts nothing.
 """
 from __future__ import annotations
@@ -38,6 +41,7 @@ sys.path.insert(0, str(BENCH))
 from memory import child, peak_mib  # noqa: E402  (bench/memory.py)
 
 BLOCK = 1000  # samples per written block
+INPUT_BATCHES = 300  # batches drawn from the input pipeline alone, for its rate
 MODES = ("memory", "streamed")
 
 
@@ -110,6 +114,12 @@ def train(path: Path, mode: str, steps: int, warmup: int) -> dict:
         model.fit(dataset, epochs=1, steps_per_epoch=steps, seed=1, input_mode=mode,
                   verbose=0)
         result["steps_per_s"] = steps / (time.perf_counter() - started)
+        batches = iter(model.training_batches(dataset, seed=2, input_mode=mode))
+        next(batches)
+        started = time.perf_counter()
+        for _ in range(INPUT_BATCHES):
+            next(batches)
+        result["input_batches_per_s"] = INPUT_BATCHES / (time.perf_counter() - started)
     result["anon_peak_mib"] = anonymous.stop()
     result["file_rss_mib"] = status_mib("RssFile")
     return result
@@ -147,7 +157,7 @@ def run(path: Path, args):
     print(f"N={args.n:,} x T=550 x K=1 (WWT shape), {written['disk_mib']:.0f} MiB on disk; "
           f"writing it peaked at {written['peak_mib']:.0f} MiB")
     print(f"{'scenario':<13} {'peak MiB':>9} {'anon peak':>10} {'file MiB':>9} "
-          f"{'load s':>7} {'prepare s':>10} {'steps/s':>8}")
+          f"{'load s':>7} {'prepare s':>10} {'steps/s':>8} {'input batches/s':>16}")
     for scenario in ("baseline",) + MODES:
         result = child(__file__, "--worker", scenario, *common)
         name = "load + model" if scenario == "baseline" else scenario
@@ -156,9 +166,10 @@ def run(path: Path, args):
             continue
         prepare = f"{result['prepare_s']:.2f}" if "prepare_s" in result else "-"
         rate = f"{result['steps_per_s']:.1f}" if "steps_per_s" in result else "-"
+        feed = f"{result['input_batches_per_s']:.0f}" if "steps_per_s" in result else "-"
         print(f"{name:<13} {result['peak_mib']:>9.0f} {result['anon_peak_mib']:>10.0f} "
               f"{result['file_rss_mib']:>9.0f} {result['load_s']:>7.2f} {prepare:>10} "
-              f"{rate:>8}", flush=True)
+              f"{rate:>8} {feed:>16}", flush=True)
     print(f"(the memory mode holds the encoded dataset, {result['critic_inputs_mib']:.0f} MiB "
           "as float32 constants)" if result else "")
 

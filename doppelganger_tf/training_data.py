@@ -185,7 +185,12 @@ class StreamedTrainingData:
     the pipeline draws the same index vectors as :class:`TrainingData`, reads those rows from
     the Dataset's arrays (memory-mapped ones page in only the rows read) and encodes them as
     :func:`critic_inputs` would, so only a few batches are ever held; it yields {"features",
-    "attributes"}, the rows in the order of the indices."""
+    "attributes"}, the rows in the order of the indices.
+
+    The reads run in Python (tf.numpy_function) on tf.data's threads: ~2 ms per batch of 100
+    WWT-shape rows, ~12 ms per 1,000 (docs/benchmarks.md). ``fit`` frees its iterators when it
+    returns; an iterator of :meth:`batches` kept alive until the interpreter exits can hang
+    the exit (TensorFlow cannot finish a Python call during shutdown): delete it first."""
 
     mode = "streamed"
     # batches read and encoded ahead of the step (a few batch-sized arrays; the pipeline's
