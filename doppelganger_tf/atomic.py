@@ -162,7 +162,7 @@ def _move_back(old: Path, path: Path) -> bool:
         raise OSError(error.errno, f"{path} is missing after an interrupted save, and its "
                       f"previous version {old} could not be moved back ({error.strerror}): "
                       f"rename {old} to {path}") from error
-    _fsync_directory(path.parent)
+    fsync_directory(path.parent)
     return True
 
 
@@ -186,7 +186,7 @@ def _put_in_place(tmp: Path, path: Path) -> None:
     nothing, or the previous version (the caller removes it)."""
     try:
         if _exchange(tmp, path):
-            _fsync_directory(path.parent)
+            fsync_directory(path.parent)
             return
     except FileNotFoundError:
         pass  # no previous version to exchange with
@@ -194,7 +194,7 @@ def _put_in_place(tmp: Path, path: Path) -> None:
         _replace_in_two_renames(tmp, path)
     else:
         os.rename(tmp, path)
-    _fsync_directory(path.parent)
+    fsync_directory(path.parent)
 
 
 def _replace_in_two_renames(tmp: Path, path: Path) -> None:
@@ -212,7 +212,7 @@ def _replace_in_two_renames(tmp: Path, path: Path) -> None:
             raise
     finally:
         _unlock(lock)
-    _fsync_directory(path.parent)
+    fsync_directory(path.parent)
     _discard(old, path)
 
 
@@ -340,10 +340,10 @@ def _fsync_tree(directory: Path) -> None:
                     os.fsync(fd)
                 finally:
                     os.close(fd)
-        _fsync_directory(root)
+        fsync_directory(root)
 
 
-def _fsync_directory(directory) -> None:
+def fsync_directory(directory) -> None:
     """Make a directory's entries (renames, new files) durable; a no-op where directories
     cannot be opened (Windows) or synced."""
     try:
@@ -375,7 +375,7 @@ def atomic_file(path, mode="w"):
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
-    _fsync_directory(path.parent)
+    fsync_directory(path.parent)
 
 
 def _umask() -> int:

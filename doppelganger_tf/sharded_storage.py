@@ -38,8 +38,8 @@ from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
 import numpy as np
 
 from . import arguments as argument_checks
-from .atomic import _fsync_directory, atomic_file
-from .storage import _ARRAY_KEYS, SPECS_FILE, _npy_name, specs_json
+from .atomic import fsync_directory, atomic_file
+from .storage import ARRAY_KEYS, SPECS_FILE, npy_name, specs_json
 
 if TYPE_CHECKING:
     from .dataset import Dataset
@@ -132,14 +132,14 @@ class ShardWriter:
         _create_layout(self.path, self.template, self.sharding["n"])
         self._marker = _marker(self.path, self.shard, self.num_shards)
         self._marker.parent.mkdir(exist_ok=True)
-        _fsync_directory(self.path)
+        fsync_directory(self.path)
         # from here until the new marker, this shard's rows are not known complete
         if self._marker.exists():
             self._marker.unlink()
-            _fsync_directory(self._marker.parent)
+            fsync_directory(self._marker.parent)
         try:
             for key in _ROW_ARRAYS:
-                self._files[key] = _open_rows(self.path / _npy_name(key),
+                self._files[key] = _open_rows(self.path / npy_name(key),
                                               self._shape(key))
         except BaseException:
             self._close()
@@ -267,9 +267,9 @@ def _claim(path: Path, sharding: Dict) -> None:
 def _create_layout(path: Path, template: Dataset, n: int) -> None:
     """specs.json, the min/max arrays and the full-size row arrays, each unless it exists."""
     _create_once(path / SPECS_FILE, lambda f: f.write(_specs(template).encode()))
-    for key in _ARRAY_KEYS[3:]:  # the raw-unit min/max, when present
+    for key in ARRAY_KEYS[3:]:  # the raw-unit min/max, when present
         if getattr(template, key) is not None:
-            _create_once(path / _npy_name(key),
+            _create_once(path / npy_name(key),
                          lambda f, key=key: np.save(f, getattr(template, key)))
     for key in _ROW_ARRAYS:
         shape = (n, *getattr(template, key).shape[1:])
@@ -280,7 +280,7 @@ def _create_layout(path: Path, template: Dataset, n: int) -> None:
                 "descr": np.lib.format.dtype_to_descr(np.dtype("<f4")),
                 "fortran_order": False, "shape": shape})
             f.truncate(f.tell() + int(np.prod(shape)) * 4)
-        _create_once(path / _npy_name(key), full_size)
+        _create_once(path / npy_name(key), full_size)
 
 
 def _specs(template: Dataset) -> str:
@@ -312,7 +312,7 @@ def _create_once(target: Path, write) -> None:
             # overwrite (with the same content, as sharding.json was claimed first)
             if not target.exists():
                 os.replace(tmp, target)
-        _fsync_directory(target.parent)
+        fsync_directory(target.parent)
     finally:
         if os.path.lexists(tmp):
             os.unlink(tmp)

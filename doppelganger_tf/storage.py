@@ -44,7 +44,7 @@ ORIGINAL_FEATURE_SPECS = "data_feature_output.pkl"
 ORIGINAL_ATTRIBUTE_SPECS = "data_attribute_output.pkl"
 
 # Stored arrays (the first three required), and their names in the original layout.
-_ARRAY_KEYS = ("features", "attributes", "gen_flags", "feature_min", "feature_max",
+ARRAY_KEYS = ("features", "attributes", "gen_flags", "feature_min", "feature_max",
                "attribute_min", "attribute_max")
 _ORIGINAL_KEYS = {"features": "data_feature", "attributes": "data_attribute",
                   "gen_flags": "data_gen_flag", "feature_min": "data_feature_min",
@@ -93,7 +93,7 @@ def specs_json(dataset: Dataset, frame=_OWN) -> str:
 def _stored_arrays(dataset: Dataset, original: bool) -> Dict[str, np.ndarray]:
     """The arrays to store, keyed as in our layout or the original one (min/max only when
     present)."""
-    arrays = {k: getattr(dataset, k) for k in _ARRAY_KEYS if getattr(dataset, k) is not None}
+    arrays = {k: getattr(dataset, k) for k in ARRAY_KEYS if getattr(dataset, k) is not None}
     return {_ORIGINAL_KEYS[k] if original else k: v for k, v in arrays.items()}
 
 
@@ -122,7 +122,7 @@ class DatasetStreamWriter:
         self._directory = None
 
     def __enter__(self) -> "DatasetStreamWriter":
-        names = {SPECS_FILE, *(_npy_name(k) for k in _ARRAY_KEYS)}
+        names = {SPECS_FILE, *(npy_name(k) for k in ARRAY_KEYS)}
         self._directory_context = atomic_directory(self.path, replaceable=names)
         self._directory = self._directory_context.__enter__()
         return self
@@ -160,15 +160,15 @@ class DatasetStreamWriter:
         (self._directory / SPECS_FILE).write_text(self._specs)
         self._arrays = {}
         for key in ("features", "attributes", "gen_flags"):
-            handle = open(self._directory / _npy_name(key), "wb")
+            handle = open(self._directory / npy_name(key), "wb")
             self._arrays[key] = handle
             header = {"descr": np.lib.format.dtype_to_descr(np.dtype("<f4")),
                       "fortran_order": False,
                       "shape": (self.num_samples, *getattr(first, key).shape[1:])}
             np.lib.format.write_array_header_2_0(handle, header)
-        for key in _ARRAY_KEYS[3:]:  # the raw-unit min/max, when present
+        for key in ARRAY_KEYS[3:]:  # the raw-unit min/max, when present
             if getattr(first, key) is not None:
-                np.save(self._directory / _npy_name(key), getattr(first, key))
+                np.save(self._directory / npy_name(key), getattr(first, key))
 
     def __exit__(self, exc_type, exc, tb):
         if exc is None and self.written != self.num_samples:
@@ -214,24 +214,24 @@ def load(cls: Type[Dataset], path) -> Dataset:
     frame = None
     if (path / DATA_FILE).exists():
         data_file = path / DATA_FILE
-        arrays = _read_npz(data_file, {k: k for k in _ARRAY_KEYS})
+        arrays = _read_npz(data_file, {k: k for k in ARRAY_KEYS})
         feature_outputs, attribute_outputs = _read_specs_json(path / SPECS_FILE)
         frame = _read_frame(path / SPECS_FILE)
-    elif (path / _npy_name("features")).exists():
-        data_file = path / _npy_name("features")
+    elif (path / npy_name("features")).exists():
+        data_file = path / npy_name("features")
         arrays = _read_npy_layout(path)
         feature_outputs, attribute_outputs = _read_specs_json(path / SPECS_FILE)
         frame = _read_frame(path / SPECS_FILE)
     elif (path / ORIGINAL_DATA_FILE).exists():
         data_file = path / ORIGINAL_DATA_FILE
-        arrays = _read_npz(data_file, {k: _ORIGINAL_KEYS[k] for k in _ARRAY_KEYS})
+        arrays = _read_npz(data_file, {k: _ORIGINAL_KEYS[k] for k in ARRAY_KEYS})
         feature_outputs, attribute_outputs = _read_original_specs(path)
         if (path / SPECS_FILE).exists():
             frame = _read_frame(path / SPECS_FILE)
     else:
         raise FileNotFoundError(
             f"{path} holds neither {DATA_FILE} (doppelganger_tf layout), "
-            f"{_npy_name('features')} (streamed layout) nor {ORIGINAL_DATA_FILE} (the "
+            f"{npy_name('features')} (streamed layout) nor {ORIGINAL_DATA_FILE} (the "
             "original release's layout)")
     try:
         return cls(feature_outputs=feature_outputs, attribute_outputs=attribute_outputs,
@@ -322,15 +322,15 @@ def _check_same_encoding(from_pickle: List[Output], from_json: List[Output], pic
                          f"delete {json_file.name} to use the pickles alone")
 
 
-def _npy_name(key: str) -> str:
+def npy_name(key: str) -> str:
     return f"{key}.npy"
 
 
 def _read_npy_layout(path: Path) -> Dict[str, np.ndarray]:
     """The arrays of a streamed dataset, the features memory-mapped read-only."""
     arrays = {}
-    for key in _ARRAY_KEYS:
-        file = path / _npy_name(key)
+    for key in ARRAY_KEYS:
+        file = path / npy_name(key)
         if not file.exists():
             if key in ("features", "attributes", "gen_flags"):
                 raise FileNotFoundError(f"{file} is missing: {path} is an incomplete streamed "
