@@ -39,7 +39,7 @@ import numpy as np
 
 from . import arguments as argument_checks
 from .atomic import fsync_directory, atomic_file
-from .storage import ARRAY_KEYS, SPECS_FILE, npy_name, specs_json
+from .storage import ARRAY_KEYS, ROW_ARRAYS, SPECS_FILE, npy_name, specs_json
 
 if TYPE_CHECKING:
     from .dataset import Dataset
@@ -48,7 +48,7 @@ SHARDING_FILE = "sharding.json"
 SHARDS_DIR = "shards"
 FORMAT_NAME = "doppelganger_tf-sharded-dataset"
 FORMAT_VERSION = 1
-_ROW_ARRAYS = ("features", "attributes", "gen_flags")  # one row per sample, written per shard
+
 _TEMPORARY = ".tmp-"  # in the names of files being created (a killed creator's stay, unused)
 
 
@@ -138,7 +138,7 @@ class ShardWriter:
             self._marker.unlink()
             fsync_directory(self._marker.parent)
         try:
-            for key in _ROW_ARRAYS:
+            for key in ROW_ARRAYS:
                 self._files[key] = _open_rows(self.path / npy_name(key),
                                               self._shape(key))
         except BaseException:
@@ -271,7 +271,7 @@ def _create_layout(path: Path, template: Dataset, n: int) -> None:
         if getattr(template, key) is not None:
             _create_once(path / npy_name(key),
                          lambda f, key=key: np.save(f, getattr(template, key)))
-    for key in _ROW_ARRAYS:
+    for key in ROW_ARRAYS:
         shape = (n, *getattr(template, key).shape[1:])
 
         def full_size(f, shape=shape):

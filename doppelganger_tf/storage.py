@@ -326,18 +326,22 @@ def npy_name(key: str) -> str:
     return f"{key}.npy"
 
 
+# the per-sample arrays, which a streamed dataset memory-maps (they grow with N)
+ROW_ARRAYS = ARRAY_KEYS[:3]
+
+
 def _read_npy_layout(path: Path) -> Dict[str, np.ndarray]:
-    """The arrays of a streamed dataset, the features memory-mapped read-only."""
+    """The arrays of a streamed dataset, the per-sample ones memory-mapped read-only."""
     arrays = {}
     for key in ARRAY_KEYS:
         file = path / npy_name(key)
         if not file.exists():
-            if key in ("features", "attributes", "gen_flags"):
+            if key in ROW_ARRAYS:
                 raise FileNotFoundError(f"{file} is missing: {path} is an incomplete streamed "
                                         "dataset; write it again")
             continue
         try:
-            arrays[key] = np.load(file, mmap_mode="r" if key == "features" else None,
+            arrays[key] = np.load(file, mmap_mode="r" if key in ROW_ARRAYS else None,
                                   allow_pickle=False)
         except (OSError, ValueError, EOFError) as exc:
             raise ValueError(f"cannot read {file}: {exc}; it is corrupt, write it again") from exc
