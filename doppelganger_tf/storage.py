@@ -45,7 +45,9 @@ ORIGINAL_ATTRIBUTE_SPECS = "data_attribute_output.pkl"
 
 # Stored arrays (the first three required), and their names in the original layout.
 ARRAY_KEYS = ("features", "attributes", "gen_flags", "feature_min", "feature_max",
-               "attribute_min", "attribute_max")
+              "attribute_min", "attribute_max")
+# the per-sample arrays, written row block by row block and memory-mapped when read back
+ROW_ARRAYS = ARRAY_KEYS[:3]
 _ORIGINAL_KEYS = {"features": "data_feature", "attributes": "data_attribute",
                   "gen_flags": "data_gen_flag", "feature_min": "data_feature_min",
                   "feature_max": "data_feature_max", "attribute_min": "data_attribute_min",
@@ -145,7 +147,7 @@ class DatasetStreamWriter:
                 else self._ids + list(batch.frame.ids)
             self._starts = None if self._starts is None or batch.frame.starts is None \
                 else self._starts + list(batch.frame.starts)
-        for key in ("features", "attributes", "gen_flags"):
+        for key in ROW_ARRAYS:
             self._arrays[key].write(np.ascontiguousarray(getattr(batch, key), "<f4").tobytes())
         self.written += len(batch)
 
@@ -159,7 +161,7 @@ class DatasetStreamWriter:
         self._max_length = first.max_length
         (self._directory / SPECS_FILE).write_text(self._specs)
         self._arrays = {}
-        for key in ("features", "attributes", "gen_flags"):
+        for key in ROW_ARRAYS:
             handle = open(self._directory / npy_name(key), "wb")
             self._arrays[key] = handle
             header = {"descr": np.lib.format.dtype_to_descr(np.dtype("<f4")),
@@ -324,10 +326,6 @@ def _check_same_encoding(from_pickle: List[Output], from_json: List[Output], pic
 
 def npy_name(key: str) -> str:
     return f"{key}.npy"
-
-
-# the per-sample arrays, which a streamed dataset memory-maps (they grow with N)
-ROW_ARRAYS = ARRAY_KEYS[:3]
 
 
 def _read_npy_layout(path: Path) -> Dict[str, np.ndarray]:

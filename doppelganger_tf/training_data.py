@@ -55,12 +55,14 @@ class CriticEncoding:
     auto_normalize: bool
     masked: bool
     sample_len: int
+    minmax_columns: int  # the min/max attributes added (model.num_minmax_columns), or 0
 
     @classmethod
     def of(cls, model) -> "CriticEncoding":
         cfg = model.config
-        return cls(tuple(model.feature_outputs), bool(cfg.auto_normalize and model.minmax_outputs),
-                   bool(cfg.auto_normalize_masked), int(cfg.sample_len))
+        auto_normalize = bool(cfg.auto_normalize and model.minmax_outputs)
+        return cls(tuple(model.feature_outputs), auto_normalize, bool(cfg.auto_normalize_masked),
+                   int(cfg.sample_len), model.num_minmax_columns if auto_normalize else 0)
 
     def __call__(self, features, attributes, gen_flags):
         if self.auto_normalize:
@@ -73,9 +75,8 @@ class CriticEncoding:
 
     def widths(self, dataset: Dataset) -> Tuple[int, int]:
         """(feature columns, attribute columns) of the encoded rows."""
-        minmax = 2 * sum(o.dim for o in self.feature_outputs if o.is_continuous) \
-            if self.auto_normalize else 0
-        return dataset.num_feature_columns + 2, dataset.num_attribute_columns + minmax
+        return (dataset.num_feature_columns + 2,
+                dataset.num_attribute_columns + self.minmax_columns)
 
 
 def critic_inputs(model, dataset: Dataset):
