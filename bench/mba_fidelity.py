@@ -11,7 +11,8 @@ starts when training starts, graph tracing included). A ``FidelityTracker`` scor
 ``--track_every`` epochs against the training data; its time counts in the budget.
 
 Figures (issue 18's definitions), for the last epoch's weights ("final") and for the weights of
-the tracked epoch that was best by each of :func:`criteria` ("best_acf", "best_goal"), from
+the tracked epoch that was best by each of :func:`criteria` ("best_acf", "best_goal",
+"best_geomean"), from
 ``len(real)`` samples generated with other noise than the tracker's, against the real data:
 - ``acf_mse``: MSE between the autocorrelation curves of traffic (feature_0, [0,1]-scaled), lags
   1..T-2; each curve is the mean over samples of each sample's Pearson correlation of x[:-L]
@@ -135,10 +136,13 @@ def run_worker(args) -> dict:
 def criteria(logs) -> dict:
     """Selection criteria of the tracker's figures (lower is better): "acf", the
     autocorrelation MSE alone; "goal", the autocorrelation MSE over its goal (0.005) plus the
-    mean DSL / cable total-traffic W1 over its goal (0.30)."""
+    mean DSL / cable total-traffic W1 over its goal (0.30); "geomean", the geometric mean of
+    the autocorrelation MSE and the two W1s (no scales: what
+    ``FidelityTracker(keep_best=[...])`` minimises)."""
     acf = logs[f"fidelity/acf_mse/{FEATURE}"]
     w1 = [logs[f"fidelity/w1_total/{FEATURE}/{TECHNOLOGY}={c}"] for c in (DSL, CABLE)]
-    return {"acf": acf, "goal": acf / 0.005 + float(np.mean(w1)) / 0.30}
+    geomean = float(np.exp(np.mean(np.log(np.maximum([acf, *w1], 1e-12)))))
+    return {"acf": acf, "goal": acf / 0.005 + float(np.mean(w1)) / 0.30, "geomean": geomean}
 
 
 def BestKeeper():  # noqa: N802 (builds a Keras callback; Keras is imported in the worker only)
@@ -197,7 +201,7 @@ def print_table(results):
     print("real halves | - | " + " | ".join(f"{floor[c]:.4g}" for c in COLUMNS))
     by_setting = {}
     for run in results["runs"]:
-        for kind in ("final", "best_acf", "best_goal"):
+        for kind in ("final", "best_acf", "best_goal", "best_geomean"):
             if kind not in run:
                 continue
             epochs = run["epochs"] if kind == "final" else run[kind]["epoch"]

@@ -34,6 +34,10 @@ DEFAULT_EVERY = 50
 DEFAULT_NUM_SAMPLES = 500
 PREFIX = "fidelity/"
 SECONDS = "seconds"  # the logs key (after the prefix) of an evaluation's wall time
+# the logs key (after the prefix) of the combined figure when keep_best names several keys
+COMBINED = "keep_best_geomean"
+# a figure of exactly 0 counts as this in the geometric mean (its log must stay finite)
+GEOMEAN_FLOOR = 1e-12
 
 
 class FidelityTracker(keras.callbacks.Callback):
@@ -65,7 +69,12 @@ class FidelityTracker(keras.callbacks.Callback):
         keep a copy of the model's weights (every network: ``model.get_weights()``) at the
         evaluated epoch where it was best, and restore them when training ends (as Keras'
         ``EarlyStopping(restore_best_weights=True)``; the optimizers' state is not restored).
-    mode: "min" (every fidelity figure is a distance) or "max", for keep_best.
+        Several keys (a list, or one string with commas): the epoch with the lowest geometric
+        mean of their figures, logged as ``fidelity/keep_best_geomean``. The geometric mean
+        needs no scales: halving any one figure counts the same, so a distance of 0.005 and one
+        of 0.3 weigh alike (e.g. ``["acf_mse/views", "w1_midrange/views"]`` keeps an epoch good
+        at both, where the fidelity of each swings from evaluation to evaluation).
+    mode: "min" (every fidelity figure is a distance) or "max", for keep_best (one key only).
     restore_best: False keeps the best weights in :attr:`best_weights` without restoring them.
     seed: the generation noise and the reference subset.
     features, max_lag: passed to ``fidelity_metrics`` (features to score: default all; the
@@ -105,7 +114,13 @@ class FidelityTracker(keras.callbacks.Callback):
             raise ValueError(f"FidelityTracker: mode must be 'min' (lower is better, as for "
                              f"every fidelity distance) or 'max', got {mode!r}")
         self.mode = mode
-        self.keep_best = None if keep_best is None else self._logs_key(keep_best)
+        self.keep_best_keys = self._keep_best_keys(keep_best)
+        if len(self.keep_best_keys) > 1 and mode != "min":
+            raise ValueError("FidelityTracker: keep_best with several keys keeps the lowest "
+                             "geometric mean of their figures (distances): use mode='min'")
+        # the logs key whose value picks the best epoch (None: keep nothing)
+        self.keep_best = (None if not self.keep_best_keys else self.keep_best_keys[0]
+                          if len(self.keep_best_keys) == 1 else PREFIX + COMBINED)
         self.restore_best = arguments.boolean("restore_best", restore_best)
         self.seed = arguments.seed(seed)
         self.features = None if features is None else (
@@ -133,15 +148,33 @@ class FidelityTracker(keras.callbacks.Callback):
             raise ValueError(f"FidelityTracker: {error} (the tracker's default: "
                              f"{DEFAULT_METRICS})") from None
 
-    def _logs_key(self, key) -> str:
+    def _keep_best_keys(self, keep_best) -> List[str]:
+        """keep_best as a list of prefixed logs keys (empty: keep nothing)."""
+        if keep_best is None:
+            return []
+        if isinstance(keep_best, str):
+            keys = [part.strip() for part in keep_best.split(",")] if "," in keep_best \
+                else [keep_best]
+        elif isinstance(keep_best, (list, tuple)) and keep_best:
+            keys = list(keep_best)
+        else:
+            raise TypeError(f"FidelityTracker: keep_best must be a logs key such as "
+                            f"'acf_mse/<feature>', a list of them (or None), got {keep_best!r}")
+        keys = [self._logs_key(key) for key in keys]
+        if len(set(keys)) != len(keys):
+            raise ValueError(f"FidelityTracker: keep_best names a key twice: {keys}")
+        return keys
+
+    @staticmethod
+    def _logs_key(key) -> str:
         if not isinstance(key, str) or not key:
             raise TypeError(f"FidelityTracker: keep_best must be a logs key such as "
-                            f"'acf_mse/<feature>' (or None), got {key!r}")
+                            f"'acf_mse/<feature>', a list of them (or None), got {key!r}")
         key = key if key.startswith(PREFIX) else PREFIX + key
-        if key == PREFIX + SECONDS:
-            raise ValueError(f"FidelityTracker: keep_best={key!r} is the evaluation time, not "
-                             "a fidelity figure: name one of the metrics' keys, e.g. "
-                             "'acf_mse/<feature>'")
+        if key in (PREFIX + SECONDS, PREFIX + COMBINED):
+            raise ValueError(f"FidelityTracker: keep_best={key!r} is the evaluation time or the "
+                             "tracker's own combination, not a fidelity figure: name one of the "
+                             "metrics' keys, e.g. 'acf_mse/<feature>'")
         return key
 
     # --- state ----------------------------------------------------------------------------------
@@ -220,13 +253,16 @@ class FidelityTracker(keras.callbacks.Callback):
 
     def _check_keep_best(self):
         """Before training: keep_best must name a key the metrics produce on this data."""
-        if self.keep_best is None:
+        if not self.keep_best_keys:
             return
         summary = self._reference[2]
-        produced = [PREFIX + key for key in compare(summary, summary)]
-        if self.keep_best not in produced:
+        produced = [PREFIX + key for key in compare(summary, summary,
+                                                    by_category=self.by_category)]
+        for key in self.keep_best_keys:
+            if key in produced:
+                continue
             raise ValueError(
-                f"FidelityTracker: keep_best={self.keep_best[len(PREFIX):]!r} is not a key that "
+                f"FidelityTracker: keep_best={key[len(PREFIX):]!r} is not a key that "
                 f"metrics={self.metrics} produce on this data; they produce "
                 f"{[k[len(PREFIX):] for k in produced]}. Name one of those (with or without "
                 f"the {PREFIX!r} prefix), or add its family to metrics")
@@ -263,6 +299,9 @@ class FidelityTracker(keras.callbacks.Callback):
         """Evaluate the weights of ``epoch`` (just ended), record the figures and the best."""
         started = time.perf_counter()
         figures = self.evaluate()
+        if len(self.keep_best_keys) > 1:
+            figures[PREFIX + COMBINED] = geometric_mean(
+                [figures.get(key, float("nan")) for key in self.keep_best_keys])
         if self.keep_best is not None:
             self._track_best(epoch, figures)
         seconds = time.perf_counter() - started  # the weights' copy included
@@ -323,6 +362,15 @@ class FidelityTracker(keras.callbacks.Callback):
     def _say(self, message):
         if self.print_fn is not None:
             self.print_fn(message)
+
+
+def geometric_mean(values) -> float:
+    """exp(mean(log v)) of non-negative figures, a 0 counted as GEOMEAN_FLOOR; NaN when any is
+    not finite (an evaluation that could not compute one of them is never the best)."""
+    values = np.asarray(values, dtype=np.float64)
+    if not np.all(np.isfinite(values)):
+        return float("nan")
+    return float(np.exp(np.mean(np.log(np.maximum(values, GEOMEAN_FLOOR)))))
 
 
 def trackers_first(callbacks) -> list:

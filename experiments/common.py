@@ -146,7 +146,14 @@ def define_flags(*, epochs: int, data_default=None, reports: bool = False, **dg_
                          "<output>/dg/fidelity_track.json); 0: off", lower_bound=0)
     flags.DEFINE_string("keep_best", None, "with --track_every: keep the weights of the "
                         "tracked epoch where this fidelity figure was lowest, e.g. "
-                        "acf_mse/feature_0 (FidelityTracker keep_best)")
+                        "acf_mse/feature_0, or where the geometric mean of several was "
+                        "(comma-separated; FidelityTracker keep_best)")
+    flags.DEFINE_list("track_metrics", None, "with --track_every: the metric families "
+                      "scored (FidelityTracker metrics: acf, mean, total, midrange, attribute, "
+                      "length, correlation; default the tracker's: acf, midrange, attribute)")
+    flags.DEFINE_boolean("track_by_category", False, "with --track_every: also score the "
+                         "per-sample statistics within each category of each discrete "
+                         "attribute (keys such as w1_total/feature_0/attribute_1=3)")
     flags.DEFINE_enum("strategy", "default", list(STRATEGIES), "where DoppelGANger trains: "
                       "default (one device), mirrored (every local GPU), multi_worker (one "
                       "worker of the cluster in TF_CONFIG; every worker runs this command, "
@@ -193,7 +200,7 @@ def train_doppelganger(train: Dataset, out: Path):
     (the chief writes the checkpoints and the model)."""
     from doppelganger_tf.callbacks import (PrivacyBudget, ProgressLogger, TrainingCheckpoint,
                                            TrainingTimeLimit)
-    from doppelganger_tf.fidelity_callback import FidelityTracker
+    from doppelganger_tf.fidelity_callback import DEFAULT_METRICS, FidelityTracker
     from doppelganger_tf.compat import keras
     from doppelganger_tf.model import DoppelGANger
     from doppelganger_tf.privacy import privacy_record
@@ -219,7 +226,9 @@ def train_doppelganger(train: Dataset, out: Path):
     tracker = None
     if FLAGS.track_every:
         tracker = FidelityTracker(every=FLAGS.track_every, keep_best=FLAGS.keep_best,
-                                  seed=FLAGS.seed, print_fn=logging.info)
+                                  metrics=FLAGS.track_metrics or DEFAULT_METRICS,
+                                  by_category=FLAGS.track_by_category, seed=FLAGS.seed,
+                                  print_fn=logging.info)
         callbacks.append(tracker)
     if start < FLAGS.epochs:
         model.fit(train, epochs=FLAGS.epochs, initial_epoch=start, seed=FLAGS.seed, verbose=0,

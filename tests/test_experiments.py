@@ -3,6 +3,7 @@ import json
 import math
 import re
 
+import numpy as np
 import pytest
 
 from conftest import ROOT, run_experiment
@@ -49,10 +50,14 @@ def test_wwt_quick_configuration_on_embedded_data(tmp_path):
                    "--output", str(out), "--synthetic_samples=60", "--synthetic_length=70",
                    "--epochs=2", "--baseline_epochs=1", "--models=dg,hmm",
                    "--forecast_history=50", "--forecast_horizon=10",
-                   "--track_every=1", "--keep_best=acf_mse/views", "--max_train_seconds=600")
+                   "--track_every=1", "--track_metrics=acf,mean",
+                   "--keep_best=acf_mse/views,w1_mean/views", "--max_train_seconds=600")
     track = json.loads((out / "dg" / "fidelity_track.json").read_text())
     assert track["epochs"] == [1, 2] and len(track["acf_mse/views"]) == 2
-    assert track["best_epoch"] in (1, 2)
+    assert "w1_midrange/views" not in track  # only the families asked for
+    combined = np.sqrt(np.array(track["acf_mse/views"]) * np.array(track["w1_mean/views"]))
+    np.testing.assert_allclose(track["keep_best_geomean"], combined, rtol=1e-9)
+    assert track["best_epoch"] == 1 + int(np.argmin(combined))
     results = json.loads((out / "results.json").read_text())
     assert set(results["models"]) == {"dg", "hmm", "real (held-out)"}
     assert "autocorrelation_mse" in results["models"]["dg"]

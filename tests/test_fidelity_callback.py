@@ -92,6 +92,36 @@ def test_keep_best_restores_the_weights_of_the_best_epoch(model, toy, monkeypatc
                         "acf_mse/wave (0.2; at the last evaluated epoch, 6: 0.6)"]
 
 
+def test_keep_best_of_several_keys_keeps_the_lowest_geometric_mean(model, toy, monkeypatch):
+    """Scripted figures: epoch 1 is best by acf, epoch 3 by midrange, epoch 2 by their
+    geometric mean (sqrt(0.2 * 0.5) = 0.316 < sqrt(0.1 * 2) = 0.447 and sqrt(0.8 * 0.2) = 0.4);
+    the combination is logged, and a figure of 0 does not break it."""
+    acf = iter([0.5, 0.1, 0.2, 0.8, 0.0])
+    midrange = iter([1.0, 2.0, 0.5, 0.2, float("inf")])
+
+    def scripted(real, synthetic, metrics=None, features=None, max_lag=None, by_category=False):
+        return {"acf_mse/wave": next(acf), "w1_midrange/wave": next(midrange)}
+
+    monkeypatch.setattr(fidelity_callback, "fidelity_metrics", scripted)
+    snapshots = {}
+    recorder = tf.keras.callbacks.LambdaCallback(
+        on_epoch_end=lambda epoch, logs: snapshots.__setitem__(epoch, model.get_weights()))
+    tracker = FidelityTracker(reference=toy.subset(np.arange(30)), every=1,
+                              keep_best="acf_mse/wave, fidelity/w1_midrange/wave",
+                              print_fn=None)
+    history = model.fit(toy, epochs=5, seed=0, verbose=0,
+                        callbacks=[tracker, recorder]).history
+    combined = history["fidelity/keep_best_geomean"]
+    np.testing.assert_allclose(combined[:4], [np.sqrt(0.5), np.sqrt(0.2), np.sqrt(0.1),
+                                              np.sqrt(0.16)])
+    assert np.isnan(combined[4])  # an infinite figure: never the best
+    assert tracker.keep_best == "fidelity/keep_best_geomean"
+    assert tracker.best_epoch == tracker.restored_epoch == 2
+    for now, best in zip(model.get_weights(), snapshots[2]):
+        np.testing.assert_array_equal(now, best)
+    assert fidelity_callback.geometric_mean([0.0, 1.0]) == pytest.approx(1e-6)
+
+
 def test_evaluated_epochs_in_a_resumed_run_and_at_an_early_stop(model, toy):
     """Multiples of every count the epochs across runs (as TrainingCheckpoint); the first and
     last epoch of the fit are evaluated, and so is an epoch after which training stopped."""
@@ -184,6 +214,10 @@ def test_time_limit_needs_a_positive_number_of_seconds(seconds):
     (dict(mode="best"), ValueError, "mode must be 'min'"),
     (dict(keep_best="seconds"), ValueError, "is the evaluation time"),
     (dict(keep_best=3), TypeError, "keep_best must be a logs key"),
+    (dict(keep_best=[]), TypeError, "keep_best must be a logs key"),
+    (dict(keep_best="acf_mse/wave,acf_mse/wave"), ValueError, "names a key twice"),
+    (dict(keep_best="keep_best_geomean"), ValueError, "the tracker's own combination"),
+    (dict(keep_best=["acf_mse/a", "acf_mse/b"], mode="max"), ValueError, "use mode='min'"),
     (dict(reference=np.zeros((3, 4, 1))), TypeError, "reference must be a doppelganger_tf"),
 ])
 def test_bad_arguments_name_the_fix(kwargs, error, message):
