@@ -95,7 +95,8 @@ def run_worker(args) -> dict:
     model.compile()
     tracker = FidelityTracker(every=args.track_every, num_samples=len(real),
                               metrics=("acf", "total", "attribute"), features=[FEATURE],
-                              by_category=True, seed=args.seed, print_fn=None)
+                              by_category=True, seed=args.seed, print_fn=None,
+                              generated_samples=args.tracker_samples)
     keeper = BestKeeper()
     limit = TrainingTimeLimit(args.seconds)
     started, elapsed = [], {}  # seconds from the start of training to each epoch's end
@@ -185,6 +186,7 @@ def run_sweep(args):
             command = [sys.executable, __file__, "--worker", "--data", args.data,
                        "--sample_len", str(sample_len), "--seed", str(seed),
                        "--seconds", str(args.seconds), "--track_every", str(args.track_every),
+                       "--tracker_samples", str(args.tracker_samples or 0),
                        "--cpu_threads", args.cpu_threads, "--worker_output", str(run_file)]
             for item in args.set or []:
                 command += ["--set", item]
@@ -225,6 +227,9 @@ def main():
                         default=[0, 1, 2])
     parser.add_argument("--seconds", type=float, default=1200.0)
     parser.add_argument("--track_every", type=int, default=500)
+    parser.add_argument("--tracker_samples", type=lambda v: int(v) or None, default=None,
+                        help="samples the tracker generates per evaluation (default: as many "
+                             "as the real data holds)")
     parser.add_argument("--set", action="append", help="DGConfig field=value (repeatable)")
     parser.add_argument("--cpu_threads", default="auto")
     parser.add_argument("--resume", action="store_true", help="skip runs in results.json")

@@ -63,6 +63,11 @@ class FidelityTracker(keras.callbacks.Callback):
         has fewer), drawn once with ``seed``.
     every: evaluate every this many epochs (>= 1).
     num_samples: samples generated per evaluation (capped at the reference's size).
+    generated_samples: samples generated per evaluation instead, any number (e.g. 5x the
+        reference's size): the figures then read the model more than the draw of noise, which
+        matters for keep_best when a figure's sampling noise is close to the differences
+        between epochs (W1 within a category of a few hundred samples). Default: as many as
+        the reference subset holds.
     metrics: families of ``evaluation.fidelity.METRIC_FAMILIES`` ("acf", "mean", "total",
         "midrange", "attribute", "length", "correlation").
     keep_best: a logs key (with or without the "fidelity/" prefix, e.g. "acf_mse/views"):
@@ -98,7 +103,8 @@ class FidelityTracker(keras.callbacks.Callback):
                  metrics: Sequence[str] = DEFAULT_METRICS, keep_best: Optional[str] = None,
                  mode: str = "min", restore_best: bool = True, seed: int = 0,
                  features: Optional[Sequence[str]] = None, max_lag: Optional[int] = None,
-                 batch_size: int = 1000, by_category: bool = False, print_fn=print):
+                 batch_size: int = 1000, by_category: bool = False, print_fn=print,
+                 generated_samples: Optional[int] = None):
         super().__init__()
         if reference is not None and not isinstance(reference, Dataset):
             raise TypeError(f"FidelityTracker: reference must be a doppelganger_tf Dataset "
@@ -109,6 +115,8 @@ class FidelityTracker(keras.callbacks.Callback):
         self.num_samples = self._integer("num_samples", num_samples,
                                          "samples generated per evaluation")
         self.batch_size = self._integer("batch_size", batch_size, "generation batch size")
+        self.generated_samples = None if generated_samples is None else self._integer(
+            "generated_samples", generated_samples, "samples generated per evaluation")
         self.metrics = self._families(metrics)
         if mode not in ("min", "max"):
             raise ValueError(f"FidelityTracker: mode must be 'min' (lower is better, as for "
@@ -316,7 +324,8 @@ class FidelityTracker(keras.callbacks.Callback):
         """The figures for the model's weights now, keyed as in the logs (without
         ``fidelity/seconds``)."""
         _, reference, summary = self._reference
-        generated = self.model.generate(len(reference), seed=self.seed,
+        count = len(reference) if self.generated_samples is None else self.generated_samples
+        generated = self.model.generate(count, seed=self.seed,
                                         batch_size=self.batch_size)
         scores = fidelity_metrics(summary, generated,  # the reference summarised once
                                   by_category=self.by_category)

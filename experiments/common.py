@@ -151,6 +151,9 @@ def define_flags(*, epochs: int, data_default=None, reports: bool = False, **dg_
     flags.DEFINE_list("track_metrics", None, "with --track_every: the metric families "
                       "scored (FidelityTracker metrics: acf, mean, total, midrange, attribute, "
                       "length, correlation; default the tracker's: acf, midrange, attribute)")
+    flags.DEFINE_integer("track_samples", None, "with --track_every: samples generated per "
+                         "evaluation (FidelityTracker generated_samples; default: as many as "
+                         "the scored subset of the training data, at most 500)", lower_bound=1)
     flags.DEFINE_boolean("track_by_category", False, "with --track_every: also score the "
                          "per-sample statistics within each category of each discrete "
                          "attribute (keys such as w1_total/feature_0/attribute_1=3)")
@@ -228,6 +231,7 @@ def train_doppelganger(train: Dataset, out: Path):
         tracker = FidelityTracker(every=FLAGS.track_every, keep_best=FLAGS.keep_best,
                                   metrics=FLAGS.track_metrics or DEFAULT_METRICS,
                                   by_category=FLAGS.track_by_category, seed=FLAGS.seed,
+                                  generated_samples=FLAGS.track_samples,
                                   print_fn=logging.info)
         callbacks.append(tracker)
     if start < FLAGS.epochs:

@@ -44,6 +44,25 @@ def test_mba_quick_configuration_on_real_data(shared_data, tmp_path):
     assert "hmm: reusing" in resumed.stderr
 
 
+def test_mba_1200s_configuration_keeps_the_best_tracked_epoch(shared_data, tmp_path):
+    """The recommended MBA run's tracker: the figures it keeps the best epoch by exist on the
+    real data (a wrong key is an error before the first step), and the kept epoch is the one
+    with the lowest geometric mean of them."""
+    out = tmp_path / "mba"
+    run_experiment("mba.py", "--flagfile", str(ROOT / "experiments/flags/mba_1200s.flags"),
+                   "--data", str(shared_data / "fcc_mba"), "--output", str(out),
+                   "--epochs=3", "--track_every=1", "--track_samples=700", "--models=dg",
+                   "--log_every=1")
+    track = json.loads((out / "dg" / "fidelity_track.json").read_text())
+    keys = ["acf_mse/feature_0", "w1_total/feature_0/attribute_1=0",
+            "w1_total/feature_0/attribute_1=3"]
+    figures = np.array([track[key] for key in keys])
+    assert figures.shape == (3, 3)
+    combined = np.exp(np.log(np.maximum(figures, 1e-12)).mean(axis=0))
+    np.testing.assert_allclose(track["keep_best_geomean"], combined, rtol=1e-9)
+    assert track["best_epoch"] == 1 + int(np.nanargmin(combined))
+
+
 def test_wwt_quick_configuration_on_embedded_data(tmp_path):
     out = tmp_path / "wwt"
     run_experiment("wwt.py", "--flagfile", str(ROOT / "experiments/flags/wwt_quick.flags"),

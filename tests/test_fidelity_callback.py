@@ -183,6 +183,21 @@ def test_by_category_adds_each_categorys_w1_equal_to_evaluation(model, toy):
                                    value, rtol=1e-6)
 
 
+def test_generated_samples_may_outnumber_the_reference(model, toy):
+    """generated_samples: more samples than the reference holds, scored against all of it."""
+    from doppelganger_tf import evaluation as ev
+    reference = toy.subset(np.arange(20))
+    tracker = FidelityTracker(reference=reference, every=1, metrics=("total",),
+                              by_category=True, features=["wave"], seed=5,
+                              generated_samples=90)
+    model.fit(toy, epochs=1, seed=0, verbose=0, callbacks=[tracker])
+    generated = model.generate(90, seed=5)
+    expected = ev.wasserstein_by_attribute(reference, generated, "wave", "kind")
+    for category, value in expected.items():
+        np.testing.assert_allclose(tracker.history[f"fidelity/w1_total/wave/kind={category}"][-1],
+                                   value, rtol=1e-6)
+
+
 def test_time_limit_stops_at_the_first_epoch_end_past_the_budget(model, toy, monkeypatch):
     from doppelganger_tf import TrainingTimeLimit, callbacks
     now = [100.0]  # a fake clock: each epoch end reads it after 0.4 "seconds"
@@ -209,6 +224,7 @@ def test_time_limit_needs_a_positive_number_of_seconds(seconds):
     (dict(every=0), ValueError, "every must be >= 1"),
     (dict(every=2.5), TypeError, "every must be an integer"),
     (dict(num_samples=0), ValueError, "num_samples must be >= 1"),
+    (dict(generated_samples=0), ValueError, "generated_samples must be >= 1"),
     (dict(metrics=("acf", "spectrum")), ValueError, "unknown metric families ['spectrum']"),
     (dict(metrics=()), ValueError, "no metric family requested"),
     (dict(mode="best"), ValueError, "mode must be 'min'"),
