@@ -112,6 +112,11 @@ def _define_field_flag(rule, name, default, help_text, flag_values):
         raise TypeError(f"no flag type for --{name}'s rule {rule!r}")
 
 
+# the tracker draws its noise apart from the generation the results are computed on
+# (--seed): otherwise the kept epoch would be scored on the very draw that chose it
+TRACKER_SEED_OFFSET = 1_000
+
+
 def dg_config(flag_values=FLAGS) -> DGConfig:
     """The DGConfig of the DoppelGANger flags (define_dg_flags)."""
     return DGConfig(**{field: flag_values[name].value for field, name in dg_flag_names().items()})
@@ -230,7 +235,8 @@ def train_doppelganger(train: Dataset, out: Path):
     if FLAGS.track_every:
         tracker = FidelityTracker(every=FLAGS.track_every, keep_best=FLAGS.keep_best,
                                   metrics=FLAGS.track_metrics or DEFAULT_METRICS,
-                                  by_category=FLAGS.track_by_category, seed=FLAGS.seed,
+                                  by_category=FLAGS.track_by_category,
+                                  seed=FLAGS.seed + TRACKER_SEED_OFFSET,
                                   generated_samples=FLAGS.track_samples,
                                   print_fn=logging.info)
         callbacks.append(tracker)
