@@ -140,10 +140,11 @@ def criteria(logs) -> dict:
     mean DSL / cable total-traffic W1 over its goal (0.30); "geomean", the geometric mean of
     the autocorrelation MSE and the two W1s (no scales: what
     ``FidelityTracker(keep_best=[...])`` minimises)."""
+    from doppelganger_tf.fidelity_callback import geometric_mean
     acf = logs[f"fidelity/acf_mse/{FEATURE}"]
     w1 = [logs[f"fidelity/w1_total/{FEATURE}/{TECHNOLOGY}={c}"] for c in (DSL, CABLE)]
-    geomean = float(np.exp(np.mean(np.log(np.maximum([acf, *w1], 1e-12)))))
-    return {"acf": acf, "goal": acf / 0.005 + float(np.mean(w1)) / 0.30, "geomean": geomean}
+    return {"acf": acf, "goal": acf / 0.005 + float(np.mean(w1)) / 0.30,
+            "geomean": geometric_mean([acf, *w1])}
 
 
 def BestKeeper():  # noqa: N802 (builds a Keras callback; Keras is imported in the worker only)

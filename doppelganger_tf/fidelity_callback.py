@@ -161,8 +161,7 @@ class FidelityTracker(keras.callbacks.Callback):
         if keep_best is None:
             return []
         if isinstance(keep_best, str):
-            keys = [part.strip() for part in keep_best.split(",")] if "," in keep_best \
-                else [keep_best]
+            keys = [part.strip() for part in keep_best.split(",")]
         elif isinstance(keep_best, (list, tuple)) and keep_best:
             keys = list(keep_best)
         else:
