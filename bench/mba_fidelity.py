@@ -13,7 +13,9 @@ starts when training starts, graph tracing included). A ``FidelityTracker`` scor
 Figures (issue 18's definitions), for the last epoch's weights ("final") and for the weights of
 the tracked epoch that was best by each of :func:`criteria` ("best_acf", "best_goal",
 "best_geomean"), from
-``len(real)`` samples generated with other noise than the tracker's, against the real data:
+``--score_samples`` (default ``len(real)``) samples generated with other noise than the
+tracker's, against the real data (with more, also the range over consecutive draws of
+``len(real)`` samples, which shows how much one draw moves a figure):
 - ``acf_mse``: MSE between the autocorrelation curves of traffic (feature_0, [0,1]-scaled), lags
   1..T-2; each curve is the mean over samples of each sample's Pearson correlation of x[:-L]
   and x[L:]; ``lag4``, ``lag12``, ``lag36``: the generated curve at those lags (real beside it);
@@ -110,7 +112,15 @@ def run_worker(args) -> dict:
     seed = args.seed + EVALUATION_SEED_OFFSET  # not the tracker's noise: no selection bias
 
     def score():
-        return figures(real, model.generate(len(real), seed=seed), real_curve)
+        # On ``--score_samples`` generated homes; with more than the real data holds, also the
+        # figures of each consecutive len(real)-sized draw, to show how much one draw moves them.
+        synthetic = model.generate(args.score_samples or len(real), seed=seed)
+        result = figures(real, synthetic, real_curve)
+        draws = [synthetic.subset(np.arange(start, start + len(real)))
+                 for start in range(0, len(synthetic) - len(real) + 1, len(real))]
+        if len(draws) > 1:
+            result["draws"] = [figures(real, draw, real_curve) for draw in draws]
+        return result
 
     result = {"sample_len": args.sample_len, "seed": args.seed, "settings": settings,
               "epochs": limit.stopped_epoch + 1 if limit.stopped_epoch is not None else None,
@@ -188,6 +198,7 @@ def run_sweep(args):
                        "--sample_len", str(sample_len), "--seed", str(seed),
                        "--seconds", str(args.seconds), "--track_every", str(args.track_every),
                        "--tracker_samples", str(args.tracker_samples or 0),
+                       "--score_samples", str(args.score_samples or 0),
                        "--cpu_threads", args.cpu_threads, "--worker_output", str(run_file)]
             for item in args.set or []:
                 command += ["--set", item]
@@ -211,6 +222,11 @@ def print_table(results):
             print(f"S={run['sample_len']} seed={run['seed']} {kind} | {epochs} | "
                   + " | ".join(f"{run[kind][c]:.4g}" for c in COLUMNS))
             by_setting.setdefault((run["sample_len"], kind), []).append(run[kind])
+            if "draws" in run[kind]:  # the spread over draws of len(real) samples
+                print(f"  over {len(run[kind]['draws'])} draws as large as the real data: "
+                      + " | ".join(f"{c} {min(d[c] for d in run[kind]['draws']):.3g}-"
+                                   f"{max(d[c] for d in run[kind]['draws']):.3g}"
+                                   for c in ("acf_mse", "w1_dsl", "w1_cable")))
     print("\nover seeds: mean [min, max]")
     for (sample_len, kind), rows in sorted(by_setting.items()):
         cells = [f"{np.mean([r[c] for r in rows]):.4g} [{min(r[c] for r in rows):.3g}, "
@@ -231,6 +247,10 @@ def main():
     parser.add_argument("--tracker_samples", type=lambda v: int(v) or None, default=None,
                         help="samples the tracker generates per evaluation (default: as many "
                              "as the real data holds)")
+    parser.add_argument("--score_samples", type=lambda v: int(v) or None, default=None,
+                        help="samples generated to score each kept model (default: as many as "
+                             "the real data holds); more also prints the spread over draws of "
+                             "that size")
     parser.add_argument("--set", action="append", help="DGConfig field=value (repeatable)")
     parser.add_argument("--cpu_threads", default="auto")
     parser.add_argument("--resume", action="store_true", help="skip runs in results.json")
