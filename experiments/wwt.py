@@ -135,8 +135,10 @@ def run(data):
            "DG is for shows in the autocorrelation: it keeps the weekly cycle over the whole "
            "length (one week per LSTM step at --sample_len=7), which the HMM, whose daily "
            "hidden state forgets it within weeks, and the other baselines do not. With "
-           "experiments/flags/wwt_quick.flags, seeds 0-2 gave DG 0.0059-0.0063 against the "
-           "best baseline's (HMM) 0.0147-0.0186 (docs/benchmarks.md)."
+           "experiments/flags/wwt_quick.flags, seeds 0-2 gave DG 0.0043-0.0060 against the "
+           "best baseline's (HMM) 0.0147-0.0186. The per-page levels are DG's weak point: W1 of "
+           "the per-page mean within 2x the floor, of w1_midrange 2.6-5.6x (docs/benchmarks.md, "
+           "'The weight average on the README's main job')."
            if FLAGS.data == "synthetic" else "")))
     figures(real, runs, test, Path(FLAGS.output))
     common.write_reports(real, runs)
