@@ -12,7 +12,7 @@ starts when training starts, graph tracing included). A ``FidelityTracker`` scor
 
 Figures (issue 18's definitions), for the last epoch's weights ("final") and for the weights of
 the tracked epoch that was best by each of :func:`criteria` ("best_acf", "best_goal",
-"best_geomean"), from
+"best_targets", "best_geomean"), from
 ``--score_samples`` (default ``len(real)``) samples generated with other noise than the
 tracker's, against the real data (with more, also the range over consecutive draws of
 ``len(real)`` samples, which shows how much one draw moves a figure):
@@ -147,13 +147,16 @@ def run_worker(args) -> dict:
 def criteria(logs) -> dict:
     """Selection criteria of the tracker's figures (lower is better): "acf", the
     autocorrelation MSE alone; "goal", the autocorrelation MSE over its goal (0.005) plus the
-    mean DSL / cable total-traffic W1 over its goal (0.30); "geomean", the geometric mean of
-    the autocorrelation MSE and the two W1s (no scales: what
+    mean DSL / cable total-traffic W1 over its goal (0.30); "targets", the mean of the three
+    figures over their goals (0.005, 0.30, 0.30: what ``FidelityTracker(keep_best=[...],
+    keep_best_targets=[...])`` and experiments/flags/mba_1200s.flags minimise); "geomean",
+    the geometric mean of the autocorrelation MSE and the two W1s (no scales: what
     ``FidelityTracker(keep_best=[...])`` minimises)."""
     from doppelganger_tf.fidelity_callback import geometric_mean
     acf = logs[f"fidelity/acf_mse/{FEATURE}"]
     w1 = [logs[f"fidelity/w1_total/{FEATURE}/{TECHNOLOGY}={c}"] for c in (DSL, CABLE)]
     return {"acf": acf, "goal": acf / 0.005 + float(np.mean(w1)) / 0.30,
+            "targets": float(np.mean([acf / 0.005, *(w / 0.30 for w in w1)])),
             "geomean": geometric_mean([acf, *w1])}
 
 
@@ -215,7 +218,7 @@ def print_table(results):
     print("real halves | - | " + " | ".join(f"{floor[c]:.4g}" for c in COLUMNS))
     by_setting = {}
     for run in results["runs"]:
-        for kind in ("final", "best_acf", "best_goal", "best_geomean"):
+        for kind in ("final", "best_acf", "best_goal", "best_targets", "best_geomean"):
             if kind not in run:
                 continue
             epochs = run["epochs"] if kind == "final" else run[kind]["epoch"]

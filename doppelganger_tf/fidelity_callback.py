@@ -36,6 +36,8 @@ PREFIX = "fidelity/"
 SECONDS = "seconds"  # the logs key (after the prefix) of an evaluation's wall time
 # the logs key (after the prefix) of the combined figure when keep_best names several keys
 COMBINED = "keep_best_geomean"
+# ... and when keep_best_targets gives each key a target
+TARGET_COMBINED = "keep_best_target_ratio"
 # a figure of exactly 0 counts as this in the geometric mean (its log must stay finite)
 GEOMEAN_FLOOR = 1e-12
 
@@ -79,6 +81,11 @@ class FidelityTracker(keras.callbacks.Callback):
         needs no scales: halving any one figure counts the same, so a distance of 0.005 and one
         of 0.3 weigh alike (e.g. ``["acf_mse/views", "w1_midrange/views"]`` keeps an epoch good
         at both, where the fidelity of each swings from evaluation to evaluation).
+    keep_best_targets: one positive target per keep_best key (a list, or one string with
+        commas), e.g. the values a figure must reach: the epoch with the lowest mean of each
+        figure over its target, logged as ``fidelity/keep_best_target_ratio`` (below 1: the
+        figures meet their targets on average). Unlike the geometric mean, a figure far above
+        its target then counts more than one already below it.
     mode: "min" (every fidelity figure is a distance) or "max", for keep_best (one key only).
     restore_best: False keeps the best weights in :attr:`best_weights` without restoring them.
     seed: the generation noise and the reference subset.
@@ -104,7 +111,7 @@ class FidelityTracker(keras.callbacks.Callback):
                  mode: str = "min", restore_best: bool = True, seed: int = 0,
                  features: Optional[Sequence[str]] = None, max_lag: Optional[int] = None,
                  batch_size: int = 1000, by_category: bool = False, print_fn=print,
-                 generated_samples: Optional[int] = None):
+                 generated_samples: Optional[int] = None, keep_best_targets=None):
         super().__init__()
         if reference is not None and not isinstance(reference, Dataset):
             raise TypeError(f"FidelityTracker: reference must be a doppelganger_tf Dataset "
@@ -126,9 +133,15 @@ class FidelityTracker(keras.callbacks.Callback):
         if len(self.keep_best_keys) > 1 and mode != "min":
             raise ValueError("FidelityTracker: keep_best with several keys keeps the lowest "
                              "geometric mean of their figures (distances): use mode='min'")
+        self.keep_best_targets = self._targets(keep_best_targets)
+        if self.keep_best_targets is not None and mode != "min":
+            raise ValueError("FidelityTracker: keep_best_targets keeps the lowest mean ratio of "
+                             "the figures (distances) to their targets: use mode='min'")
         # the logs key whose value picks the best epoch (None: keep nothing)
-        self.keep_best = (None if not self.keep_best_keys else self.keep_best_keys[0]
-                          if len(self.keep_best_keys) == 1 else PREFIX + COMBINED)
+        self.keep_best = (None if not self.keep_best_keys
+                          else PREFIX + TARGET_COMBINED if self.keep_best_targets is not None
+                          else self.keep_best_keys[0] if len(self.keep_best_keys) == 1
+                          else PREFIX + COMBINED)
         self.restore_best = arguments.boolean("restore_best", restore_best)
         self.seed = arguments.seed(seed)
         self.features = None if features is None else (
@@ -172,13 +185,37 @@ class FidelityTracker(keras.callbacks.Callback):
             raise ValueError(f"FidelityTracker: keep_best names a key twice: {keys}")
         return keys
 
+    def _targets(self, targets) -> Optional[List[float]]:
+        """keep_best_targets as a list of floats, one per keep_best key (None: no targets)."""
+        if targets is None:
+            return None
+        if isinstance(targets, str):
+            try:
+                targets = [float(part) for part in targets.split(",")]
+            except ValueError:
+                raise ValueError(f"FidelityTracker: keep_best_targets={targets!r} must be "
+                                 f"numbers separated by commas, e.g. '0.005,0.3'") from None
+        try:
+            targets = [float(value) for value in targets]
+        except (TypeError, ValueError):
+            raise TypeError(f"FidelityTracker: keep_best_targets must be a list of positive "
+                            f"numbers, one per keep_best key, got {targets!r}") from None
+        if len(targets) != len(self.keep_best_keys):
+            raise ValueError(f"FidelityTracker: keep_best_targets has {len(targets)} values "
+                             f"for {len(self.keep_best_keys)} keep_best keys; give one target "
+                             f"per key, in the keys' order")
+        if not all(math.isfinite(value) and value > 0 for value in targets):
+            raise ValueError(f"FidelityTracker: keep_best_targets={targets} must all be "
+                             f"positive and finite (each figure is divided by its target)")
+        return targets
+
     @staticmethod
     def _logs_key(key) -> str:
         if not isinstance(key, str) or not key:
             raise TypeError(f"FidelityTracker: keep_best must be a logs key such as "
                             f"'acf_mse/<feature>', a list of them (or None), got {key!r}")
         key = key if key.startswith(PREFIX) else PREFIX + key
-        if key in (PREFIX + SECONDS, PREFIX + COMBINED):
+        if key in (PREFIX + SECONDS, PREFIX + COMBINED, PREFIX + TARGET_COMBINED):
             raise ValueError(f"FidelityTracker: keep_best={key!r} is the evaluation time or the "
                              "tracker's own combination, not a fidelity figure: name one of the "
                              "metrics' keys, e.g. 'acf_mse/<feature>'")
@@ -306,9 +343,12 @@ class FidelityTracker(keras.callbacks.Callback):
         """Evaluate the weights of ``epoch`` (just ended), record the figures and the best."""
         started = time.perf_counter()
         figures = self.evaluate()
-        if len(self.keep_best_keys) > 1:
-            figures[PREFIX + COMBINED] = geometric_mean(
-                [figures.get(key, float("nan")) for key in self.keep_best_keys])
+        kept = [figures.get(key, float("nan")) for key in self.keep_best_keys]
+        if self.keep_best_targets is not None:
+            figures[PREFIX + TARGET_COMBINED] = float(  # NaN when any figure is: never best
+                np.mean(np.divide(kept, self.keep_best_targets)))
+        elif len(self.keep_best_keys) > 1:
+            figures[PREFIX + COMBINED] = geometric_mean(kept)
         if self.keep_best is not None:
             self._track_best(epoch, figures)
         seconds = time.perf_counter() - started  # the weights' copy included

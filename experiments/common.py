@@ -153,6 +153,10 @@ def define_flags(*, epochs: int, data_default=None, reports: bool = False, **dg_
                         "tracked epoch where this fidelity figure was lowest, e.g. "
                         "acf_mse/feature_0, or where the geometric mean of several was "
                         "(comma-separated; FidelityTracker keep_best)")
+    flags.DEFINE_string("keep_best_targets", None, "with --keep_best: one target per key "
+                        "(comma-separated, e.g. 0.005,0.3): keep the epoch with the lowest "
+                        "mean of each figure over its target (FidelityTracker "
+                        "keep_best_targets)")
     flags.DEFINE_list("track_metrics", None, "with --track_every: the metric families "
                       "scored (FidelityTracker metrics: acf, mean, total, midrange, attribute, "
                       "length, correlation; default the tracker's: acf, midrange, attribute)")
@@ -234,6 +238,7 @@ def train_doppelganger(train: Dataset, out: Path):
     tracker = None
     if FLAGS.track_every:
         tracker = FidelityTracker(every=FLAGS.track_every, keep_best=FLAGS.keep_best,
+                                  keep_best_targets=FLAGS.keep_best_targets,
                                   metrics=FLAGS.track_metrics or DEFAULT_METRICS,
                                   by_category=FLAGS.track_by_category,
                                   seed=FLAGS.seed + TRACKER_SEED_OFFSET,
@@ -491,6 +496,9 @@ def check_flags(dg_only: bool = False, distributed: bool = True) -> None:
     if FLAGS.keep_best and not FLAGS.track_every:
         raise ValueError("--keep_best needs --track_every (the epochs whose weights it "
                          "compares), e.g. --track_every=250")
+    if FLAGS.keep_best_targets and not FLAGS.keep_best:
+        raise ValueError("--keep_best_targets needs --keep_best (the figures the targets are "
+                         "for, in the same order)")
     dg_config()  # DGConfig names the flag value it rejects
 
 

@@ -122,6 +122,36 @@ def test_keep_best_of_several_keys_keeps_the_lowest_geometric_mean(model, toy, m
     assert fidelity_callback.geometric_mean([0.0, 1.0]) == pytest.approx(1e-6)
 
 
+def test_keep_best_targets_keep_the_lowest_mean_ratio_to_the_targets(model, toy, monkeypatch):
+    """Scripted figures, targets 0.005 and 0.3: the mean ratios are 1.067, 1.167, 1.017 and
+    NaN, so epoch 3 is kept, where the geometric mean would keep epoch 2 (0.032 against 0.040
+    and 0.039): a figure far above its target counts more than one below it."""
+    acf = iter([0.004, 0.010, 0.006, float("nan")])
+    midrange = iter([0.40, 0.10, 0.25, 0.01])
+
+    def scripted(real, synthetic, metrics=None, features=None, max_lag=None, by_category=False):
+        return {"acf_mse/wave": next(acf), "w1_midrange/wave": next(midrange)}
+
+    monkeypatch.setattr(fidelity_callback, "fidelity_metrics", scripted)
+    snapshots = {}
+    recorder = tf.keras.callbacks.LambdaCallback(
+        on_epoch_end=lambda epoch, logs: snapshots.__setitem__(epoch, model.get_weights()))
+    tracker = FidelityTracker(reference=toy.subset(np.arange(30)), every=1,
+                              keep_best="acf_mse/wave,w1_midrange/wave",
+                              keep_best_targets="0.005, 0.3", print_fn=None)
+    history = model.fit(toy, epochs=4, seed=0, verbose=0,
+                        callbacks=[tracker, recorder]).history
+    ratio = history["fidelity/keep_best_target_ratio"]
+    np.testing.assert_allclose(ratio[:3], [(0.8 + 0.4 / 0.3) / 2, (2.0 + 0.1 / 0.3) / 2,
+                                           (1.2 + 0.25 / 0.3) / 2])
+    assert np.isnan(ratio[3])
+    assert "fidelity/keep_best_geomean" not in history
+    assert tracker.keep_best == "fidelity/keep_best_target_ratio"
+    assert tracker.best_epoch == tracker.restored_epoch == 2
+    for now, best in zip(model.get_weights(), snapshots[2]):
+        np.testing.assert_array_equal(now, best)
+
+
 def test_evaluated_epochs_in_a_resumed_run_and_at_an_early_stop(model, toy):
     """Multiples of every count the epochs across runs (as TrainingCheckpoint); the first and
     last epoch of the fit are evaluated, and so is an epoch after which training stopped."""
@@ -234,6 +264,15 @@ def test_time_limit_needs_a_positive_number_of_seconds(seconds):
     (dict(keep_best="acf_mse/wave,acf_mse/wave"), ValueError, "names a key twice"),
     (dict(keep_best="keep_best_geomean"), ValueError, "the tracker's own combination"),
     (dict(keep_best=["acf_mse/a", "acf_mse/b"], mode="max"), ValueError, "use mode='min'"),
+    (dict(keep_best="acf_mse/a,acf_mse/b", keep_best_targets=[0.1]), ValueError,
+     "has 1 values for 2 keep_best keys"),
+    (dict(keep_best="acf_mse/a", keep_best_targets="0.1,x"), ValueError,
+     "must be numbers separated by commas"),
+    (dict(keep_best="acf_mse/a", keep_best_targets=[0.0]), ValueError, "positive and finite"),
+    (dict(keep_best="acf_mse/a", keep_best_targets=[0.1], mode="max"), ValueError,
+     "use mode='min'"),
+    (dict(keep_best_targets=[0.1]), ValueError, "for 0 keep_best keys"),
+    (dict(keep_best="keep_best_target_ratio"), ValueError, "the tracker's own combination"),
     (dict(reference=np.zeros((3, 4, 1))), TypeError, "reference must be a doppelganger_tf"),
 ])
 def test_bad_arguments_name_the_fix(kwargs, error, message):
