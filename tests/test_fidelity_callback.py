@@ -92,12 +92,10 @@ def test_keep_best_restores_the_weights_of_the_best_epoch(model, toy, monkeypatc
                         "acf_mse/wave (0.2; at the last evaluated epoch, 6: 0.6)"]
 
 
-def test_keep_best_of_several_keys_keeps_the_lowest_geometric_mean(model, toy, monkeypatch):
-    """Scripted figures: epoch 1 is best by acf, epoch 3 by midrange, epoch 2 by their
-    geometric mean (sqrt(0.2 * 0.5) = 0.316 < sqrt(0.1 * 2) = 0.447 and sqrt(0.8 * 0.2) = 0.4);
-    the combination is logged, and a figure of 0 does not break it."""
-    acf = iter([0.5, 0.1, 0.2, 0.8, 0.0])
-    midrange = iter([1.0, 2.0, 0.5, 0.2, float("inf")])
+def fit_with_scripted_figures(model, toy, monkeypatch, acf, midrange, **tracker_args):
+    """fit for as many epochs as figures given, the tracker (every epoch) reading them in
+    turn; returns the tracker, History's dict and the weights at each epoch's end."""
+    acf, midrange, epochs = iter(acf), iter(midrange), len(acf)
 
     def scripted(real, synthetic, metrics=None, features=None, max_lag=None, by_category=False):
         return {"acf_mse/wave": next(acf), "w1_midrange/wave": next(midrange)}
@@ -106,11 +104,21 @@ def test_keep_best_of_several_keys_keeps_the_lowest_geometric_mean(model, toy, m
     snapshots = {}
     recorder = tf.keras.callbacks.LambdaCallback(
         on_epoch_end=lambda epoch, logs: snapshots.__setitem__(epoch, model.get_weights()))
-    tracker = FidelityTracker(reference=toy.subset(np.arange(30)), every=1,
-                              keep_best="acf_mse/wave, fidelity/w1_midrange/wave",
-                              print_fn=None)
-    history = model.fit(toy, epochs=5, seed=0, verbose=0,
+    tracker = FidelityTracker(reference=toy.subset(np.arange(30)), every=1, print_fn=None,
+                              **tracker_args)
+    history = model.fit(toy, epochs=epochs, seed=0, verbose=0,
                         callbacks=[tracker, recorder]).history
+    return tracker, history, snapshots
+
+
+def test_keep_best_of_several_keys_keeps_the_lowest_geometric_mean(model, toy, monkeypatch):
+    """Scripted figures: epoch 1 is best by acf, epoch 3 by midrange, epoch 2 by their
+    geometric mean (sqrt(0.2 * 0.5) = 0.316 < sqrt(0.1 * 2) = 0.447 and sqrt(0.8 * 0.2) = 0.4);
+    the combination is logged, and a figure of 0 does not break it."""
+    tracker, history, snapshots = fit_with_scripted_figures(
+        model, toy, monkeypatch, acf=[0.5, 0.1, 0.2, 0.8, 0.0],
+        midrange=[1.0, 2.0, 0.5, 0.2, float("inf")],
+        keep_best="acf_mse/wave, fidelity/w1_midrange/wave")
     combined = history["fidelity/keep_best_geomean"]
     np.testing.assert_allclose(combined[:4], [np.sqrt(0.5), np.sqrt(0.2), np.sqrt(0.1),
                                               np.sqrt(0.16)])
@@ -126,21 +134,10 @@ def test_keep_best_targets_keep_the_lowest_mean_ratio_to_the_targets(model, toy,
     """Scripted figures, targets 0.005 and 0.3: the mean ratios are 1.067, 1.167, 1.017 and
     NaN, so epoch 3 is kept, where the geometric mean would keep epoch 2 (0.032 against 0.040
     and 0.039): a figure far above its target counts more than one below it."""
-    acf = iter([0.004, 0.010, 0.006, float("nan")])
-    midrange = iter([0.40, 0.10, 0.25, 0.01])
-
-    def scripted(real, synthetic, metrics=None, features=None, max_lag=None, by_category=False):
-        return {"acf_mse/wave": next(acf), "w1_midrange/wave": next(midrange)}
-
-    monkeypatch.setattr(fidelity_callback, "fidelity_metrics", scripted)
-    snapshots = {}
-    recorder = tf.keras.callbacks.LambdaCallback(
-        on_epoch_end=lambda epoch, logs: snapshots.__setitem__(epoch, model.get_weights()))
-    tracker = FidelityTracker(reference=toy.subset(np.arange(30)), every=1,
-                              keep_best="acf_mse/wave,w1_midrange/wave",
-                              keep_best_targets="0.005, 0.3", print_fn=None)
-    history = model.fit(toy, epochs=4, seed=0, verbose=0,
-                        callbacks=[tracker, recorder]).history
+    tracker, history, snapshots = fit_with_scripted_figures(
+        model, toy, monkeypatch, acf=[0.004, 0.010, 0.006, float("nan")],
+        midrange=[0.40, 0.10, 0.25, 0.01], keep_best="acf_mse/wave,w1_midrange/wave",
+        keep_best_targets="0.005, 0.3")
     ratio = history["fidelity/keep_best_target_ratio"]
     np.testing.assert_allclose(ratio[:3], [(0.8 + 0.4 / 0.3) / 2, (2.0 + 0.1 / 0.3) / 2,
                                            (1.2 + 0.25 / 0.3) / 2])
