@@ -69,8 +69,9 @@ def main(action: str) -> int:
         np.savez(recording_path(), setting=np.array(setting), **arrays)
         print(f"recorded {recording_path()} ({setting})")
         return 0
-    with np.load(recording_path()) as recorded:
-        exact = str(recorded["setting"]) == setting
+    with np.load(recording_path()) as recorded:  # closed below: read what the message needs
+        recorded_setting = str(recorded["setting"])
+        exact = recorded_setting == setting
         names = sorted(set(recorded.files) - {"setting"})
         if names != sorted(arrays):
             print(f"the arrays differ: recorded {names}, now {sorted(arrays)}")
@@ -87,7 +88,7 @@ def main(action: str) -> int:
                 return 1
     print("matches the recording " + ("bit for bit" if exact else
                                       f"within {TOLERANCE} (recorded on another setting: "
-                                      f"{str(recorded['setting'])} vs {setting})"))
+                                      f"{recorded_setting} vs {setting})"))
     return 0
 
 
