@@ -152,11 +152,11 @@ def criteria(logs) -> dict:
     keep_best_targets=[...])`` and experiments/flags/mba_1200s.flags minimise); "geomean",
     the geometric mean of the autocorrelation MSE and the two W1s (no scales: what
     ``FidelityTracker(keep_best=[...])`` minimises)."""
-    from doppelganger_tf.fidelity_callback import geometric_mean
+    from doppelganger_tf.fidelity_callback import geometric_mean, target_ratio
     acf = logs[f"fidelity/acf_mse/{FEATURE}"]
     w1 = [logs[f"fidelity/w1_total/{FEATURE}/{TECHNOLOGY}={c}"] for c in (DSL, CABLE)]
     return {"acf": acf, "goal": acf / 0.005 + float(np.mean(w1)) / 0.30,
-            "targets": float(np.mean([acf / 0.005, *(w / 0.30 for w in w1)])),
+            "targets": target_ratio([acf, *w1], [0.005, 0.30, 0.30]),
             "geomean": geometric_mean([acf, *w1])}
 
 

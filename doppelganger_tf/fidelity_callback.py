@@ -345,8 +345,7 @@ class FidelityTracker(keras.callbacks.Callback):
         figures = self.evaluate()
         kept = [figures.get(key, float("nan")) for key in self.keep_best_keys]
         if self.keep_best_targets is not None:
-            figures[PREFIX + TARGET_COMBINED] = float(  # NaN when any figure is: never best
-                np.mean(np.divide(kept, self.keep_best_targets)))
+            figures[PREFIX + TARGET_COMBINED] = target_ratio(kept, self.keep_best_targets)
         elif len(self.keep_best_keys) > 1:
             figures[PREFIX + COMBINED] = geometric_mean(kept)
         if self.keep_best is not None:
@@ -419,6 +418,12 @@ def geometric_mean(values) -> float:
     if not np.all(np.isfinite(values)):
         return float("nan")
     return float(np.exp(np.mean(np.log(np.maximum(values, GEOMEAN_FLOOR)))))
+
+
+def target_ratio(values, targets) -> float:
+    """The mean of each figure over its target (below 1: the targets are met on average); NaN
+    when any figure is (an evaluation that could not compute one of them is never the best)."""
+    return float(np.mean(np.divide(np.asarray(values, dtype=np.float64), targets)))
 
 
 def trackers_first(callbacks) -> list:
