@@ -8,9 +8,12 @@ WWT shape a training step takes 0.88 of its time with Keras' LSTM on a 2-core CP
 TensorFlow has no such operation for CPUs, so the source is compiled on first use with the C++
 compiler (``$CXX``, default ``g++``) against the installed TensorFlow's headers, for this CPU
 (``-march=native``), and cached under ``$DOPPELGANGER_TF_CACHE`` (default
-``~/.cache/doppelganger_tf``), one library per TensorFlow version, source, compiler and CPU.
-Where it cannot be built, :func:`load_kernels` raises :class:`FusedLSTMUnavailable` with the
-compiler's message, and ``DGConfig(lstm_implementation="auto")`` uses Keras' LSTM instead.
+``~/.cache/doppelganger_tf``), one library per TensorFlow version, source, compiler, flags and
+CPU. Where it cannot be built, :func:`load_kernels` raises :class:`FusedLSTMUnavailable` with the
+compiler's first error (the whole output is in a ``.log`` file beside the library), and
+``DGConfig(lstm_implementation="auto")`` uses Keras' LSTM instead. A failed build is remembered
+in a ``.failed`` file beside the library, so later processes do not spend the compile time again:
+delete that file, or set ``DOPPELGANGER_TF_REBUILD=1``, to try again.
 """
 from __future__ import annotations
 
@@ -30,6 +33,8 @@ from tensorflow.python.framework import op_def_registry
 from .config import LSTM_IMPLEMENTATIONS
 
 SOURCE = Path(__file__).with_name("kernels") / "lstm_sequence.cc"
+# set to 1: build again although an earlier build with the same cache key failed
+REBUILD_VARIABLE = "DOPPELGANGER_TF_REBUILD"
 
 
 class FusedLSTMUnavailable(RuntimeError):
@@ -54,9 +59,38 @@ def _cpu_identity() -> str:
         return platform.processor() + platform.machine()
 
 
+def _predefined_macros(compiler: str, flags: tuple) -> str | None:
+    """The macros the compiler predefines with these flags, or None where it refuses them."""
+    try:
+        result = subprocess.run([compiler, *flags, "-dM", "-E", "-x", "c++", os.devnull],
+                                capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return result.stdout if result.returncode == 0 else None
+
+
+@functools.lru_cache(maxsize=None)
+def _target_flags(compiler: str) -> tuple:
+    """-march=native, less AVX512-FP16 where it turns that on and the compiler can turn it off.
+
+    The kernel computes in float32 only and its fast path is AVX2/FMA (AVX-512 stays on), so
+    half-precision vector arithmetic gains it nothing, while with it Eigen's headers in
+    TensorFlow 2.21 do not compile under g++ 12 ("PacketMathFP16.h: expected initializer before
+    '<'", on Sapphire Rapids and later)."""
+    native = ("-march=native",)
+    macros = _predefined_macros(compiler, native)
+    if macros is None or "__AVX512FP16__" not in macros:
+        return native
+    without = native + ("-mno-avx512fp16",)
+    macros = _predefined_macros(compiler, without)
+    if macros is None or "__AVX512FP16__" in macros:
+        return native  # this compiler cannot turn it off: try the build as it is
+    return without
+
+
 def _build_command(compiler: str, output: Path) -> list:
-    return ([compiler, "-shared", "-fPIC", "-O3", "-march=native", str(SOURCE), "-o", str(output)]
-            + tf.sysconfig.get_compile_flags() + tf.sysconfig.get_link_flags())
+    return ([compiler, "-shared", "-fPIC", "-O3", *_target_flags(compiler), str(SOURCE), "-o",
+             str(output)] + tf.sysconfig.get_compile_flags() + tf.sysconfig.get_link_flags())
 
 
 def load_kernels(compiler: str | None = None, directory: str | None = None):
@@ -95,9 +129,24 @@ def library_path(compiler: str, directory: Path) -> Path:
     return Path(directory) / f"lstm_sequence-{key}.so"
 
 
+def failure_marker(library: Path) -> Path:
+    """The file that remembers a failed build of ``library`` (it holds the error message)."""
+    return library.with_suffix(".failed")
+
+
 def _build_and_load(compiler: str, directory: Path):
     library = library_path(compiler, directory)
     if not library.exists():
+        marker = failure_marker(library)
+        if marker.exists() and os.environ.get(REBUILD_VARIABLE) != "1":
+            try:
+                remembered = marker.read_text()
+            except OSError as error:
+                remembered = f"(its message cannot be read: {error})"
+            raise FusedLSTMUnavailable(
+                f"{remembered}\n[remembered from an earlier build with the same source, "
+                f"compiler, flags, TensorFlow and CPU: {marker}; to try again, delete that "
+                f"file or set {REBUILD_VARIABLE}=1]")
         _build(compiler, library)
     # a second library with these ops would register their kernels twice, which breaks every
     # later call of them in this process: load one build per process only
@@ -112,9 +161,32 @@ def _build_and_load(compiler: str, directory: Path):
                                    "(delete it to rebuild)") from None
 
 
+def _first_error(output: str, before: int = 2, after: int = 4) -> str:
+    """The first line that says "error:" with a few lines around it; the output's last lines
+    where none does. (g++ prints its errors among hundreds of lines of warnings from
+    TensorFlow's headers, so the end of the output rarely shows the cause.)"""
+    lines = output.splitlines()
+    first = next((i for i, line in enumerate(lines) if "error:" in line), None)
+    if first is None:
+        return "\n".join(lines[-before - after - 1:])
+    return "\n".join(lines[max(0, first - before):first + after + 1])
+
+
+def _write_atomically(path: Path, text: str):
+    handle, temporary = tempfile.mkstemp(suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w") as file:
+            file.write(text)
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+
+
 def _build(compiler: str, library: Path):
     """Compile into a temporary file beside ``library`` and rename it into place, so that a
-    killed or concurrent build never leaves a half-written library behind."""
+    killed or concurrent build never leaves a half-written library behind. A failure leaves the
+    compiler's output in a .log file and its message in the failure marker."""
     try:
         library.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(suffix=".so.tmp", dir=library.parent)
@@ -123,18 +195,48 @@ def _build(compiler: str, library: Path):
         raise FusedLSTMUnavailable(f"cannot write the fused LSTM build to {library.parent}: "
                                    f"{error} (set DOPPELGANGER_TF_CACHE to a writable folder)"
                                    ) from None
+    command = _build_command(compiler, Path(temporary))
     try:
-        result = subprocess.run(_build_command(compiler, Path(temporary)), capture_output=True,
-                                text=True, timeout=600)
+        try:
+            result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+        except subprocess.TimeoutExpired as error:  # its output is bytes, whatever text= says
+            output = b"".join(part or b"" for part in (error.stdout, error.stderr))
+            _fail(compiler, library, command, f"timed out after {error.timeout:.0f} s",
+                  output.decode(errors="replace"))
         if result.returncode != 0:
-            raise FusedLSTMUnavailable("building the fused LSTM failed:\n"
-                                       + result.stderr[-2000:])
+            _fail(compiler, library, command, f"exit status {result.returncode}",
+                  result.stdout + result.stderr)
         os.replace(temporary, library)
-    except (OSError, subprocess.SubprocessError) as error:
+    except OSError as error:
         raise FusedLSTMUnavailable(f"building the fused LSTM failed: {error}") from None
     finally:
         if os.path.exists(temporary):
             os.remove(temporary)
+    for stale in (failure_marker(library), library.with_suffix(".log")):  # of an earlier try
+        try:
+            stale.unlink()
+        except FileNotFoundError:
+            pass
+
+
+def _fail(compiler: str, library: Path, command: list, status: str, output: str):
+    """Raise FusedLSTMUnavailable with the compiler's first error, after writing its whole
+    output to a .log file and the message to the failure marker (which later processes read
+    instead of building again)."""
+    log = library.with_suffix(".log")
+    try:
+        _write_atomically(log, " ".join(command) + "\n\n" + output)
+        where = f"the whole output: {log}"
+    except OSError as error:
+        where = f"the output could not be saved to {log}: {error}"
+    message = (f"building the fused LSTM failed ({compiler}, {status}); the first error:\n"
+               f"{_first_error(output) or '(the compiler printed nothing)'}\n"
+               f"[{where}; DGConfig(lstm_implementation='keras') avoids the build]")
+    try:
+        _write_atomically(failure_marker(library), message)
+    except OSError:
+        pass  # then the next process tries again: slower, still correct
+    raise FusedLSTMUnavailable(message)
 
 
 def resolve_implementation(requested: str) -> str:

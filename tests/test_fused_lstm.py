@@ -16,10 +16,18 @@ OUTPUTS = [Output(OutputType.CONTINUOUS, 1, Normalization.ZERO_ONE),
 
 
 def fused_or_skip():
+    """Skip where there is no C++ compiler; where there is one, a failed build fails the test
+    (else CI would stay green on a machine where the fast path is gone)."""
+    compiler = os.environ.get("CXX") or "g++"
+    if shutil.which(compiler) is None:
+        pytest.skip(f"no C++ compiler {compiler!r} on PATH to build the fused LSTM")
     try:
         fused_lstm.load_kernels()
+        return
     except fused_lstm.FusedLSTMUnavailable as error:
-        pytest.skip(f"the fused LSTM cannot be built here: {error}")
+        message = str(error)
+    # outside the except clause, so that the failure shows the message once
+    pytest.fail(f"the fused LSTM does not build with {compiler!r}: {message}", pytrace=False)
 
 
 @pytest.mark.parametrize("layers", [1, 2])
@@ -106,7 +114,101 @@ def test_a_model_trains_to_the_same_weights_with_either_lstm():
 def test_a_compiler_that_fails_is_reported_and_leaves_no_library(tmp_path):
     with pytest.raises(fused_lstm.FusedLSTMUnavailable, match="building the fused LSTM failed"):
         fused_lstm.load_kernels(compiler="false", directory=str(tmp_path))
-    assert list(tmp_path.iterdir()) == []
+    # the compiler's output and the remembered failure, no library or temporary file
+    assert sorted(p.suffix for p in tmp_path.iterdir()) == [".failed", ".log"]
+
+
+def fake_compiler(folder, probe="", build_output=""):
+    """A shell script standing in for g++: answers --version, prints `probe` for a macro
+    listing (-dM -E) and fails with `build_output` for a build, counting builds in builds.txt."""
+    script = folder / "fake-g++"
+    script.write_text(f"""#!/bin/sh
+case "$*" in
+  *--version*) echo "fake-g++ 1.0"; exit 0 ;;
+  *-dM*) {probe or 'exit 1'} ;;
+esac
+echo build >> "{folder}/builds.txt"
+cat <<'OUTPUT' >&2
+{build_output}
+OUTPUT
+exit 1
+""")
+    script.chmod(0o755)
+    return str(script)
+
+
+def builds(folder):
+    path = folder / "builds.txt"
+    return len(path.read_text().splitlines()) if path.exists() else 0
+
+
+def test_a_failed_build_shows_the_first_error_and_is_remembered(tmp_path, monkeypatch):
+    noise = [f"header.h:{i}: warning: 'Status' is deprecated" for i in range(300)]
+    output = "\n".join(noise[:150] + ["In file included from op.h:27,", "  from lstm.cc:18:",
+                                       "PacketMathFP16.h:740:49: error: expected initializer",
+                                       "  740 | predux_half_dowto4<Packet32h>"]
+                       + noise[150:] + ["later.h:9: error: a consequence"] + noise[:5])
+    compiler = fake_compiler(tmp_path, build_output=output)
+    cache = tmp_path / "cache"
+    monkeypatch.delenv(fused_lstm.REBUILD_VARIABLE, raising=False)
+    with pytest.raises(fused_lstm.FusedLSTMUnavailable) as failure:
+        fused_lstm.load_kernels(compiler=compiler, directory=str(cache))
+    message = str(failure.value)
+    assert "PacketMathFP16.h:740:49: error: expected initializer" in message
+    assert "from lstm.cc:18:" in message  # the lines around it
+    assert "later.h" not in message and len(message.splitlines()) < 12
+    library = fused_lstm.library_path(compiler, cache)
+    log = library.with_suffix(".log")
+    assert str(log) in message and output in log.read_text()
+    assert not library.exists() and builds(tmp_path) == 1
+    marker = fused_lstm.failure_marker(library)
+    assert marker.read_text() == message
+
+    # a new process (load_kernels remembers per process; _build_and_load is what it runs once)
+    # finds the failure without compiling again, and says how to try again
+    with pytest.raises(fused_lstm.FusedLSTMUnavailable) as remembered:
+        fused_lstm._build_and_load(compiler, cache)
+    assert str(remembered.value).startswith(message)
+    assert str(marker) in str(remembered.value)
+    assert fused_lstm.REBUILD_VARIABLE + "=1" in str(remembered.value)
+    assert builds(tmp_path) == 1
+    # the variable, or deleting the marker, builds again
+    monkeypatch.setenv(fused_lstm.REBUILD_VARIABLE, "1")
+    with pytest.raises(fused_lstm.FusedLSTMUnavailable, match="error: expected initializer"):
+        fused_lstm._build_and_load(compiler, cache)
+    assert builds(tmp_path) == 2
+    monkeypatch.delenv(fused_lstm.REBUILD_VARIABLE)
+    marker.unlink()
+    with pytest.raises(fused_lstm.FusedLSTMUnavailable, match="error: expected initializer"):
+        fused_lstm._build_and_load(compiler, cache)
+    assert builds(tmp_path) == 3 and marker.exists()
+
+
+def test_a_compiler_that_prints_no_error_line_shows_its_last_lines(tmp_path):
+    output = "\n".join(f"line {i}" for i in range(100)) + "\ncollect2: ld returned 1"
+    compiler = fake_compiler(tmp_path, build_output=output)
+    with pytest.raises(fused_lstm.FusedLSTMUnavailable) as failure:
+        fused_lstm.load_kernels(compiler=compiler, directory=str(tmp_path / "cache"))
+    assert "collect2: ld returned 1" in str(failure.value)
+    assert "line 50" not in str(failure.value)
+
+
+@pytest.mark.parametrize("refuses", [False, True])
+def test_avx512fp16_is_turned_off_where_native_turns_it_on(tmp_path, refuses):
+    """TensorFlow 2.21's Eigen headers do not compile with AVX512-FP16 under g++ 12; the kernel
+    computes in float32, so the build turns FP16 off where the compiler can."""
+    # lists __AVX512FP16__ unless -mno-avx512fp16 is given; refuses that flag if told to
+    probe = ('case "$*" in *-mno-avx512fp16*) ' + ("exit 1" if refuses else "exit 0") + " ;; "
+             "esac; echo '#define __AVX512FP16__ 1'; exit 0")
+    compiler = fake_compiler(tmp_path, probe=probe)
+    flags = fused_lstm._build_command(compiler, tmp_path / "x.so")
+    assert "-march=native" in flags
+    assert ("-mno-avx512fp16" in flags) == (not refuses)
+    # and a compiler whose -march=native has no FP16 keeps its flags as they are
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    flags = fused_lstm._build_command(fake_compiler(plain, probe="exit 0"), plain / "x.so")
+    assert "-march=native" in flags and "-mno-avx512fp16" not in flags
 
 
 def test_a_second_build_loaded_into_one_process_is_reported(tmp_path):
