@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 import numbers
 import shutil
 import time
@@ -273,8 +274,9 @@ class TrainingTimeLimit(keras.callbacks.Callback):
         super().__init__()
         if (isinstance(seconds, bool) or not isinstance(seconds, numbers.Real)
                 or not np.isfinite(seconds) or seconds <= 0):
-            raise ValueError(f"TrainingTimeLimit: seconds must be a positive number of seconds "
-                             f"of wall time, got {seconds!r}")
+            raise ValueError(f"TrainingTimeLimit: seconds must be a finite, positive number of "
+                             f"seconds of wall time, got {seconds!r} (for no limit, leave the "
+                             "callback out)")
         self.seconds = float(seconds)
         self.stopped_epoch = None
         self.elapsed = 0.0
@@ -329,6 +331,10 @@ class PrivacyBudget(keras.callbacks.Callback):
     (``logs["epsilon"]``, so ``History`` keeps it), printed, and stored on the model
     (``model.privacy_record``, which ``save()`` writes into model.json).
 
+    N, the number of training series epsilon is accounted for, is the size of the Dataset
+    ``fit`` trains on (``model.dp_num_samples``); ``num_samples``, where given, must equal it
+    (a mismatch is refused before the first step: a larger N under-reports epsilon).
+
     Steps spent = the critic optimizer's update count / ``critic_steps``: exact across
     resumed runs whose checkpoint restored the optimizers (TrainingCheckpoint does), and
     across several ``fit`` calls; it is never taken below the epochs this run covers
@@ -339,16 +345,21 @@ class PrivacyBudget(keras.callbacks.Callback):
     exceed it already in its first epoch raises instead of running.
     """
 
-    def __init__(self, num_samples: int, delta: float = 1e-5,
+    def __init__(self, num_samples: Optional[int] = None, delta: float = 1e-5,
                  target_epsilon: Optional[float] = None, print_fn=print):
         super().__init__()
-        if int(num_samples) < 1:
-            raise ValueError(f"num_samples must be the training set size (>= 1), got "
-                             f"{num_samples!r}")
-        if target_epsilon is not None and not target_epsilon > 0:
-            raise ValueError(f"target_epsilon must be > 0 (or None), got {target_epsilon!r}")
-        self.num_samples = int(num_samples)
-        self.delta = float(delta)
+        from .privacy import check_delta
+        if num_samples is not None and (isinstance(num_samples, bool) or not isinstance(
+                num_samples, numbers.Integral) or num_samples < 1):
+            raise ValueError(f"num_samples must be the training set's size (an int >= 1), or "
+                             f"None to take it from the data fit trains on; got {num_samples!r}")
+        if target_epsilon is not None and (
+                isinstance(target_epsilon, bool) or not isinstance(target_epsilon, numbers.Real)
+                or not 0 < target_epsilon < math.inf):
+            raise ValueError(f"target_epsilon must be a finite number > 0 (or None), got "
+                             f"{target_epsilon!r}")
+        self.num_samples = None if num_samples is None else int(num_samples)
+        self.delta = check_delta(delta)
         self.target_epsilon = target_epsilon
         self.print_fn = print_fn
         self.stopped_early = False
@@ -362,25 +373,38 @@ class PrivacyBudget(keras.callbacks.Callback):
                              "DGConfig(dp_noise_multiplier=...) (no DP means no epsilon)")
         return model.config
 
+    def _training_set_size(self) -> int:
+        """N: the size of the data this fit trains on (checked against ``num_samples``)."""
+        size = getattr(self.model, "dp_num_samples", None)
+        if size is None:
+            raise ValueError("PrivacyBudget works inside DoppelGANger.fit, which tells it the "
+                             "training set's size")
+        if self.num_samples is not None and self.num_samples != size:
+            raise ValueError(
+                f"PrivacyBudget(num_samples={self.num_samples}) but fit trains on {size} "
+                f"series: epsilon must be accounted for the real training set (a larger N "
+                f"under-reports it). Pass num_samples={size} or leave it out")
+        return size
+
     def _epsilon(self, steps):
         from .privacy import epsilon_spent
-        return epsilon_spent(self.num_samples, self._config().batch_size, steps,
+        return epsilon_spent(self._training_set_size(), self._config().batch_size, steps,
                              self._config(), self.delta,
                              aux_critic=self.model.aux_critic is not None)
 
     def steps_spent(self, epochs_done: Optional[int] = None) -> int:
         """Training steps (real batches) the critics have read so far."""
-        counted = int(self.model.critic_optimizer.iterations.numpy()) // \
-            self._config().critic_steps
+        from .privacy import steps_spent
+        counted = steps_spent(self.model)
         if epochs_done is not None and self._steps_per_epoch:
             counted = max(counted, epochs_done * self._steps_per_epoch)
         return counted
 
     def on_train_begin(self, logs=None):
         self._config()
+        size = self._training_set_size()
         self._first_epoch = None
-        self._steps_per_epoch = self.params.get("steps") or \
-            self.model.steps_per_epoch(self.num_samples)
+        self._steps_per_epoch = self.params.get("steps") or self.model.steps_per_epoch(size)
         self.stopped_early = False
         if self.target_epsilon is not None:
             spent = self.steps_spent()
@@ -398,7 +422,7 @@ class PrivacyBudget(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         from .privacy import privacy_record
         steps = self.steps_spent(epochs_done=epoch + 1)
-        record = privacy_record(self._config(), self.num_samples, steps, self.delta,
+        record = privacy_record(self._config(), self._training_set_size(), steps, self.delta,
                                 aux_critic=self.model.aux_critic is not None,
                                 target_epsilon=self.target_epsilon)
         eps = record["epsilon"]

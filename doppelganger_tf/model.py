@@ -13,7 +13,7 @@ from typing import Optional, Sequence
 import numpy as np
 import tensorflow as tf
 
-from . import arguments, compat, saved_model, training_data, transforms, wgan_gp
+from . import arguments, compat, privacy, saved_model, training_data, transforms, wgan_gp
 from .callbacks import StopOnDivergence
 from .compat import keras
 from .config import DGConfig
@@ -333,6 +333,8 @@ class DoppelGANger(keras.Model):
         kwargs["callbacks"] = callbacks
         # batches are drawn at random already (Keras 3 warns that it ignores shuffle=True)
         kwargs.setdefault("shuffle", False)
+        if self.uses_dp:  # epsilon is accounted for this training set's size (privacy.py)
+            privacy.bind_training_set(self, len(x))
         steps_per_epoch = steps_per_epoch or self.steps_per_epoch(len(x))
         batches = self.training_batches(x, seed=None if seed is None else seed + initial_epoch,
                                         input_mode=input_mode)
@@ -424,6 +426,16 @@ class DoppelGANger(keras.Model):
     @classmethod
     def load(cls, path) -> "DoppelGANger":
         return saved_model.load(cls, path)
+
+    @property
+    def dp_num_samples(self) -> Optional[int]:
+        """The number of training series a DP model's ``fit`` was given (its epsilon's N), or
+        None before its first ``fit`` in this process (privacy.bind_training_set)."""
+        return compat.get_untracked(self, "_dp_num_samples")
+
+    @dp_num_samples.setter
+    def dp_num_samples(self, value: Optional[int]):
+        compat.set_untracked(self, "_dp_num_samples", None if value is None else int(value))
 
     @property
     def privacy_record(self) -> Optional[dict]:

@@ -122,11 +122,10 @@ def dp_params(config_or_params, aux_critic: Optional[bool] = None) -> DPParams:
     if getattr(cfg, "dp_noise_multiplier", None) is None:
         raise ValueError("this configuration does not train with DP: set "
                          "DGConfig(dp_noise_multiplier=...) to get an epsilon")
+    from .training_data import sampling as pipeline_sampling
     critics = 2 if _has_aux_critic(cfg, aux_critic) else 1
-    if getattr(cfg, "dp_poisson_sampling", False):
-        sampling = "poisson"
-    else:
-        sampling = "with_replacement" if cfg.sample_with_replacement else "shuffle"
+    # the sampling the input pipeline uses for this config: one source for both
+    sampling = pipeline_sampling(cfg)
     return DPParams(noise_multiplier=float(cfg.dp_noise_multiplier),
                     critic_updates=int(cfg.critic_steps) * critics, sampling=sampling)
 
@@ -187,7 +186,8 @@ def accounting_event(num_samples: int, batch_size: int, steps: int, params: DPPa
             num_samples, batch, _critic_event(z / 2.0, updates))
         return dp_accounting.SelfComposedDpEvent(step, steps), relation.REPLACE_ONE
     if accounting == "poisson":
-        step = dp_accounting.PoissonSampledDpEvent(batch / num_samples,
+        from .training_data import poisson_rate  # the rate the pipeline draws with
+        step = dp_accounting.PoissonSampledDpEvent(poisson_rate(num_samples, batch_size),
                                                    _critic_event(z, updates))
         return dp_accounting.SelfComposedDpEvent(step, steps), relation.ADD_OR_REMOVE_ONE
     if accounting == "shuffle_no_amplification":
@@ -264,20 +264,43 @@ def original_epsilon_for_steps(num_samples: int, batch_size: int, steps: int,
     return _rdp_epsilon(event, delta)
 
 
+#: how each sampling draws a step's batch (training_data.batch_indices), as the record says it
+BATCHES = {
+    "poisson": "Poisson: each training example independently with probability sampling_rate",
+    "with_replacement": "batch_size indices drawn uniformly with replacement",
+    "shuffle": "consecutive slices of shuffled epochs (without replacement)"}
+
+
+def check_delta(delta) -> float:
+    """``delta`` as a float in (0, 1), or a ValueError naming the fix."""
+    try:
+        value = float(delta)
+    except (TypeError, ValueError):
+        value = math.nan
+    if isinstance(delta, bool) or not 0 < value < 1:
+        raise ValueError(f"delta must lie strictly between 0 and 1, got {delta!r} (commonly "
+                         "1e-5, or below 1 / the number of training series)")
+    return value
+
+
 def privacy_record(config, num_samples: int, steps: int, delta: float = 1e-5, *,
                    aux_critic: Optional[bool] = None, **extra) -> dict:
-    """The privacy parameters and epsilon spent after ``steps`` steps, as plain JSON values
-    (what ``DoppelGANger.save`` writes under "privacy" in model.json)."""
+    """The privacy parameters and epsilon spent after ``steps`` steps on ``num_samples``
+    training series, as plain JSON values (what ``DoppelGANger.save`` writes under "privacy"
+    in model.json). For a model, :func:`model_record` takes both from the model itself."""
     aux_critic = _has_aux_critic(config, aux_critic)
     params = dp_params(config, aux_critic)
     batch = int(config.batch_size)
     steps_per_epoch = max(1, num_samples // batch)
+    from .training_data import poisson_rate
     record = {
         "noise_multiplier": params.noise_multiplier,
         "l2_norm_clip": float(config.dp_l2_norm_clip),
-        "delta": float(delta),
+        "delta": check_delta(delta),
         "sampling": params.sampling,
+        "batches": BATCHES[params.sampling],
         "num_samples": int(num_samples),
+        "sampling_rate": poisson_rate(num_samples, batch),
         "batch_size": batch,
         "critic_updates_per_step": params.critic_updates,
         "steps": int(steps),
@@ -298,3 +321,44 @@ def privacy_record(config, num_samples: int, steps: int, delta: float = 1e-5, *,
             num_samples, batch, steps, params, delta, accounting="shuffle_no_amplification")
     record.update(extra)
     return record
+
+
+# --- what a model has spent -----------------------------------------------------------------------
+
+def steps_spent(model) -> int:
+    """Training steps (real batches) the critics of ``model`` have read: the critic
+    optimizer's updates / ``critic_steps`` (restored with the optimizer from a checkpoint)."""
+    optimizer = getattr(model, "critic_optimizer", None)
+    if optimizer is None:
+        return 0
+    return int(optimizer.iterations.numpy()) // int(model.config.critic_steps)
+
+
+def bind_training_set(model, num_samples: int):
+    """Called by ``DoppelGANger.fit`` for a DP model: remember the number of training series
+    N that epsilon is accounted for. A model that has spent steps on data of another N (in this
+    process, or as its saved privacy record says) is refused: the accountant composes steps
+    over one dataset, and N sets the sampling rate."""
+    num_samples = int(num_samples)
+    known = model.dp_num_samples
+    if known is None and model.privacy_record is not None:
+        known = model.privacy_record.get("num_samples")
+    if known is not None and int(known) != num_samples and steps_spent(model) > 0:
+        raise ValueError(
+            f"this DP model has spent {steps_spent(model)} steps on a training set of {known} "
+            f"series and is now given {num_samples}: epsilon is accounted over one training "
+            "set. Train on the same data, or build a new model for the new data")
+    model.dp_num_samples = num_samples
+
+
+def model_record(model, delta: float = 1e-5, **extra) -> dict:
+    """:func:`privacy_record` of what ``model`` has spent: N = the size of the training set
+    its ``fit`` was given (:func:`bind_training_set`), steps from its critic optimizer."""
+    num_samples = model.dp_num_samples
+    if num_samples is None and model.privacy_record is not None:
+        num_samples = model.privacy_record.get("num_samples")
+    if num_samples is None:
+        raise ValueError("this model has not been trained (fit) in this process and has no "
+                         "privacy record: its training set size is unknown")
+    return privacy_record(model.config, int(num_samples), steps_spent(model), delta,
+                          aux_critic=model.aux_critic is not None, **extra)

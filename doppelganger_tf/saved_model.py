@@ -11,7 +11,7 @@ import json
 import shutil
 from pathlib import Path
 
-from . import distribution, saved_weights
+from . import distribution, privacy, saved_weights
 from .atomic import atomic_directory, recover
 from .config import DGConfig
 from .frames import FrameInfo
@@ -58,12 +58,34 @@ def save(model, path, overwrite: bool = True):
     with atomic_directory(target, replaceable={CONFIG_FILE, WEIGHTS_FILE,
                                                KERAS2_WEIGHTS_FILE}) as tmp:
         payload = {"format": MODEL_FORMAT, "version": FORMAT_VERSION, **model.get_config()}
-        if model.privacy_record is not None:  # DP parameters and epsilon spent
-            payload["privacy"] = model.privacy_record
+        record = current_privacy_record(model)
+        if record is not None:  # DP parameters and epsilon spent
+            payload["privacy"] = record
         (tmp / CONFIG_FILE).write_text(json.dumps(payload, indent=2))
         saved_weights.save(model, tmp / WEIGHTS_FILE)
     if target != path:
         shutil.rmtree(target, ignore_errors=True)
+
+
+def current_privacy_record(model):
+    """The privacy record to save: the model's own, recomputed (at its delta) where the model
+    trained on after it was made (e.g. a ``fit`` without ``PrivacyBudget``), and made (at delta
+    1e-5) for a DP model that trained without one, so that no saved DP model under-states what
+    it spent."""
+    record = model.privacy_record
+    if not model.uses_dp:
+        return record
+    steps = privacy.steps_spent(model)
+    known = model.dp_num_samples
+    if record is not None and record.get("steps") == steps and \
+            known in (None, record.get("num_samples")):
+        return record
+    if steps == 0 or (known is None and record is None):
+        return record
+    delta = 1e-5 if record is None else record.get("delta", 1e-5)
+    kept = {} if record is None or "target_epsilon" not in record else \
+        {"target_epsilon": record["target_epsilon"]}
+    return privacy.model_record(model, delta, **kept)
 
 
 def load(model_class, path):

@@ -125,6 +125,13 @@ def sampling(config) -> str:
     return "with_replacement" if config.sample_with_replacement else "shuffle"
 
 
+def poisson_rate(num_samples: int, batch_size: int) -> float:
+    """The probability with which a Poisson batch holds each row: B / N (1 when B >= N). The
+    privacy accountant reads it from here (privacy.accounting_event), so the epsilon reported is
+    the one for the batches drawn."""
+    return min(1.0, batch_size / num_samples)
+
+
 def steps_per_epoch(num_samples: int, batch_size: int) -> int:
     """N / batch, as the original's epoch."""
     return max(1, num_samples // batch_size)
@@ -142,7 +149,7 @@ def batch_indices(n: int, batch_size: int, sampling: str,
     the cores the training step needs."""
     seeds = tf.data.Dataset.random(seed=seed).batch(2)  # stateless seed pairs
     if sampling == "poisson":
-        rate = min(1.0, batch_size / n)
+        rate = poisson_rate(n, batch_size)
         return seeds.map(lambda pair: tf.reshape(tf.where(
             tf.random.stateless_uniform([n], seed=pair) < rate), [-1]))
     if sampling == "with_replacement":

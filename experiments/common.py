@@ -215,7 +215,7 @@ def train_doppelganger(train: Dataset, out: Path):
     from doppelganger_tf.fidelity_callback import DEFAULT_METRICS, FidelityTracker
     from doppelganger_tf.compat import keras
     from doppelganger_tf.model import DoppelGANger
-    from doppelganger_tf.privacy import privacy_record
+    from doppelganger_tf import privacy
 
     keras.utils.set_random_seed(FLAGS.seed)
     with distribution_strategy().scope():
@@ -230,7 +230,7 @@ def train_doppelganger(train: Dataset, out: Path):
         logging.info("dg: resuming after epoch %d", start)
     callbacks = [ProgressLogger(FLAGS.log_every, logging.info)]
     if model.uses_dp:  # before the checkpoint, so a stop at the target is checkpointed
-        callbacks.insert(0, PrivacyBudget(len(train), delta=FLAGS.dp_delta,
+        callbacks.insert(0, PrivacyBudget(delta=FLAGS.dp_delta,
                                           target_epsilon=FLAGS.dp_target_epsilon,
                                           print_fn=logging.info))
     if FLAGS.max_train_seconds:
@@ -255,10 +255,8 @@ def train_doppelganger(train: Dataset, out: Path):
                     "best_epoch": None if tracker.best_epoch is None else tracker.best_epoch + 1})
     if model.uses_dp:
         if model.privacy_record is None:  # nothing left to train after a resume
-            steps = int(model.critic_optimizer.iterations.numpy()) // model.config.critic_steps
-            model.privacy_record = privacy_record(model.config, len(train), steps,
-                                                  FLAGS.dp_delta,
-                                                  aux_critic=model.aux_critic is not None)
+            privacy.bind_training_set(model, len(train))
+            model.privacy_record = privacy.model_record(model, FLAGS.dp_delta)
         record = model.privacy_record
         logging.info("dg: DP epsilon %.4g at delta %g after %d steps (original accounting "
                      "%.4g)", record["epsilon"], record["delta"], record["steps"],

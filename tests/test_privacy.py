@@ -211,7 +211,7 @@ def test_budget_resumes_logs_stops_before_the_target_and_is_saved(toy, tmp_path)
 
     target = (eps(9) + eps(12)) / 2  # epoch 3 ends below it, epoch 4 would pass it
     lines = []
-    budget = PrivacyBudget(len(toy), target_epsilon=target, print_fn=lines.append)
+    budget = PrivacyBudget(target_epsilon=target, print_fn=lines.append)  # N from fit
     history = model.fit(toy, epochs=6, initial_epoch=1, seed=0, verbose=0, callbacks=[budget])
     # resumed at epoch 1: steps are counted from the optimizer (3 + 3 per epoch)
     np.testing.assert_allclose(history.history["epsilon"], [eps(6), eps(9)], rtol=1e-9)
@@ -237,6 +237,105 @@ def test_budget_resumes_logs_stops_before_the_target_and_is_saved(toy, tmp_path)
         model.fit(toy, epochs=8, initial_epoch=3, verbose=0,
                   callbacks=[PrivacyBudget(len(toy), target_epsilon=eps(10))])
     assert int(model.critic_optimizer.iterations.numpy()) == before
+
+
+def test_budget_takes_n_from_the_data_and_refuses_another_before_the_first_step(toy):
+    from doppelganger_tf.callbacks import PrivacyBudget
+    model = dp_model(toy, dp_noise_multiplier=1.0)
+    # N = 100,000 for 60 series would report a far smaller epsilon: refused, nothing trained
+    with pytest.raises(ValueError, match=r"num_samples=100000.* 60 series.*num_samples=60"):
+        model.fit(toy, epochs=1, verbose=0, callbacks=[PrivacyBudget(100_000)])
+    assert int(model.critic_optimizer.iterations.numpy()) == 0
+    history = model.fit(toy, epochs=1, seed=0, verbose=0, callbacks=[PrivacyBudget(60)])
+    assert history.history["epsilon"] == [pytest.approx(epsilon_spent(60, 20, 3, model.config))]
+    assert model.privacy_record["num_samples"] == 60 == model.dp_num_samples
+
+
+def test_a_dp_model_refuses_to_go_on_with_a_training_set_of_another_size(toy, tmp_path):
+    from doppelganger_tf import DoppelGANger
+    model = dp_model(toy, dp_noise_multiplier=1.0)
+    model.fit(toy, epochs=1, seed=0, verbose=0)
+    half = toy.subset(np.arange(30))
+    with pytest.raises(ValueError, match="60 series and is now given 30"):
+        model.fit(half, epochs=1, verbose=0)
+    model.save(tmp_path / "m")  # the record says N = 60: a loaded copy refuses too
+    loaded = DoppelGANger.load(tmp_path / "m")
+    loaded.compile()
+    loaded.critic_optimizer.iterations.assign(3)
+    with pytest.raises(ValueError, match="60 series and is now given 30"):
+        loaded.fit(half, epochs=1, verbose=0)
+
+
+def test_a_dp_model_saved_without_a_budget_callback_records_what_it_spent(toy, tmp_path):
+    from doppelganger_tf import DoppelGANger
+    from doppelganger_tf.callbacks import PrivacyBudget
+    model = dp_model(toy, dp_noise_multiplier=1.0)
+    model.fit(toy, epochs=2, seed=0, verbose=0)  # no PrivacyBudget: 6 steps
+    model.save(tmp_path / "plain")
+    record = DoppelGANger.load(tmp_path / "plain").privacy_record
+    assert record["steps"] == 6 and record["num_samples"] == 60 and record["delta"] == 1e-5
+    assert record["epsilon"] == pytest.approx(epsilon_spent(60, 20, 6, model.config))
+    # a record made by the callback, then more training without it: saved up to date
+    model.fit(toy, epochs=3, initial_epoch=2, seed=0, verbose=0,
+              callbacks=[PrivacyBudget(delta=1e-6)])
+    model.fit(toy, epochs=4, initial_epoch=3, seed=0, verbose=0)
+    model.save(tmp_path / "more")
+    record = DoppelGANger.load(tmp_path / "more").privacy_record
+    assert record["steps"] == 12 and record["delta"] == 1e-6
+    assert record["epsilon"] == pytest.approx(epsilon_spent(60, 20, 12, model.config, 1e-6))
+
+
+@pytest.mark.parametrize("arguments, message", [
+    ({"delta": 0}, "delta must lie strictly between 0 and 1"),
+    ({"delta": 1.5}, "delta must lie strictly between 0 and 1"),
+    ({"delta": "x"}, "delta must lie strictly between 0 and 1"),
+    ({"num_samples": 0}, "num_samples must be the training set's size"),
+    ({"num_samples": 2.5}, "num_samples must be the training set's size"),
+    ({"target_epsilon": float("inf")}, "target_epsilon must be a finite number > 0"),
+    ({"target_epsilon": 0}, "target_epsilon must be a finite number > 0")])
+def test_budget_checks_its_arguments_when_built(arguments, message):
+    from doppelganger_tf.callbacks import PrivacyBudget
+    with pytest.raises(ValueError, match=message):
+        PrivacyBudget(**arguments)
+
+
+def test_the_accounted_sampling_is_the_one_the_training_pipeline_draws(toy, monkeypatch):
+    """What the reported epsilon assumes (docs/privacy.md, "What the reported epsilon
+    assumes"): fit draws its batches through training_data.batch_indices over the training
+    set's N rows with the config's sampling, and Poisson batches hold each row independently
+    with the record's sampling_rate. Fails if the pipeline changes under the accountant."""
+    import itertools
+
+    from doppelganger_tf import training_data
+    from doppelganger_tf.callbacks import PrivacyBudget
+    calls = []
+    original = training_data.batch_indices
+
+    def spy(n, batch_size, sampling, seed):
+        calls.append((n, batch_size, sampling))
+        return original(n, batch_size, sampling, seed)
+    monkeypatch.setattr(training_data, "batch_indices", spy)
+    model = dp_model(toy, dp_noise_multiplier=1.0)
+    model.fit(toy, epochs=1, seed=0, verbose=0, callbacks=[PrivacyBudget()])
+    record = model.privacy_record
+    assert calls == [(60, 20, "poisson")] == [(record["num_samples"], record["batch_size"],
+                                               record["sampling"])]
+    assert record["sampling_rate"] == pytest.approx(20 / 60) and "Poisson" in record["batches"]
+
+    draws = 3000
+    member = np.zeros((draws, 60), bool)
+    for row, batch in enumerate(itertools.islice(original(60, 20, "poisson", 0).as_numpy_iterator(),
+                                                 draws)):
+        assert len(np.unique(batch)) == len(batch)  # no row twice in one batch
+        member[row, batch] = True
+    q = record["sampling_rate"]
+    tolerance = 4 * np.sqrt(q * (1 - q) / draws)  # 4 standard errors
+    assert np.all(np.abs(member.mean(axis=0) - q) < tolerance)  # every row at rate q
+    # independently of the other rows and of the previous step
+    both = (member[:, :-1] & member[:, 1:]).mean(axis=0)
+    assert abs(both.mean() - q * q) < 0.01
+    again = (member[:-1] & member[1:]).mean()
+    assert abs(again - q * q) < 0.01
 
 
 def test_budget_refuses_a_model_without_dp(toy, tmp_path):
