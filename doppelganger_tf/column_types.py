@@ -9,17 +9,25 @@ columns are neither: an error names the fix.
 
 :func:`dtype_info` keeps a column's dtype (JSON-able), and :func:`restore` casts decoded values
 back to it.  :func:`describe_text` is the text of :meth:`Dataset.describe`.
+
+Hostile values (issue 29) are refused or flagged before anything is converted:
+:func:`check_values` refuses complex values in any column and values of several kinds (numbers
+and strings, booleans and numbers...) in the columns whose values are compared (ids, times,
+discrete columns); :func:`warn_inexact_integers` says when float64 rounds a continuous column's
+integers; :func:`positive_zero` makes -0.0 and 0.0 one category.
 """
 from __future__ import annotations
 
+import datetime
+import numbers
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence
 
 import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
-from .encoding import listed_columns
+from .encoding import _warn, listed_columns
 
 FEW_INTEGERS = 10  # a numeric column with at most this many distinct integers gets a hint
 FEW_VALUES = 3     # ... and one with at most this many distinct values of any kind
@@ -98,6 +106,156 @@ def _resolve(items: Sequence, names: List[str], role: str, kind: str) -> set:
     return {names[i] for i in listed_columns(items, names, f"{kind}_{role}s", role)}
 
 
+# --- hostile values -------------------------------------------------------------------------------
+
+# what pandas.api.types.infer_dtype calls a column whose values are all of one kind (missing
+# values skipped); anything else is scanned value by value
+_ONE_KIND = {"string", "bytes", "integer", "floating", "mixed-integer-float", "decimal",
+             "boolean", "datetime64", "datetime", "date", "timedelta64", "timedelta", "time",
+             "period", "interval", "empty", "categorical"}
+EXACT_INTEGERS = 2 ** 53  # float64 holds every integer up to this size exactly, not all above
+
+
+def value_kind(value) -> str:
+    """The kind of a scalar for the one-kind rule: values of one kind compare and sort with
+    each other (ints with floats, Timestamps with datetimes), values of two kinds do not, or
+    compare equal where they should not (True == 1, so one category)."""
+    if isinstance(value, (bool, np.bool_)):
+        return "bool"
+    if isinstance(value, (complex, np.complexfloating)):
+        return "complex"
+    if isinstance(value, numbers.Number):  # int, float, numpy numbers, Decimal, Fraction
+        return "number"
+    if isinstance(value, str):
+        return "str"
+    if isinstance(value, bytes):
+        return "bytes"
+    if isinstance(value, (datetime.datetime, np.datetime64)):  # pd.Timestamp included
+        return "datetime"
+    if isinstance(value, datetime.date):
+        return "date"
+    if isinstance(value, (datetime.timedelta, np.timedelta64)):
+        return "timedelta"
+    return type(value).__name__
+
+
+def check_values(values, what: str, one_kind: bool, fix: str = "",
+                 locate: Optional[Callable[[int], str]] = None) -> None:
+    """Refuse complex values (any column: the model, its scaling and the time axis work on
+    real numbers, and numpy would drop the imaginary part with only a ComplexWarning) and,
+    with ``one_kind``, values of several kinds (see :func:`value_kind`): an id column with 0
+    and "0" has two series that print alike, a time column with 2 and "1" cannot be sorted.
+
+    ``values``: a Series or array; ``what`` names the column in messages ("time column 't'"),
+    ``fix`` is the advice for mixed kinds, ``locate(i)`` names position i (default
+    "row i")."""
+    if locate is None:  # a DataFrame's rows by their index labels, as df.loc finds them
+        index = values.index if isinstance(values, pd.Series) else None
+        locate = ((lambda i: f"row {i}") if index is None
+                  else (lambda i: f"row {frames_value(index[i])!r}"))
+    dtype = getattr(values, "dtype", None)
+    if isinstance(dtype, pd.CategoricalDtype):  # the categories are the distinct values
+        values, locate = pd.Series(dtype.categories), (lambda i: "its categories")
+        dtype = values.dtype
+    if dtype is not None and ptypes.is_complex_dtype(dtype):
+        array = np.asarray(values)
+        pos = int(np.flatnonzero(array.imag != 0)[0]) if (array.imag != 0).any() else 0
+        raise ValueError(_complex_message(what, frames_value(array[pos]) if len(array) else None,
+                                          locate(pos)))
+    if dtype is not None and dtype != object:
+        return  # a typed column holds one kind of value
+    array = np.asarray(values, dtype=object).reshape(-1)
+    if ptypes.infer_dtype(array, skipna=True) in _ONE_KIND:
+        return
+    missing = np.asarray(pd.isna(array), bool)
+    first = {}  # kind -> its first position
+    for pos in np.flatnonzero(~missing):
+        kind = value_kind(array[pos])
+        if kind not in first:
+            first[kind] = int(pos)
+            if kind == "complex":
+                raise ValueError(_complex_message(what, frames_value(array[pos]),
+                                                  locate(int(pos))))
+    if one_kind and len(first) > 1:
+        shown = ", ".join(f"{kind} (e.g. {frames_value(array[pos])!r} at {locate(pos)})"
+                          for kind, pos in first.items())
+        raise ValueError(f"{what} mixes value types: {shown}; {fix or 'convert it to one type'}")
+
+
+def frames_value(value):
+    """A numpy scalar as the Python one (numpy 2 would write np.int64(7) in messages)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _complex_message(what: str, value, where: str) -> str:
+    if what.startswith(("id ", "time ", "the header")):
+        advice = "ids and times must be real numbers, strings or datetimes: convert it"
+    else:
+        advice = ("DoppelGANger models real numbers: give its real and imaginary parts as two "
+                  "columns (x.real, x.imag), or a real quantity such as abs(x)")
+    return f"{what} holds complex values (e.g. {value!r} at {where}); {advice}"
+
+
+def mixed_kind_fix(column, role: str) -> str:
+    """The advice for a column of ``role`` ("id", "time", or a discrete "feature" /
+    "attribute") whose values mix kinds."""
+    if role == "time":
+        return (f"convert it to one type, e.g. df[{column!r}] = pd.to_numeric(df[{column!r}]) "
+                "or pd.to_datetime(df[...])")
+    if role == "id":
+        return (f"convert it to one type, e.g. df[{column!r}] = df[{column!r}].astype(str) "
+                "(else 0 and '0' would be two series)")
+    return "convert it to one type (e.g. .astype(str) for categories)"
+
+
+def warn_inexact_integers(values, what: str) -> None:
+    """Warn when a continuous column's integers beyond 2**53 change when read as float64, the
+    type continuous columns are scaled in: naming the column, the largest value and what it
+    becomes (integers up to 2**53 are exact, and so are larger ones that float64 holds)."""
+    dtype = getattr(values, "dtype", None)
+    if dtype is None or not ptypes.is_integer_dtype(dtype) or ptypes.is_bool_dtype(dtype):
+        return
+    if isinstance(values, (pd.Series, pd.Index)):
+        values = values.dropna()
+    array = np.asarray(values)
+    if array.dtype == object:  # a nullable column's values without its missing ones
+        array = array.astype(np.int64 if (array < 0).any() else np.uint64)
+    if array.dtype.kind == "u":
+        big = array[array > np.uint64(EXACT_INTEGERS)]
+    else:
+        big = array[(array > EXACT_INTEGERS) | (array < -EXACT_INTEGERS)]
+    if not len(big):
+        return
+    rounded = big.astype(np.float64)
+    changed = [int(v) for v, r in zip(big.tolist(), rounded.tolist()) if int(r) != int(v)]
+    if not changed:
+        return
+    largest = max(changed, key=abs)
+    _warn(f"{what} holds integers beyond 2**53 that float64, in which continuous columns are "
+          f"scaled, cannot hold: {len(changed)} values are rounded (the largest, {largest}, "
+          f"becomes {int(float(largest))}); if they are identifiers or codes make the column "
+          "discrete, if they are measurements subtract an offset (or rescale) first")
+
+
+def positive_zero(values: np.ndarray) -> np.ndarray:
+    """A discrete column with every -0.0 as 0.0: they compare equal, so they are one category,
+    labelled 0.0 whichever came first (pandas would keep the first one's sign)."""
+    array = np.asarray(values)
+    if array.dtype.kind in "fc":
+        return array + 0.0  # -0.0 + 0.0 is 0.0; NaN stays NaN
+    if array.dtype != object or not len(array):
+        return values
+    codes, uniques = pd.factorize(array, use_na_sentinel=False)
+    signed = [i for i, u in enumerate(uniques.tolist())
+              if isinstance(u, (float, np.floating)) and u == 0 and np.signbit(u)]
+    if not signed:
+        return values
+    labels = np.empty(len(uniques), dtype=object)
+    labels[:] = list(uniques)
+    labels[signed] = 0.0
+    return labels[codes]
+
+
 # --- dtypes ---------------------------------------------------------------------------------------
 
 def dtype_info(dtype) -> dict:
@@ -155,11 +313,19 @@ def describe_text(dataset) -> str:
     handling and one line per column (type, why, categories or range, missing values)."""
     frame = dataset.frame
     lengths = dataset.lengths
-    lines = [f"{dataset.num_samples} series, T={dataset.max_length} steps (lengths "
-             f"{int(lengths.min())}..{int(lengths.max())}, median {np.median(lengths):g})"]
     report = frame.report if frame is not None and frame.report else {}
+    padded = (f", a multiple of sample_len={report['sample_len']}" if report.get("sample_len")
+              else "")
+    lines = [f"{dataset.num_samples} series, T={dataset.max_length} steps{padded} (lengths "
+             f"{int(lengths.min())}..{int(lengths.max())}, median {np.median(lengths):g})"]
     if frame is not None:
         lines.append(frame.axis.summary())
+    if report.get("absent_steps"):
+        a = report["absent_steps"]
+        policy = (report.get("missing") or {}).get("policy")
+        lines.append(f"absent steps: {a['steps']} of the regular step {a['step']} (rows not "
+                     f"in the frame, in {a['series']} series) put back as missing values"
+                     + (f", handled by missing={policy!r}" if policy else ""))
     if report.get("windows"):
         w = report["windows"]
         lines.append(f"windows: {w['windows']} of {w['window']} steps every {w['stride']} steps "

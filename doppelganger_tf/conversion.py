@@ -25,10 +25,11 @@ from pandas.api import types as ptypes
 
 from . import column_types, frames
 from . import missing as missing_policies
-from .encoding import check_encoded, decoded_columns, encode_columns
+from .encoding import check_encoded, decoded_columns, encode_columns, listed_columns
 from .missing import check_policy
 from .outputs import Normalization, Output, named_outputs, total_dim
-from .time_axis import _json_scalar, capture, encode_values, shared_calendar, time_kind
+from .time_axis import (_json_scalar, capture, encode_values, find_gaps, shared_calendar,
+                        time_kind)
 from .transforms import check_positive_int, gen_flags_from_lengths
 
 if TYPE_CHECKING:  # only for annotations: the container module imports this one
@@ -119,15 +120,19 @@ def from_dataframe(cls: Type[Dataset], df: pd.DataFrame, *, id_column, feature_c
     _check_frame_columns(df, id_column, time_column, feature_columns, attribute_columns)
     decisions = _decide(df, feature_columns, attribute_columns, discrete_features,
                         discrete_attributes, continuous_features, continuous_attributes)
+    _check_discrete_kinds(df, decisions)
     table = frames.read_long(df, id_column, time_column, feature_columns, attribute_columns,
                              _continuous(decisions))
-    table, missing_report = _handle_missing(table, decisions, missing)
-    axis, starts = capture(id_column, table.ids, time_column, table.times, table.lengths)
+    table, gaps = _put_back_absent_steps(table)
+    table, missing_report = _handle_missing(table, decisions, missing, gaps=gaps)
+    axis, starts = capture(id_column, table.ids, time_column, table.times, table.lengths,
+                           None if gaps is None else gaps.freq)
     total = _total_length(table, max_length, sample_len,
                           f"df.groupby({id_column!r}).head({max_length}) after sorting by time")
     used = {id_column, time_column, *feature_columns, *attribute_columns}
     return _build(cls, table, decisions, normalization, total, axis, starts, "long",
-                  [c for c in df.columns if c in used], df, missing_report)
+                  [c for c in df.columns if c in used], df, missing_report, gaps=gaps,
+                  sample_len=sample_len)
 
 
 def from_wide_dataframe(cls: Type[Dataset], df: pd.DataFrame, id_column, attribute_columns=(),
@@ -170,7 +175,22 @@ def from_wide_dataframe(cls: Type[Dataset], df: pd.DataFrame, id_column, attribu
     if feature_name in [str(c) for c in attribute_columns]:
         raise ValueError(f"feature_name={feature_name!r} is also an attribute column; pick "
                          "another feature_name")
+    # the long layout of to_dataframe has an id, a time and a feature column: distinct names
+    for argument, name in (("feature_name", feature_name), ("time_name", time_name)):
+        if name == str(id_column) or (argument == "time_name" and (
+                name == feature_name or name in [str(c) for c in attribute_columns])):
+            raise ValueError(f"{argument}={name!r} is also the name of the id, an attribute or "
+                             f"the feature (feature_name); pick another {argument}")
+    _check_distinct_labels(df, [id_column, *attribute_columns, *time_columns])
     block = df[list(time_columns)]
+    for column in time_columns:  # the values: complex refused before they are converted
+        column_types.check_values(block[column], f"the time column {column!r} of the "
+                                  f"values ({feature_name!r})", one_kind=False)
+    labels = frames.time_labels(time_columns)
+    column_types.check_values(labels, "the header of the time columns", one_kind=True,
+                              fix="give every time column a label of one type (all strings, "
+                              "all numbers or all Timestamps)",
+                              locate=lambda i: f"time column {i}")
     dtype = _common_dtype(block.dtypes)
     if ptypes.is_numeric_dtype(dtype) and not ptypes.is_bool_dtype(dtype):
         values = pd.Series(block.to_numpy(dtype=np.float64, na_value=np.nan).reshape(-1))
@@ -183,9 +203,16 @@ def from_wide_dataframe(cls: Type[Dataset], df: pd.DataFrame, id_column, attribu
                                        _column_list(discrete_attributes, "discrete_attributes"),
                                        _column_list(continuous_attributes,
                                                     "continuous_attributes")))
+    _check_discrete_kinds(df, [d for d in decisions if d.role == "attribute"])
+    if feature_name not in _continuous(decisions):  # discrete: one kind over all the cells
+        width = len(time_columns)
+        column_types.check_values(block.to_numpy(dtype=object).reshape(-1),
+                                  f"discrete feature {feature_name!r} (the time columns)",
+                                  one_kind=True, fix=column_types.mixed_kind_fix(None, "feature"),
+                                  locate=lambda i: f"id row {i // width}, time column "
+                                                   f"{time_columns[i % width]!r}")
     table = frames.read_wide(df, id_column, attribute_columns, time_columns, feature_name,
                              _continuous(decisions))
-    labels = frames.time_labels(time_columns)
 
     def locate(row):  # row r of the flat values is step r % T of series r // T
         return (f"id {frames.python_value(table.ids[row // len(labels)])!r} at "
@@ -196,7 +223,7 @@ def from_wide_dataframe(cls: Type[Dataset], df: pd.DataFrame, id_column, attribu
     total = _total_length(table, None, sample_len, "")
     columns = [c for c in df.columns if c == id_column or c in attribute_columns]
     return _build(cls, table, decisions, normalization, total, axis, starts, "wide", columns,
-                  df, missing_report, feature_dtype=dtype)
+                  df, missing_report, feature_dtype=dtype, sample_len=sample_len)
 
 
 def from_long_series(cls: Type[Dataset], df: pd.DataFrame, *, window: int, feature_columns,
@@ -233,7 +260,9 @@ def from_long_series(cls: Type[Dataset], df: pd.DataFrame, *, window: int, featu
         while source_id in df.columns:
             source_id = "_" + source_id
         source = df.assign(**{source_id: 0})
-    _check_frame_columns(source, source_id, time_column, feature_columns, attribute_columns)
+    # the series' id may also be kept as an attribute (see the docstring)
+    _check_frame_columns(source, source_id, time_column, feature_columns, attribute_columns,
+                         id_may_be_attribute=True)
     for name, argument in ((window_column, "window_column"), (start_attribute, "start_attribute")):
         if name is not None and (name in df.columns):
             raise ValueError(f"{argument}={name!r} is already a column of the DataFrame; pick "
@@ -246,16 +275,18 @@ def from_long_series(cls: Type[Dataset], df: pd.DataFrame, *, window: int, featu
                              f"{time_column!r} is {df[time_column].dtype}")
     decisions = _decide(df, feature_columns, attribute_columns, discrete_features,
                         discrete_attributes, continuous_features, continuous_attributes)
+    _check_discrete_kinds(df, decisions)
     table = frames.read_long(source, source_id, time_column, feature_columns,
                              attribute_columns, _continuous(decisions))
+    table, gaps = _put_back_absent_steps(table)
     missing_report = None
     if missing != "drop_series":
-        table, missing_report = _handle_missing(table, decisions, missing)
+        table, missing_report = _handle_missing(table, decisions, missing, gaps=gaps)
     windows, window_report = frames.cut_windows(table, window, stride)
     if missing == "drop_series":
-        windows, missing_report = _handle_missing(windows, decisions, missing)
+        windows, missing_report = _handle_missing(windows, decisions, missing, gaps=gaps)
     axis, starts = capture(window_column, windows.ids, time_column, windows.times,
-                           windows.lengths)
+                           windows.lengths, None if gaps is None else gaps.freq)
     extra_dtypes = {}
     if start_attribute is not None:
         first = windows.first_rows
@@ -272,7 +303,8 @@ def from_long_series(cls: Type[Dataset], df: pd.DataFrame, *, window: int, featu
     columns = [window_column] + [c for c in df.columns if c in used] + (
         [start_attribute] if start_attribute is not None else [])
     return _build(cls, windows, decisions, normalization, total, axis, starts, "long", columns,
-                  df, missing_report, window_report=window_report, extra_dtypes=extra_dtypes)
+                  df, missing_report, window_report=window_report, extra_dtypes=extra_dtypes,
+                  gaps=gaps, sample_len=sample_len)
 
 
 def _encoded_times(times: pd.Series, axis) -> np.ndarray:
@@ -297,16 +329,43 @@ def _continuous(decisions) -> set:
     return {d.name for d in decisions if not d.discrete}
 
 
-def _handle_missing(table, decisions, missing: str, locate=None):
+def _handle_missing(table, decisions, missing: str, locate=None, gaps=None):
     """The table with its missing values handled under ``missing`` -> (table, report)."""
     discrete = {d.name for d in decisions if d.discrete}
     features, attributes, keep, report = missing_policies.apply(
         missing, table.features, discrete, table.attributes, discrete, table.lengths,
-        [frames.python_value(i) for i in table.ids], locate or table.locate_row)
+        [frames.python_value(i) for i in table.ids], locate or table.locate_row,
+        absent=table.absent, axis_text="" if gaps is None else
+        f"the regular step {gaps.step_text} of time column {table.time_column!r}")
     table = dataclasses.replace(table, features=features, attributes=attributes)
     if keep is not None:
         table = table.select(keep)
     return table, report
+
+
+def _put_back_absent_steps(table):
+    """Series on a regular time axis whose frame lacks some of its steps (rows absent, e.g.
+    6 hours of 26,880) -> (the table with a row of missing values at each absent step, the
+    :class:`~doppelganger_tf.time_axis.Gaps`); (table, None) when no step is absent or the
+    times are irregular.  Without this the series would be read as irregular: their later
+    readings moved to earlier steps, and the calendar lost."""
+    if table.times is None:
+        return table, None
+    gaps = find_gaps(table.times, table.lengths)
+    if gaps is None:
+        return table, None
+    return frames.insert_absent_steps(table, gaps.steps, gaps.times), gaps
+
+
+def _check_discrete_kinds(df, decisions) -> None:
+    """Discrete columns hold values of one kind (their categories are sorted, and True would
+    otherwise be the category 1)."""
+    for d in decisions:
+        if d.discrete:
+            column = next(c for c in df.columns if str(c) == d.name)
+            column_types.check_values(df[column], f"discrete {d.role} column {d.name!r}",
+                                      one_kind=True,
+                                      fix=column_types.mixed_kind_fix(column, d.role))
 
 
 def _common_dtype(dtypes: pd.Series):
@@ -327,9 +386,11 @@ def _total_length(table, max_length, sample_len, truncate_hint: str) -> int:
     if max_length is not None:
         check_positive_int(max_length, "max_length")
         if longest > max_length:
+            counted = ("steps (its absent steps put back)" if table.absent is not None
+                       else "rows")
             raise ValueError(
-                f"id {frames.python_value(table.ids[int(lengths.argmax())])!r} has {longest} rows, "
-                f"more than max_length={max_length}; truncate the series first (e.g. "
+                f"id {frames.python_value(table.ids[int(lengths.argmax())])!r} has {longest} "
+                f"{counted}, more than max_length={max_length}; truncate the series first (e.g. "
                 f"{truncate_hint}) or raise max_length")
     total = longest if max_length is None else int(max_length)
     if sample_len is not None:
@@ -339,8 +400,10 @@ def _total_length(table, max_length, sample_len, truncate_hint: str) -> int:
 
 
 def _build(cls, table, decisions, normalization, total, axis, starts, layout, columns, df,
-           missing_report, feature_dtype=None, window_report=None, extra_dtypes=None):
-    """Encode a table of series and attach what the Dataset remembers of its frame."""
+           missing_report, feature_dtype=None, window_report=None, extra_dtypes=None,
+           gaps=None, sample_len=None):
+    """Encode a table of series and attach what the Dataset remembers of its frame (with the
+    report: column types, missing values, absent steps put back, windows, sample_len)."""
     missing_category = set((missing_report or {}).get("missing_category") or {})
     arguments = _encode_raw_columns(
         list(table.features.values()), table.lengths, total, list(table.attributes.values()),
@@ -362,6 +425,11 @@ def _build(cls, table, decisions, normalization, total, axis, starts, layout, co
     report = {"columns": [d.to_dict() for d in decisions], "missing": missing_report}
     if window_report is not None:
         report["windows"] = window_report
+    if gaps is not None:
+        report["absent_steps"] = {"steps": gaps.absent, "series": gaps.series,
+                                  "step": gaps.step_text}
+    if sample_len is not None:  # named when a model's sample_len does not fit (validate)
+        report["sample_len"] = int(sample_len)
     frame = frames.FrameInfo(
         axis=axis, layout=layout, columns=tuple(_json_scalar(c) for c in columns),
         dtypes=dtypes, ids=tuple(frames.json_ids(table.ids)),
@@ -370,10 +438,13 @@ def _build(cls, table, decisions, normalization, total, axis, starts, layout, co
     return cls(**arguments, frame=frame)
 
 
-def _check_frame_columns(df, id_column, time_column, feature_columns, attribute_columns):
-    """The named columns exist (one id and time column each), the frame has rows, and every
-    row has an id (and a time).  ``feature_columns`` None: a wide frame, whose features are
-    its time columns."""
+def _check_frame_columns(df, id_column, time_column, feature_columns, attribute_columns,
+                         id_may_be_attribute: bool = False):
+    """The named columns exist (one id and time column each) under labels of their own, each
+    in one role, the frame has rows, every row has an id (and a time) and ids and times are of
+    one type; no column holds complex values.  ``feature_columns`` None: a wide frame, whose
+    features are its time columns (checked by the caller).  ``id_may_be_attribute``: the id
+    column may also be listed as an attribute (windows keep their series' id)."""
     for argument, column in (("id_column", id_column), ("time_column", time_column)):
         try:
             hash(column)
@@ -391,12 +462,65 @@ def _check_frame_columns(df, id_column, time_column, feature_columns, attribute_
     if feature_columns is not None and not feature_columns:
         raise ValueError("feature_columns is empty; DoppelGANger needs at least one "
                          "time-series feature")
+    _check_distinct_labels(df, [*used, *(feature_columns or []), *attribute_columns])
+    _check_roles([("id_column", [id_column]), ("time_column", used[1:]),
+                  ("feature_columns", feature_columns or []),
+                  ("attribute_columns", [c for c in attribute_columns
+                                         if not (id_may_be_attribute and c == id_column)])])
     if len(df) == 0:
         raise ValueError("the DataFrame is empty (N == 0 samples)")
     for column in used:
         if df[column].isna().any():
             raise ValueError(f"column {column!r} has missing values; every row needs an id "
                              "(and a time when time_column is given)")
+    for role, column in zip(("id", "time"), used):
+        column_types.check_values(df[column], f"{role} column {column!r}", one_kind=True,
+                                  fix=column_types.mixed_kind_fix(column, role))
+    for role, columns in (("feature", feature_columns or []), ("attribute", attribute_columns)):
+        for column in columns:  # before the type decisions read them as float64
+            column_types.check_values(df[column], f"{role} column {column!r}", one_kind=False)
+
+
+def _check_roles(arguments) -> None:
+    """Every column in one role: (argument, its columns) pairs, names compared as text (the
+    names of the Dataset's columns)."""
+    seen = {}  # name -> the argument that listed it first
+    for argument, columns in arguments:
+        for column in columns:
+            name = str(column)
+            if name not in seen:
+                seen[name] = argument
+                continue
+            if seen[name] == argument:
+                raise ValueError(f"{argument} lists {column!r} twice; list each column once")
+            raise ValueError(
+                f"column {column!r} is given as {seen[name]} and in {argument}; a column has "
+                "one role (id, time, feature or attribute): drop it from one of them, or copy "
+                f"it under another name (df[{name + '_copy'!r}] = df[{column!r}]) to use it "
+                "twice")
+
+
+def _check_distinct_labels(df, columns) -> None:
+    """The used columns have labels no other column has (pandas gives a DataFrame, not a
+    column, for a repeated label) and names that differ as text (1 and '1' would both be
+    named '1')."""
+    repeated = list(dict.fromkeys(c for c in df.columns[df.columns.duplicated()]
+                                  if c in set(columns)))
+    if repeated:
+        raise ValueError(f"the DataFrame has several columns labelled {_listed(repeated)}; "
+                         "give each column a distinct label (df.columns = [...]), or keep "
+                         "the first of each: df = df.loc[:, ~df.columns.duplicated()]")
+    names = {}
+    for column in dict.fromkeys(columns):
+        other = names.setdefault(str(column), column)
+        if other is not column and other != column:
+            raise ValueError(f"the columns {other!r} and {column!r} have the same name as text "
+                             f"({str(column)!r}), which names the Dataset's columns; rename "
+                             "one (df.rename(columns=...))")
+
+
+def _listed(labels: list) -> str:
+    return repr(labels[0]) if len(labels) == 1 else ", ".join(repr(c) for c in labels)
 
 
 def _encode_raw_columns(feature_columns, lengths, max_length, attribute_columns, *,
@@ -405,6 +529,11 @@ def _encode_raw_columns(feature_columns, lengths, max_length, attribute_columns,
                         attribute_range, missing_category=()) -> dict:
     """Encode raw columns (features as flat columns over the active steps, sample-major,
     attributes as columns over samples) -> the Dataset constructor's arguments."""
+    feature_columns = _checked_raw_columns(feature_columns, feature_names, discrete_features,
+                                           feature_outputs, "feature")
+    attribute_columns = _checked_raw_columns(attribute_columns, attribute_names,
+                                             discrete_attributes, attribute_outputs,
+                                             "attribute")
     gen_flags = gen_flags_from_lengths(lengths, max_length)
     active = gen_flags > 0.5
     sample_idx, step_idx = np.nonzero(active)
@@ -422,6 +551,28 @@ def _encode_raw_columns(feature_columns, lengths, max_length, attribute_columns,
                 feature_outputs=feature_outputs, attribute_outputs=attribute_outputs,
                 feature_min=feature_min, feature_max=feature_max, attribute_min=attribute_min,
                 attribute_max=attribute_max)
+
+
+def _checked_raw_columns(columns, names, discrete, outputs, what: str) -> list:
+    """Raw columns checked before encoding: no complex values, discrete ones of one kind of
+    value and with -0.0 as 0.0, and a warning for integers float64 rounds in continuous
+    ones."""
+    if outputs is not None:
+        listed = {n for o in outputs if not o.is_continuous for n in o.column_names()}
+    else:
+        listed = {names[i] for i in listed_columns(discrete, names, f"discrete_{what}s", what)}
+    checked = []
+    for name, values in zip(names, columns):
+        is_discrete = name in listed
+        column_types.check_values(values, f"{'discrete ' if is_discrete else ''}{what} column "
+                                  f"{name!r}", one_kind=is_discrete,
+                                  fix=column_types.mixed_kind_fix(name, what))
+        if is_discrete:
+            values = column_types.positive_zero(values)
+        else:
+            column_types.warn_inexact_integers(values, f"continuous {what} column {name!r}")
+        checked.append(values)
+    return checked
 
 
 def encode_attribute_table(attributes, outputs: Sequence[Output], attribute_min=None,
@@ -448,6 +599,8 @@ def encode_attribute_table(attributes, outputs: Sequence[Output], attribute_min=
         attribute_max = np.ones(width) if outputs else None
     rows = len(attributes)
     columns, outputs, names = _raw_attribute_columns(attributes, rows, outputs, None, ())
+    for name, values in zip(names, columns):  # numpy would drop an imaginary part
+        column_types.check_values(values, f"attribute column {name!r}", one_kind=False)
     # no precision warning: the range is the model's, which its training data already checked
     encoded, _, _, _ = encode_columns(
         columns, names, (), Normalization.ZERO_ONE, outputs, (attribute_min, attribute_max),

@@ -138,7 +138,7 @@ class Dataset:
         """Check shapes, values and specs; raise ``ValueError`` naming the problem and the fix.
 
         With ``sample_len`` (records generated per LSTM step), also check that T is a multiple
-        of it.
+        of it (naming the ``sample_len`` a DataFrame constructor built the Dataset for).
         """
         self._check_specs()
         self._check_shapes()
@@ -147,7 +147,18 @@ class Dataset:
         self._check_encoded_values()
         self._check_ranges()
         if sample_len is not None:
-            check_sample_len(self.max_length, sample_len)
+            try:
+                check_sample_len(self.max_length, sample_len)
+            except ValueError as exc:
+                built = (self.frame.report or {}).get("sample_len") if self.frame else None
+                if built is None or built == sample_len:
+                    raise
+                # the likely cause: the model's config and the Dataset disagree, say so first
+                raise ValueError(
+                    f"this Dataset was built with sample_len={built} (T={self.max_length}), but "
+                    f"sample_len={sample_len} was asked for (the model's DGConfig): use "
+                    f"DGConfig(sample_len={built}), or rebuild the Dataset with "
+                    f"sample_len={sample_len}. ({exc})") from None
 
     def _check_specs(self):
         for what, outputs in (("feature", self.feature_outputs),

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
+from . import column_types
 from .time_axis import TimeAxis, _json_scalar
 from .transforms import check_positive_int
 
@@ -98,7 +99,9 @@ class SeriesTable:
     """Series read from a frame: ``ids`` (pd.Index, the input's dtype), ``lengths`` [N],
     ``features`` name -> flat values over the rows (sample-major, each series in time order),
     ``attributes`` name -> [N] values, ``times`` the flat time values (a Series of the input's
-    dtype) or None, ``time_column`` their column name."""
+    dtype) or None, ``time_column`` their column name; ``absent`` (bool per row, or None) marks
+    the rows put back where the frame skipped steps of its regular time axis
+    (:func:`insert_absent_steps`)."""
 
     ids: pd.Index
     lengths: np.ndarray
@@ -106,6 +109,7 @@ class SeriesTable:
     attributes: Dict[str, np.ndarray]
     times: Optional[pd.Series] = None
     time_column: object = None
+    absent: Optional[np.ndarray] = None
 
     @property
     def first_rows(self) -> np.ndarray:
@@ -126,7 +130,7 @@ class SeriesTable:
             self.ids[keep], self.lengths[keep], {k: v[rows] for k, v in self.features.items()},
             {k: v[keep] for k, v in self.attributes.items()},
             None if self.times is None else self.times[rows].reset_index(drop=True),
-            self.time_column)
+            self.time_column, None if self.absent is None else self.absent[rows])
 
 
 def read_long(df: pd.DataFrame, id_column, time_column, feature_columns: Sequence,
@@ -182,6 +186,10 @@ def read_wide(df: pd.DataFrame, id_column, attribute_columns: Sequence, time_col
                          "Dataset.from_dataframe)")
     block = df[list(time_columns)]
     if feature_name in continuous:
+        column_types.warn_inexact_integers(
+            pd.Series(block.to_numpy().reshape(-1)) if all(
+                ptypes.is_integer_dtype(d) for d in block.dtypes) else pd.Series([], dtype=float),
+            f"continuous feature {feature_name!r} (the time columns)")
         try:
             matrix = block.to_numpy(dtype=np.float64, na_value=np.nan)
         except (TypeError, ValueError) as exc:
@@ -223,8 +231,32 @@ def cut_windows(table: SeriesTable, window: int, stride: int) -> Tuple[SeriesTab
         {k: v[rows] for k, v in table.features.items()},
         {k: v[source] for k, v in table.attributes.items()},
         None if table.times is None else table.times.iloc[rows].reset_index(drop=True),
-        table.time_column)
+        table.time_column, None if table.absent is None else table.absent[rows])
     return windows, report
+
+
+def insert_absent_steps(table: SeriesTable, steps: np.ndarray, times: pd.Series
+                        ) -> SeriesTable:
+    """``table`` with a row put back at every step its series skips: ``steps`` is each row's
+    step in its series (0 at its first row, rising by more than 1 over a gap), ``times`` the
+    time values of every step of the filled series (flat, sample-major).  The new rows' values
+    are missing (NaN in continuous columns, None in the others), for the ``missing=`` policy
+    to handle; ``absent`` marks them."""
+    sample = np.repeat(np.arange(len(table.lengths)), table.lengths)
+    lengths = np.zeros(len(table.lengths), np.int64)
+    np.maximum.at(lengths, sample, steps + 1)  # a series' last row is on its last step
+    first = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    rows = first[sample] + steps  # where each present row goes
+    absent = np.ones(int(lengths.sum()), bool)
+    absent[rows] = False
+    features = {}
+    for name, values in table.features.items():
+        filled = (np.full(len(absent), np.nan) if values.dtype.kind == "f"
+                  else np.full(len(absent), None, dtype=object))
+        filled[rows] = values
+        features[name] = filled
+    return SeriesTable(table.ids, lengths, features, table.attributes,
+                       times.reset_index(drop=True), table.time_column, absent)
 
 
 # --- values ---------------------------------------------------------------------------------------
@@ -234,6 +266,7 @@ def column_values(series: pd.Series, continuous: bool, role: str) -> np.ndarray:
     continuous (numbers given as strings are parsed), as they are otherwise."""
     if not continuous:
         return series.to_numpy()
+    column_types.warn_inexact_integers(series, f"continuous {role} column {series.name!r}")
     if ptypes.is_numeric_dtype(series.dtype) or ptypes.is_bool_dtype(series.dtype):
         return series.to_numpy(dtype=np.float64, na_value=np.nan)
     try:

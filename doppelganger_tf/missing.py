@@ -12,6 +12,10 @@ DataFrame constructors.
   continuous attribute is an error naming the id;
 - ``"drop_series"``: every series with a missing value in any column is dropped.
 
+Steps that a regular time axis expects but the frame lacks (rows absent, not empty cells) are
+put back as rows of missing values before this runs (:func:`doppelganger_tf.time_axis.find_gaps`),
+so each policy treats them as it treats empty cells; ``"error"`` says that rows were absent.
+
 :func:`apply` returns the handled columns and a JSON-able report (``counts``: missing cells per
 column in the input, ``filled``: feature cells interpolated per column, ``missing_category``:
 series with a missing attribute per column, ``dropped``: the ids of the dropped series) that
@@ -37,23 +41,41 @@ def check_policy(missing) -> str:
 
 def apply(policy: str, features: Dict[str, np.ndarray], discrete_features: set,
           attributes: Dict[str, np.ndarray], discrete_attributes: set, lengths: np.ndarray,
-          ids: Sequence, locate_row: Callable[[int], str]
+          ids: Sequence, locate_row: Callable[[int], str], absent: Optional[np.ndarray] = None,
+          axis_text: str = ""
           ) -> Tuple[Dict[str, np.ndarray], Dict[str, np.ndarray], Optional[np.ndarray], dict]:
     """Handle the missing values of the series' columns under ``policy``.
 
     ``features``: flat columns over the rows (sample-major, series i having ``lengths[i]``
     rows), ``attributes``: one value per series; ``ids`` name the series and ``locate_row(r)``
-    a row (e.g. "id 'u3' at hour=106") in messages.  Returns (features, attributes, the
-    boolean mask of the series to keep or None to keep all, the report).
+    a row (e.g. "id 'u3' at hour=106") in messages.  ``absent`` (bool per row) marks rows put
+    back for steps the frame skipped (all their features missing), ``axis_text`` names that
+    axis ("the regular step 1:00:00 of time column 'hour'").  Returns (features, attributes,
+    the boolean mask of the series to keep or None to keep all, the report).
     """
     check_policy(policy)
     feature_missing = {name: _isna(values) for name, values in features.items()}
     attribute_missing = {name: _isna(values) for name, values in attributes.items()}
-    counts = {name: int(mask.sum()) for name, mask in
-              list(feature_missing.items()) + list(attribute_missing.items()) if mask.any()}
+    absent = (np.zeros(int(np.sum(lengths)), bool) if absent is None
+              else np.asarray(absent, bool))
+    # counts are of the input's empty cells: the rows put back are reported on their own
+    counts = {name: int((mask & ~absent).sum()) for name, mask in feature_missing.items()
+              if (mask & ~absent).any()}
+    counts.update((name, int(mask.sum())) for name, mask in attribute_missing.items()
+                  if mask.any())
     report = {"policy": policy, "counts": counts}
-    if not counts:
+    if not counts and not absent.any():
         return features, attributes, None, report
+    if policy == "error" and absent.any():
+        series = len(np.unique(np.repeat(np.arange(len(lengths)), lengths)[absent]))
+        steps = int(absent.sum())
+        raise ValueError(
+            f"{steps} step{'s' if steps > 1 else ''} of {axis_text} {'are' if steps > 1 else 'is'}"
+            f" not in the frame (rows absent in {series} series, first at "
+            f"{locate_row(int(np.flatnonzero(absent)[0]))}): they are read "
+            "as missing values, which missing='error' (the default) refuses; pass "
+            "missing='interpolate' (fills them inside each series) or missing='drop_series' "
+            "(drops the series that lack any), or add the rows")
     if policy == "error":
         name = next(iter(counts))
         if name in feature_missing:

@@ -14,6 +14,10 @@ column's name and dtype and one of three *modes*:
 - ``"numbered"``: neither (irregular steps that differ between series): steps come back
   numbered 0..L-1, as :meth:`Dataset.describe` says.
 
+Rows absent from a regular axis (an hourly series without 3 of its hours) do not make it
+irregular: :func:`find_gaps` finds the axis and where each row is on it, and the readers put
+the absent steps back as missing values before :func:`capture` runs.
+
 A ``TimeAxis`` is JSON-able (:meth:`TimeAxis.to_dict`) and holds no per-series data besides the
 distinct starts: the ids and starts of the series themselves travel separately (see
 :mod:`doppelganger_tf.frames`).  Time values are kept *encoded*: datetimes and timedeltas as
@@ -200,7 +204,8 @@ class TimeAxis:
         head = f"time column {self.time_column!r} ({self.time_dtype}): "
         if self.mode == "numbered":
             return (id_part + "\n" + head + "irregular steps (not one constant step shared by "
-                    "every series): steps of generated data are numbered 0..L-1")
+                    "every series, nor one with a few rows absent): steps of generated data are "
+                    "numbered 0..L-1")
         if self.mode == "calendar":
             shown = self.decode_values(list(self.calendar[:1]) + list(self.calendar[-1:]))
             return (id_part + "\n" + head + f"a shared calendar of {len(self.calendar)} values "
@@ -226,12 +231,13 @@ class TimeAxis:
 
 # --- capture --------------------------------------------------------------------------------------
 
-def capture(id_column, ids: pd.Index, time_column, times: Optional[pd.Series], lengths
-            ) -> Tuple[TimeAxis, Optional[np.ndarray]]:
+def capture(id_column, ids: pd.Index, time_column, times: Optional[pd.Series], lengths,
+            freq: Optional[str] = None) -> Tuple[TimeAxis, Optional[np.ndarray]]:
     """The time axis of series ``ids`` (one per sample, the input's dtype) whose times are
     ``times`` (flat, sample-major, sorted within each series; None without a time column),
     series i having ``lengths[i]`` rows -> (the axis, each series' encoded start in regular mode
-    or None)."""
+    or None).  ``freq``: the calendar frequency the datetimes are known to follow (that of
+    :func:`find_gaps`), tried instead of the one pandas infers from the longest series."""
     lengths = np.asarray(lengths, np.int64)
     axis = dict(id_column=id_column, id_dtype=str(ids.dtype), id_kind=_id_kind(ids))
     if time_column is None or times is None:
@@ -245,7 +251,7 @@ def capture(id_column, ids: pd.Index, time_column, times: Optional[pd.Series], l
     if kind != "other" and within.any():
         regular = _regular_step(encoded, within, kind)
         if regular is None and kind == "datetime":
-            regular = _calendar_frequency(times, encoded, first, lengths, within)
+            regular = _calendar_frequency(times, encoded, first, lengths, within, freq)
         if regular is not None:
             starts = encoded[first]
             distinct, counts = np.unique(starts, return_counts=True)
@@ -310,16 +316,15 @@ def _regular_step(encoded, within, kind) -> Optional[dict]:
     return {"step": float(step) if kind == "floating" else int(step)}
 
 
-def _calendar_frequency(times, encoded, first, lengths, within) -> Optional[dict]:
+def _calendar_frequency(times, encoded, first, lengths, within, freq=None) -> Optional[dict]:
     """{"freq": ...} when the datetimes follow one calendar frequency (months, business days,
-    days across a daylight-saving change...) that pandas infers from the longest series."""
-    longest = int(np.argmax(lengths))
-    if lengths[longest] < 3:
-        return None
-    stamps = pd.DatetimeIndex(times.iloc[first[longest]:first[longest] + lengths[longest]])
-    with warnings.catch_warnings():  # pandas 3 announces that infer_freq will return an offset
-        warnings.simplefilter("ignore")
-        freq = pd.infer_freq(stamps)
+    days across a daylight-saving change...): ``freq`` when given, else the one pandas infers
+    from the longest series."""
+    if freq is None:
+        longest = int(np.argmax(lengths))
+        if lengths[longest] < 3:
+            return None
+        freq = _infer_freq(times.iloc[first[longest]:first[longest] + lengths[longest]])
     if freq is None:
         return None
     offset = pd.tseries.frequencies.to_offset(freq)
@@ -327,12 +332,181 @@ def _calendar_frequency(times, encoded, first, lengths, within) -> Optional[dict
     if smallest <= 0 or ((encoded.max() - encoded.min()) / smallest
                          > max(_GRID_POINTS, _GRID_FACTOR * len(encoded))):
         return None
-    all_stamps = pd.DatetimeIndex(times)
-    grid = pd.date_range(all_stamps.min(), all_stamps.max(), freq=offset)
-    position = grid.get_indexer(all_stamps)
-    if (position < 0).any() or not (np.diff(position)[within] == 1).all():
+    position = _grid_positions(times, offset)
+    if position is None or not (np.diff(position)[within] == 1).all():
         return None
     return {"freq": offset.freqstr}
+
+
+def _infer_freq(stamps) -> Optional[str]:
+    with warnings.catch_warnings():  # pandas 3 announces that infer_freq will return an offset
+        warnings.simplefilter("ignore")
+        try:
+            return pd.infer_freq(pd.DatetimeIndex(stamps))
+        except (TypeError, ValueError):
+            return None
+
+
+def _grid_positions(times, offset) -> Optional[np.ndarray]:
+    """Each datetime's position on the grid of ``offset`` from the earliest to the latest
+    one, or None when one is off that grid."""
+    stamps = pd.DatetimeIndex(times)
+    grid = pd.date_range(stamps.min(), stamps.max(), freq=offset)
+    position = grid.get_indexer(stamps)
+    return None if (position < 0).any() else position
+
+
+# --- regular time axes with absent steps ----------------------------------------------------------
+
+# calendar frequencies tried for datetimes with gaps, besides a fixed step and the frequencies
+# pandas infers from the longest series (a series with a gap has none)
+_GAP_FREQUENCIES = ("D", "B", "MS", "ME", "QS", "QE", "YS", "YE")
+_INFERRED_FROM = 10  # the longest series whose frequency is inferred
+
+
+@dataclass(frozen=True)
+class Gaps:
+    """Series on a regular time axis that skip some of its steps (:func:`find_gaps`).
+
+    ``steps``: each row's step in its series (0 at its first row); ``times``: the time values
+    of every step of the filled series (flat, sample-major, the input's dtype); ``absent``:
+    how many steps the frame skips, in ``series`` series; ``step_text``: the step, for
+    messages ("1:00:00", "MS"); ``freq``: the calendar frequency, None for a fixed step."""
+    steps: np.ndarray
+    times: pd.Series
+    absent: int
+    series: int
+    step_text: str
+    freq: Optional[str] = None
+
+
+def find_gaps(times: pd.Series, lengths) -> Optional[Gaps]:
+    """The absent steps of series whose times are regular but for some rows not in the frame,
+    or None (times that :func:`capture` finds regular as they are, or truly irregular ones).
+
+    The rule: a *fixed step* is the most common difference between consecutive times of a
+    series (datetimes, timedeltas and integers exactly, floats to a relative 1e-6); the times
+    are on it with gaps when every difference is a whole multiple of it.  Datetimes are also
+    tried on calendar frequencies (those pandas infers from the longest series, and days,
+    business days, month, quarter and year starts and ends): on one of them with gaps when
+    every time is on its grid.  Of the grids that hold the times, the one with the fewest
+    absent steps is kept (the fixed step on a tie), and only while fewer steps are absent
+    than present (more than half of each filled axis is data): sparser times are irregular."""
+    lengths = np.asarray(lengths, np.int64)
+    kind = time_kind(times.dtype)
+    if kind == "other" or len(times) < 3:
+        return None
+    first = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    within = np.ones(len(times) - 1, bool)
+    within[first[1:] - 1] = False
+    if not within.any():
+        return None
+    encoded = encode_values(times, kind)
+    if _regular_step(encoded, within, kind) is not None or (
+            kind == "datetime" and _calendar_frequency(times, encoded, first, lengths,
+                                                       within) is not None):
+        return None  # regular as it is
+    candidates = []  # (absent steps, order, step multiples between rows, step or freq)
+    fixed = _fixed_step_multiples(np.diff(encoded)[within], kind)
+    if fixed is not None:
+        candidates.append((int((fixed[1] - 1).sum()), 0, fixed[1], fixed[0], None))
+    if kind == "datetime":
+        longest = int(np.argmax(lengths))
+        sample = times.iloc[first[longest]:first[longest] + lengths[longest]]
+        for order, freq in enumerate(_gap_frequencies(times, first, lengths), start=1):
+            # the longest series first: most frequencies fail there, without a full-size grid
+            if _grid_positions(sample, pd.tseries.frequencies.to_offset(freq)) is None:
+                continue
+            multiples = _frequency_multiples(times, encoded, within, freq, len(times))
+            if multiples is not None:
+                candidates.append((int((multiples - 1).sum()), order, multiples, None, freq))
+    if not candidates:
+        return None
+    absent, _, multiples, step, freq = min(candidates, key=lambda c: c[:2])
+    if absent == 0 or absent >= len(times):
+        return None
+    increments = np.zeros(len(times), np.int64)  # steps from the previous row of the series
+    increments[1:][within] = multiples
+    climb = np.cumsum(increments)
+    sample = np.repeat(np.arange(len(lengths)), lengths)
+    steps = climb - climb[first][sample]
+    new_lengths = np.zeros(len(lengths), np.int64)
+    np.maximum.at(new_lengths, sample, steps + 1)
+    step_in_series = np.arange(int(new_lengths.sum())) - np.repeat(
+        np.concatenate([[0], np.cumsum(new_lengths)[:-1]]), new_lengths)
+    starts = np.repeat(encoded[first], new_lengths)
+    if freq is None:
+        filled = _decode(starts + step * step_in_series, kind, str(times.dtype))
+        step_text = (str(pd.Timedelta(int(step), unit="ns")) if kind in ("datetime", "timedelta")
+                     else f"{step:g}" if kind == "floating" else str(int(step)))
+    else:
+        offset = pd.tseries.frequencies.to_offset(freq)
+        stamps = pd.DatetimeIndex(times)
+        grid = pd.date_range(stamps.min(), stamps.max(), freq=offset)  # every time is on it
+        start_positions = grid.get_indexer(stamps[first])
+        filled = _as_dtype(pd.Series(grid[np.repeat(start_positions, new_lengths)
+                                          + step_in_series]), str(times.dtype))
+        step_text = offset.freqstr
+    gapped = np.zeros(len(lengths), bool)
+    gapped[sample[1:][increments[1:] > 1]] = True
+    return Gaps(steps, filled, absent, int(gapped.sum()), step_text, freq)
+
+
+def _fixed_step_multiples(diffs, kind) -> Optional[Tuple[Any, np.ndarray]]:
+    """(the most common difference, each difference as a whole multiple of it) or None when
+    one is not a multiple."""
+    if kind == "floating":
+        if not np.isfinite(diffs).all() or (diffs <= 0).any():
+            return None
+        # classes of equal differences up to float rounding, relative to their median
+        classes = np.round(diffs / np.median(diffs), 6)
+        values, counts = np.unique(classes, return_counts=True)
+        step = float(np.median(diffs[classes == values[np.argmax(counts)]]))
+        ratio = diffs / step
+        multiples = np.round(ratio)
+        if (multiples < 1).any() or (np.abs(ratio - multiples) > 1e-6 * multiples).any():
+            return None
+        return step, multiples.astype(np.int64)
+    values, counts = np.unique(diffs, return_counts=True)
+    step = values[np.argmax(counts)]
+    if step <= 0 or (diffs % step).any():
+        return None
+    return step, (diffs // step).astype(np.int64)
+
+
+def _gap_frequencies(times, first, lengths) -> list:
+    """The calendar frequencies tried for datetimes with gaps (see :func:`find_gaps`)."""
+    found = []
+    for i in np.argsort(-lengths, kind="stable")[:_INFERRED_FROM]:
+        if lengths[i] >= 3:
+            found.append(_infer_freq(times.iloc[first[i]:first[i] + lengths[i]]))
+    found.extend(_GAP_FREQUENCIES)
+    distinct = {}
+    for freq in found:
+        if freq is None:
+            continue
+        try:
+            offset = pd.tseries.frequencies.to_offset(freq)
+        except ValueError:  # a name this pandas does not know
+            continue
+        distinct.setdefault(offset.freqstr, offset)
+    return list(distinct)
+
+
+def _frequency_multiples(times, encoded, within, freq, rows) -> Optional[np.ndarray]:
+    """The steps of ``freq`` between consecutive rows of a series, or None when a time is off
+    its grid (or the grid would be too large to check)."""
+    offset = pd.tseries.frequencies.to_offset(freq)
+    low, high = encoded.min(), encoded.max()
+    one = pd.date_range(pd.Timestamp(int(low)), periods=2, freq=offset)
+    nominal = int(one[1].value - one[0].value)
+    if nominal <= 0 or (high - low) / nominal > max(_GRID_POINTS, _GRID_FACTOR * rows):
+        return None
+    position = _grid_positions(times, offset)
+    if position is None:
+        return None
+    multiples = np.diff(position)[within]
+    return None if (multiples < 1).any() else multiples.astype(np.int64)
 
 
 def _shared_calendar(encoded, first, lengths) -> Optional[np.ndarray]:
