@@ -8,6 +8,7 @@ training steps (so that the machine's drift hits both alike), then of generation
 block's ms/step and samples/s, and the fused/Keras ratio per block with its median.
 """
 import os
+import platform
 import sys
 import time
 
@@ -35,9 +36,27 @@ def report(what, unit, figures, ratio_of):
           + f"  median {np.median(ratios):.3f}")
 
 
+def cpu_name():
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def main(_):
+    import tensorflow as tf
+
+    from doppelganger_tf import fused_lstm
     from doppelganger_tf.runtime import set_cpu_threads
     set_cpu_threads()
+    compiler = os.environ.get("CXX") or "g++"
+    fused_lstm.load_kernels()  # raises with the compiler's error where it does not build
+    print(f"python {platform.python_version()}, tensorflow {tf.__version__}, {cpu_name()} "
+          f"({os.cpu_count()} CPUs), fused LSTM built with {compiler} "
+          f"{' '.join(fused_lstm._target_flags(compiler))}")
     models = {}
     for name in IMPLEMENTATIONS:
         model, _, data, step = ts.build_training(ts.SHAPES[SHAPE.value],
