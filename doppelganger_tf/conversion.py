@@ -278,7 +278,7 @@ def from_long_series(cls: Type[Dataset], df: pd.DataFrame, *, window: int, featu
     _check_discrete_kinds(df, decisions)
     table = frames.read_long(source, source_id, time_column, feature_columns,
                              attribute_columns, _continuous(decisions))
-    table, gaps = _put_back_absent_steps(table)
+    table, gaps = _put_back_absent_steps(table, keep_shared=False)
     missing_report = None
     if missing != "drop_series":
         table, missing_report = _handle_missing(table, decisions, missing, gaps=gaps)
@@ -343,15 +343,17 @@ def _handle_missing(table, decisions, missing: str, locate=None, gaps=None):
     return table, report
 
 
-def _put_back_absent_steps(table):
+def _put_back_absent_steps(table, keep_shared: bool = True):
     """Series on a regular time axis whose frame lacks some of its steps (rows absent, e.g.
     6 hours of 26,880) -> (the table with a row of missing values at each absent step, the
     :class:`~doppelganger_tf.time_axis.Gaps`); (table, None) when no step is absent or the
     times are irregular.  Without this the series would be read as irregular: their later
-    readings moved to earlier steps, and the calendar lost."""
+    readings moved to earlier steps, and the calendar lost.  ``keep_shared``: series on one
+    shared calendar keep it as it is (see time_axis.find_gaps); False for the long series that
+    windows are cut from, whose windows would otherwise span different durations."""
     if table.times is None:
         return table, None
-    gaps = find_gaps(table.times, table.lengths)
+    gaps = find_gaps(table.times, table.lengths, keep_shared)
     if gaps is None:
         return table, None
     return frames.insert_absent_steps(table, gaps.steps, gaps.times), gaps

@@ -380,9 +380,12 @@ class Gaps:
     freq: Optional[str] = None
 
 
-def find_gaps(times: pd.Series, lengths) -> Optional[Gaps]:
+def find_gaps(times: pd.Series, lengths, keep_shared: bool = True) -> Optional[Gaps]:
     """The absent steps of series whose times are regular but for some rows not in the frame,
     or None (times that :func:`capture` finds regular as they are, or truly irregular ones).
+    With ``keep_shared``, also None when every series' times are the first ones of one shared
+    calendar (a holiday calendar, or an hour absent for every series): :func:`capture` keeps
+    those times as they are, so nothing moves and nothing is missing.
 
     The rule: a *fixed step* is the most common difference between consecutive times of a
     series (datetimes, timedeltas and integers exactly, floats to a relative 1e-6); the times
@@ -406,6 +409,8 @@ def find_gaps(times: pd.Series, lengths) -> Optional[Gaps]:
             kind == "datetime" and _calendar_frequency(times, encoded, first, lengths,
                                                        within) is not None):
         return None  # regular as it is
+    if keep_shared and _shared_calendar(encoded, first, lengths) is not None:
+        return None
     candidates = []  # (absent steps, order, step multiples between rows, step or freq)
     fixed = _fixed_step_multiples(np.diff(encoded)[within], kind)
     if fixed is not None:

@@ -232,8 +232,10 @@ def test_c_numeric_time_columns_with_gaps():
     assert ds.frame.axis.mode == "regular" and ds.frame.axis.step == pytest.approx(step)
     np.testing.assert_allclose(ds.to_dataframe()["t"], np.r_[0:6, 2:7] * step, atol=1e-12)
     # timedeltas
-    spans = long(["a"] * 4, pd.to_timedelta([0, 5, 15, 20], unit="min"), x=np.arange(4.0))
-    check_put_back(spans, {"a": pd.to_timedelta([0, 5, 10, 15, 20], unit="min")})
+    spans = long(["a"] * 4 + ["b"] * 3, pd.to_timedelta([0, 5, 15, 20, 5, 10, 15], unit="min"),
+                 x=np.arange(7.0))
+    check_put_back(spans, {"a": pd.to_timedelta([0, 5, 10, 15, 20], unit="min"),
+                           "b": pd.to_timedelta([5, 10, 15], unit="min")})
 
 
 def test_c_calendar_frequencies_with_gaps():
@@ -251,6 +253,22 @@ def test_c_calendar_frequencies_with_gaps():
     df = long(["a"] * 16 + ["b"] * 16, np.tile(days, 2), x=np.arange(32.0)).drop(
         index=[8, 9, 27])
     assert check_put_back(df, {"a": days, "b": days}).frame.axis.freq == "D"
+
+
+def test_c_a_calendar_shared_by_every_series_is_kept_as_it_is():
+    # trading days: business days without a holiday, the same for every series
+    days = pd.bdate_range("2021-03-29", periods=10).delete(4)  # Good Friday
+    df = long(["a"] * 9 + ["b"] * 7, list(days) + list(days[:7]), x=np.arange(16.0))
+    ds = Dataset.from_dataframe(df, id_column="id", time_column="t", feature_columns="x")
+    assert ds.frame.axis.mode == "calendar" and "absent_steps" not in ds.frame.report
+    pd.testing.assert_series_equal(ds.to_dataframe()["t"], df["t"])
+    generated = generated_like(ds).to_dataframe(seed=0)
+    for _, series in generated.groupby("id"):
+        assert series["t"].tolist() == list(days[:len(series)])
+    # one series is its own calendar
+    one = long(["a"] * 5, [0, 1, 2, 4, 5], x=np.arange(5.0))
+    ds = Dataset.from_dataframe(one, id_column="id", time_column="t", feature_columns="x")
+    assert ds.frame.axis.mode == "calendar" and ds.to_dataframe()["t"].tolist() == [0, 1, 2, 4, 5]
 
 
 def test_c_windows_of_a_long_series_with_gaps():
