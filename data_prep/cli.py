@@ -6,7 +6,11 @@ import contextlib
 import functools
 from typing import Callable, Optional, Tuple
 
+from pathlib import Path
+
 from absl import app, flags
+
+from doppelganger_tf.atomic import check_parents
 
 from data_prep.conversion import Conversion
 
@@ -51,6 +55,15 @@ def command_line_errors(program: str):
         raise SystemExit(f"{program}: error: {exc}") from None
 
 
+def check_output(output) -> None:
+    """``--output`` must be a folder, or a path where one can be made."""
+    path = Path(output)
+    if path.exists() and not path.is_dir():
+        raise NotADirectoryError(f"--output {output} is a file: give a folder (made when "
+                                 "missing), e.g. a new name, or move the file away")
+    check_parents(path)
+
+
 def run(program: str, define_flags: Callable[[], None],
         convert: Callable[[flags.FlagValues], Conversion],
         summary: Callable[[Conversion], str]) -> None:
@@ -61,6 +74,7 @@ def run(program: str, define_flags: Callable[[], None],
             raise app.UsageError(f"unexpected arguments: {argv[1:]}")
         flag_values = flags.FLAGS
         with command_line_errors(program):
+            check_output(flag_values.output)  # before a conversion that may take minutes
             conversion = convert(flag_values)
         with command_line_errors(program):
             output_dir = conversion.write(flag_values.output, flag_values.original_layout)

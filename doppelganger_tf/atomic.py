@@ -46,6 +46,37 @@ _TOKEN = re.compile(r"[0-9a-f]{1,32}")
 _SWAP_WAIT_S = 10.0
 
 
+def check_parents(path) -> None:
+    """Raise NotADirectoryError naming the file when a parent of ``path`` is a file (pathlib
+    would raise a bare FileExistsError while creating the folders)."""
+    for parent in Path(path).absolute().parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise NotADirectoryError(
+                    f"cannot write {path}: {parent} is a file, not a folder. Choose a path "
+                    "outside it, or move the file away")
+            return
+
+
+# what a write returns when the disk or the process's file size limit is full
+_FULL = {errno.ENOSPC: "the disk is full", errno.EFBIG: "the file size limit was reached",
+         errno.EDQUOT: "the disk quota is exhausted"}
+
+
+@contextlib.contextmanager
+def _clear_full_disk_errors(path, previous: str):
+    """Re-raise a full-disk OSError as one that names ``path``, the cause and what became of
+    the previous version (``previous``); other errors pass unchanged."""
+    try:
+        yield
+    except OSError as error:
+        if error.errno not in _FULL:
+            raise
+        raise OSError(error.errno, f"writing {path} failed: {_FULL[error.errno]} "
+                                   f"({error.strerror}). {previous} Free some space (or raise "
+                                   "the limit) and write again") from error
+
+
 @contextlib.contextmanager
 def atomic_directory(path, replaceable: Optional[Iterable[str]] = None):
     """Yield a temporary sibling directory to fill; on success it replaces ``path``.
@@ -57,6 +88,7 @@ def atomic_directory(path, replaceable: Optional[Iterable[str]] = None):
     folder of unrelated files.
     """
     path = Path(path)
+    check_parents(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     recover(path)  # a killed save's leftovers: put back what it left missing, drop the rest
     if path.exists():
@@ -68,9 +100,12 @@ def atomic_directory(path, replaceable: Optional[Iterable[str]] = None):
                 raise FileExistsError(f"refusing to replace {path}: it holds other files "
                                       f"({foreign[:5]}); choose a new or empty directory")
     tmp, lock = _new_temporary(path)
+    previous = (f"The previous version of {path} is intact." if path.exists() else
+                f"Nothing was left at {path}.")
     try:
-        yield tmp
-        _fsync_tree(tmp)  # the data must be on disk before a rename makes it the version
+        with _clear_full_disk_errors(path, previous):
+            yield tmp
+            _fsync_tree(tmp)  # the data must be on disk before a rename makes it the version
         _put_in_place(tmp, path)
     finally:
         _remove(tmp)  # an unfinished temporary, or after an exchange the previous version
@@ -362,10 +397,13 @@ def fsync_directory(directory) -> None:
 def atomic_file(path, mode="w"):
     """Open a temporary sibling file for writing; it is renamed onto ``path`` on success."""
     path = Path(path)
+    check_parents(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=path.parent)
+    previous = (f"The previous version of {path} is intact." if path.exists() else
+                f"Nothing was left at {path}.")
     try:
-        with os.fdopen(fd, mode) as f:
+        with _clear_full_disk_errors(path, previous), os.fdopen(fd, mode) as f:
             yield f
             f.flush()
             os.fsync(f.fileno())

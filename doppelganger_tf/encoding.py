@@ -233,6 +233,26 @@ def check_min_max(low: np.ndarray, high: np.ndarray, outputs: Sequence[Output],
         encoding_of(out).check_range(out, low[start:stop], high[start:stop], what)
 
 
+def check_scaling(low, high, outputs: Sequence[Output], what: str) -> None:
+    """Check the raw-unit ``{what}_min`` / ``{what}_max`` arrays (or None for both) of encoded
+    columns described by ``outputs``: one finite value per encoded column, each max above its
+    min for continuous outputs (a Dataset's and a saved model's scaling)."""
+    if (low is None) != (high is None):
+        raise ValueError(f"give both {what}_min and {what}_max, or neither (None means "
+                         "the scaled values are the final units)")
+    if low is None:
+        return
+    columns = sum(o.dim for o in outputs)
+    for name, array in ((f"{what}_min", low), (f"{what}_max", high)):
+        if np.shape(array) != (columns,):
+            raise ValueError(
+                f"{name} has shape {np.shape(array)}, expected ({columns},): one raw-unit "
+                f"value per encoded {what} column (0/1 for discrete columns)")
+        if not np.isfinite(array).all():
+            raise ValueError(f"{name} holds NaN or infinite values")
+    check_min_max(np.asarray(low), np.asarray(high), outputs, what)
+
+
 def listed_columns(items, names: List[str], argument: str, what: str) -> set:
     """The indices of the raw ``what`` columns (feature / attribute) that the ``argument``
     (e.g. ``discrete_features``) lists by name or index."""

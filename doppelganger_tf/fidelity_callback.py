@@ -282,9 +282,9 @@ class FidelityTracker(keras.callbacks.Callback):
         scaling = reference.scaling()
         for name, expected in model.scaling.items():
             given = scaling.get(name)
-            if (given is None) != (expected is None) or (
-                    given is not None and not np.allclose(given, expected, rtol=1e-6,
-                                                          atol=0)):
+            if (given is None) != (expected is None) or (given is not None and (
+                    np.shape(given) != np.shape(expected)
+                    or not np.allclose(given, expected, rtol=1e-6, atol=0))):
                 problems.append(f"its {name} differs from the training data's, so its scaled "
                                 "values are not comparable")
         if problems:

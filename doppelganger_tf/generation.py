@@ -9,6 +9,7 @@ same seeds as the whole run), and k processes write the samples of one run toget
 """
 from __future__ import annotations
 
+import io
 import warnings
 from pathlib import Path
 from typing import NamedTuple, Optional
@@ -16,10 +17,11 @@ from typing import NamedTuple, Optional
 import numpy as np
 import tensorflow as tf
 
-from . import arguments, sharded_storage, transforms
+from . import arguments, resources, sharded_storage, transforms
+from .atomic import check_parents
 from .conversion import to_dataframe
 from .dataset import Dataset, encode_attribute_table
-from .frame_files import file_kind, frame_writer
+from .frame_files import FILE_KINDS, file_kind, frame_writer
 
 # rows per independent piece of a generation batch, which TensorFlow runs side by side on the
 # cores (pieces of 100 to 512 rows measured the same)
@@ -35,6 +37,47 @@ def seeded_normal(seed_pair):
         return tf.random.stateless_normal(shape, seed=seed_pair + tf.constant(
             [0, next(counter) << 32], tf.int64))
     return normal
+
+
+def check_output_path(path) -> str:
+    """The kind of output ``generate_to`` writes at ``path`` (frame_files.file_kind), after
+    refusing a path it cannot write: one under a file, or a suffix that is neither a
+    Dataset directory's (none) nor a file kind's."""
+    path = Path(path)
+    check_parents(path)
+    kind = file_kind(path)
+    if kind == "dataset" and path.suffix and not path.is_dir():
+        raise ValueError(f"generate_to writes a Dataset directory (a path without a suffix) or "
+                         f"a file ending in {' or '.join(FILE_KINDS)}; {path} ends in "
+                         f"{path.suffix!r}: rename it (e.g. {path.with_suffix('.csv')})")
+    return kind
+
+
+def frame_bytes(frame, kind: str) -> bytes:
+    """``frame`` as the bytes a file of ``kind`` ("csv", "parquet") holds for it."""
+    buffer = io.BytesIO()
+    if kind == "csv":
+        buffer.write(frame.to_csv(index=False).encode("utf-8"))
+    else:
+        try:
+            frame.to_parquet(buffer, index=False)
+        except ImportError:
+            raise ImportError("writing Parquet needs pyarrow: pip install pyarrow (or "
+                              "generate to a .csv file, or to a Dataset directory)") from None
+    return buffer.getvalue()
+
+
+def warn_unused_columns(attributes, outputs) -> None:
+    """Warn about columns of a conditioning DataFrame that are not attributes of the model
+    (they are ignored: a misspelt name would otherwise go unnoticed)."""
+    if not hasattr(attributes, "columns"):
+        return
+    known = {name for o in outputs for name in o.column_names()}
+    unused = [c for c in attributes.columns if c not in known]
+    if unused:
+        warnings.warn(f"the attributes frame's columns {unused[:10]} are not attributes of "
+                      f"this model ({sorted(known)[:10]}) and are ignored", UserWarning,
+                      stacklevel=5)
 
 
 class _Plan(NamedTuple):
@@ -60,15 +103,25 @@ class Sampler:
         self._functions = {}  # tf.functions by (conditional, chunks, LSTM steps)
 
     def generate(self, n, attributes, length, seed, batch_size, clip) -> Dataset:
-        batches = self._generator_runs(*self._plan(n, attributes, length, seed, batch_size, clip))
-        # post-processed batch by batch (small temporaries), joined once
-        parts = [self._postprocess(*batch, clip) for batch in batches]
-        arrays = [parts[0][i] if len(parts) == 1 else np.concatenate([p[i] for p in parts])
-                  for i in range(3)]
-        return self._dataset(*arrays)
+        plan = self._plan(n, attributes, length, seed, batch_size, clip)
+        resources.check_memory(
+            self._bytes_per_sample(plan) * plan.n, f"generate(n={plan.n})",
+            "generate_to(path, n) writes them to disk with one batch in memory at a time; or "
+            "generate fewer")
+        features = np.empty((plan.n, plan.total, self._num_features()), np.float32)
+        attributes = np.empty((plan.n, self.model.num_attribute_columns), np.float32)
+        gen_flags = np.empty((plan.n, plan.total), np.float32)
+        # post-processed batch by batch (small temporaries) into the result, never held twice
+        start = 0
+        for batch in self._generator_runs(*plan):
+            parts = self._postprocess(*batch, clip)
+            stop = start + len(parts[0])
+            features[start:stop], attributes[start:stop], gen_flags[start:stop] = parts
+            start = stop
+        return self._dataset(features, attributes, gen_flags)
 
     def generate_to(self, path, n, attributes, length, seed, batch_size, clip, shard=None,
-                    num_shards=None) -> Path:
+                    num_shards=None, overwrite=True) -> Path:
         from .dataset import DatasetStreamWriter
 
         sharded = sharded_storage.check_shard(shard, num_shards)
@@ -76,36 +129,62 @@ class Sampler:
             raise ValueError("give a seed when num_shards > 1 (e.g. seed=0): every shard must "
                              "draw from the same one, a fresh seed per process would generate "
                              "other samples")
+        arguments.boolean("overwrite", overwrite)
+        kind = check_output_path(path)
         seed = self._seed(seed)  # drawn once: the files' time stamps follow it too
         plan = self._plan(n, attributes, length, seed, batch_size, clip)
-        kind = file_kind(path)
         # a shard: whole batches of the unsharded run, contiguous, with their batch indices
         first, stop = (0, plan.num_batches) if sharded is None else \
             sharded_storage.split(plan.num_batches, *sharded)
+        rows = (first * plan.batch_size, min(stop * plan.batch_size, plan.n))
+        if kind != "dataset" and sharded is not None:  # a file per shard, concatenated in
+            path = sharded_storage.shard_file(path, *sharded)  # shard order: the whole
+        if not overwrite and Path(path).exists() and (sharded is None or kind != "dataset"):
+            raise FileExistsError(f"{path} exists: pass overwrite=True to replace it, or "
+                                  "choose another path")
+        what = f"generate_to(n={plan.n})"
         batches = self._generator_runs(*plan, first, stop)
-        if sharded is not None and kind == "dataset":
-            rows = (first * plan.batch_size, min(stop * plan.batch_size, plan.n))
-            return self._write_shard(path, plan, batches, rows, clip, *sharded)
         if kind == "dataset":
+            resources.check_disk(path, self._bytes_per_sample(plan) * (rows[1] - rows[0]),
+                                 what)
+            if sharded is not None:
+                return self._write_shard(path, plan, batches, rows, clip, *sharded)
             with DatasetStreamWriter(path, plan.n) as writer:  # n may come from attributes
                 for batch in batches:
                     writer.append(self._dataset(*self._postprocess(*batch, clip)))
             return Path(path)
-        if sharded is not None:  # a file per shard; concatenated in shard order: the whole
-            path = sharded_storage.shard_file(path, *sharded)
+        frames = self._frames(plan, batches, first, rows, clip)
+        head = next(frames)
+        # the first batch, serialised in memory, measures the bytes per sample of this file
+        per_sample = len(frame_bytes(head, kind)) / max(1, min(plan.batch_size, plan.n))
+        resources.check_disk(path, int(per_sample * (rows[1] - rows[0])), what)
         with frame_writer(path, kind) as write:
-            start = first * plan.batch_size
-            for index, batch in enumerate(batches, start=first):
-                data = self._dataset(*self._postprocess(*batch, clip))
-                # long layout; the batch's ids follow the previous batches' (unique over n);
-                # its series' starts drawn with (seed, batch index)
-                write(to_dataframe(data, layout="long", seed=[seed, index],
-                                   ids_from=(start, plan.n)))
-                start += len(data)
-            if first == stop:  # an empty shard: the columns alone
-                write(to_dataframe(self._empty(plan), layout="long", seed=[seed, first],
-                                   ids_from=(start, plan.n)))
+            write(head)
+            for frame in frames:
+                write(frame)
         return Path(path)
+
+    def _frames(self, plan, batches, first, rows, clip):
+        """The long-layout DataFrame of each batch (of a shard: ``first``, ``rows``), or the
+        columns alone for an empty shard."""
+        start = rows[0]
+        for index, batch in enumerate(batches, start=first):
+            data = self._dataset(*self._postprocess(*batch, clip))
+            # the batch's ids follow the previous batches' (unique over n); its series'
+            # starts drawn with (seed, batch index)
+            yield to_dataframe(data, layout="long", seed=[plan.seed, index],
+                               ids_from=(start, plan.n))
+            start += len(data)
+        if rows[0] == rows[1]:
+            yield to_dataframe(self._empty(plan), layout="long", seed=[plan.seed, first],
+                               ids_from=(start, plan.n))
+
+    def _num_features(self) -> int:
+        return self.model.num_feature_columns_with_flags - 2
+
+    def _bytes_per_sample(self, plan) -> int:
+        """Bytes of one generated sample in a Dataset (float32 features, flags, attributes)."""
+        return 4 * (plan.total * (self._num_features() + 1) + self.model.num_attribute_columns)
 
     def _write_shard(self, path, plan, batches, rows, clip, shard, num_shards) -> Path:
         """Write a shard's batches, rows [start, stop) of the run, into the sharded directory
@@ -124,8 +203,7 @@ class Sampler:
 
     def _empty(self, plan) -> Dataset:
         """A Dataset of zero generated samples: the shapes, specs and frame of the data."""
-        features = self.model.num_feature_columns_with_flags - 2
-        return self._dataset(np.zeros((0, plan.total, features), np.float32),
+        return self._dataset(np.zeros((0, plan.total, self._num_features()), np.float32),
                              np.zeros((0, self.model.num_attribute_columns), np.float32),
                              np.zeros((0, plan.total), np.float32))
 
@@ -133,8 +211,14 @@ class Sampler:
         """The arguments checked, before anything runs or is written."""
         model = self.model
         arguments.boolean("clip", clip)
+        if model.training_steps == 0:
+            warnings.warn("this model has not been trained (0 training steps): its samples "
+                          "come from randomly initialised weights. Train it with fit(), or "
+                          "load a trained model (DoppelGANger.load)", UserWarning,
+                          stacklevel=4)
         given = None
         if attributes is not None:
+            warn_unused_columns(attributes, model.attribute_outputs)
             given = encode_attribute_table(attributes, model.attribute_outputs,
                                            model.scaling.get("attribute_min"),
                                            model.scaling.get("attribute_max"))

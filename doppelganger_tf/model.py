@@ -379,13 +379,16 @@ class DoppelGANger(keras.Model):
         length T the feature generator runs on past T, an extrapolation it was never trained
         for, with a UserWarning). seed: the same
         seed and batch_size give the same data, also after save/load. clip: clip continuous
-        values to the declared range (auto-normalisation can overshoot it slightly)."""
+        values to the declared range (auto-normalisation can overshoot it slightly).
+
+        Warns when the model was never trained (its samples would be noise); refuses, before
+        any work, a result larger than the memory available (resources.py)."""
         return self.sampler.generate(n, attributes, length, seed, batch_size, clip)
 
     def generate_to(self, path, n: int, attributes=None, length=None,
                     seed: Optional[int] = None, batch_size: int = 1000, clip: bool = True,
-                    *, shard: Optional[int] = None, num_shards: Optional[int] = None
-                    ) -> Path:
+                    *, shard: Optional[int] = None, num_shards: Optional[int] = None,
+                    overwrite: bool = True) -> Path:
         """Generate ``n`` samples straight to ``path``, holding one batch in memory at a time;
         the same samples as ``generate`` with the same arguments. ``path``: a directory (one
         ``.npy`` per array, read back memory-mapped with ``Dataset.load``), or a file ending in
@@ -406,9 +409,14 @@ class DoppelGANger(keras.Model):
         features as one memory-mapped array. A shard run with other arguments is refused; a
         killed shard is rerun as it was. A ``.csv`` / ``.parquet`` ``path`` gets one file per
         shard, ``out-0000i-of-0000k.csv`` (each atomic), whose concatenation in shard order is
-        the unsharded file (with a header per file). See sharded_storage.py."""
+        the unsharded file (with a header per file). See sharded_storage.py.
+
+        overwrite: replace what is at ``path`` (the default, as ``save``), or refuse when it
+        exists. Before any work it refuses a path under a file, a suffix other than none,
+        ``.csv`` or ``.parquet``, and a run whose estimated size exceeds the free disk space
+        (resources.py)."""
         return self.sampler.generate_to(path, n, attributes, length, seed, batch_size, clip,
-                                        shard, num_shards)
+                                        shard, num_shards, overwrite)
 
     # --- persistence (saved_model.py) ------------------------------------------------------------
 
@@ -426,6 +434,24 @@ class DoppelGANger(keras.Model):
     @classmethod
     def load(cls, path) -> "DoppelGANger":
         return saved_model.load(cls, path)
+
+    @property
+    def training_steps(self) -> Optional[int]:
+        """Generator updates this model's weights have had: its optimizer's (``fit``, or a
+        restored checkpoint) plus those recorded by the saved model it was loaded from. None
+        for a model loaded from an older save that did not record them."""
+        optimizer = getattr(self, "generator_optimizer", None)
+        own = 0 if optimizer is None else int(optimizer.iterations.numpy())
+        loaded = compat.get_untracked(self, "_loaded_training_steps", 0)
+        return None if loaded is None else loaded + own
+
+    @property
+    def loaded_training_steps(self) -> Optional[int]:
+        return compat.get_untracked(self, "_loaded_training_steps", 0)
+
+    @loaded_training_steps.setter
+    def loaded_training_steps(self, steps: Optional[int]):
+        compat.set_untracked(self, "_loaded_training_steps", steps)
 
     @property
     def dp_num_samples(self) -> Optional[int]:

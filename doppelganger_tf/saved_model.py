@@ -11,9 +11,12 @@ import json
 import shutil
 from pathlib import Path
 
-from . import distribution, privacy, saved_weights
+import numpy as np
+
+from . import distribution, encoding, privacy, saved_weights
 from .atomic import atomic_directory, recover
 from .config import DGConfig
+from .dataset import Dataset
 from .frames import FrameInfo
 from .outputs import Output
 
@@ -57,12 +60,16 @@ def save(model, path, overwrite: bool = True):
         raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
     with atomic_directory(target, replaceable={CONFIG_FILE, WEIGHTS_FILE,
                                                KERAS2_WEIGHTS_FILE}) as tmp:
-        payload = {"format": MODEL_FORMAT, "version": FORMAT_VERSION, **model.get_config()}
+        weights = saved_weights.serialized(model)
+        payload = {"format": MODEL_FORMAT, "version": FORMAT_VERSION, **model.get_config(),
+                   # ties the weights file to this model.json (checked at load)
+                   "weights_sha256": saved_weights.digest(weights),
+                   "training_steps": model.training_steps}
         record = current_privacy_record(model)
         if record is not None:  # DP parameters and epsilon spent
             payload["privacy"] = record
         (tmp / CONFIG_FILE).write_text(json.dumps(payload, indent=2))
-        saved_weights.save(model, tmp / WEIGHTS_FILE)
+        (tmp / WEIGHTS_FILE).write_bytes(weights)
     if target != path:
         shutil.rmtree(target, ignore_errors=True)
 
@@ -115,9 +122,33 @@ def load(model_class, path):
     except (TypeError, ValueError, AttributeError) as exc:
         raise ValueError(f"{config_path} does not describe a valid model ({exc}); save "
                          "the model again") from exc
+    try:
+        check_arrays(model)
+    except (TypeError, ValueError, KeyError, IndexError) as exc:
+        raise ValueError(f"{config_path} is damaged: {exc}. Save the model again") from None
     if version == 1:
         saved_weights.load_keras2_file(model, path / KERAS2_WEIGHTS_FILE)
     else:
-        saved_weights.load(model, path / WEIGHTS_FILE)
+        saved_weights.load(model, path / WEIGHTS_FILE, payload.get("weights_sha256"))
     model.privacy_record = payload.get("privacy")
+    # older saves do not say: then unknown (generate warns only when it is known to be 0)
+    steps = payload.get("training_steps")
+    model.loaded_training_steps = None if steps is None else int(steps)
     return model
+
+
+def check_arrays(model) -> None:
+    """Check model.json's arrays against its output specs: the raw-unit scaling (one finite
+    value per encoded column), then decode one sample with them and the frame description, so
+    a damaged file is refused here rather than inside ``generate``."""
+    for what, outputs in (("feature", model.feature_outputs),
+                          ("attribute", model.attribute_outputs)):
+        encoding.check_scaling(model.scaling.get(f"{what}_min"),
+                               model.scaling.get(f"{what}_max"), outputs, what)
+    features = model.num_feature_columns_with_flags - 2
+    sample = Dataset(np.zeros((1, model.max_length, features), np.float32),
+                     np.zeros((1, model.num_attribute_columns), np.float32),
+                     np.ones((1, model.max_length), np.float32), model.feature_outputs,
+                     model.attribute_outputs, **model.scaling, validate=False,
+                     frame=model.frame)
+    sample.to_dataframe()

@@ -8,6 +8,8 @@ sets itself (``attribute_generator/dense_0/kernel``, ``feature_generator/lstm_0/
 """
 from __future__ import annotations
 
+import hashlib
+import io
 import zipfile
 from pathlib import Path
 from typing import Dict
@@ -41,20 +43,44 @@ def named_weights(model) -> Dict[str, object]:
     return named
 
 
-def save(model, path):
-    """Write every network weight of ``model`` to the ``.npz`` file ``path``."""
-    with open(path, "wb") as f:  # a file object: numpy would add ".npz" to a name without it
-        np.savez(f, **{key: np.asarray(v.numpy()) for key, v in named_weights(model).items()})
+def serialized(model) -> bytes:
+    """Every network weight of ``model`` as the bytes of an ``.npz`` file (built in memory: a
+    write that fails, e.g. on a full disk, then fails in one plain ``write``, not inside
+    zipfile, whose clean-up would mask the error)."""
+    buffer = io.BytesIO()
+    np.savez(buffer, **{key: np.asarray(v.numpy()) for key, v in named_weights(model).items()})
+    return buffer.getvalue()
 
 
-def load(model, path):
+def digest(data: bytes) -> str:
+    """The SHA-256 of a weights file's bytes, which model.json records to tie the two."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def save(model, path) -> str:
+    """Write every network weight of ``model`` to the ``.npz`` file ``path``; returns the
+    file's digest."""
+    data = serialized(model)
+    with open(path, "wb") as f:
+        f.write(data)
+    return digest(data)
+
+
+def load(model, path, expected_digest=None):
     """Assign the weights in ``path`` (written by :func:`save`) to ``model``'s networks; the
-    names and shapes must match exactly."""
+    names and shapes must match exactly, and the file's digest ``expected_digest`` (what
+    model.json recorded at save) where given."""
     path = Path(path)
     expected = named_weights(model)
     _check_present(path)
+    data = path.read_bytes()
+    if expected_digest is not None and digest(data) != expected_digest:
+        raise ValueError(f"{path} is not the weights file saved with {path.parent / 'model.json'}"
+                         " (its SHA-256 differs from the one recorded there): it was replaced "
+                         "or damaged. Put back the file saved with this model.json, or save "
+                         "the model again")
     try:
-        with np.load(path, allow_pickle=False) as stored:
+        with np.load(io.BytesIO(data), allow_pickle=False) as stored:
             arrays = {key: stored[key] for key in stored.files}
     # what numpy and zipfile raise for an empty, truncated or garbled file
     except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as error:

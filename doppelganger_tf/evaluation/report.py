@@ -62,6 +62,18 @@ _FAMILY_TITLES = {
 }
 
 
+def check_dataset(data, name: str) -> None:
+    """TypeError naming the fix unless ``data`` is a Dataset (e.g. a DataFrame was given)."""
+    from ..dataset import Dataset
+    if not isinstance(data, Dataset):
+        raise TypeError(
+            f"evaluate compares two doppelganger_tf Datasets; {name} is a "
+            f"{type(data).__name__}. Pass Datasets: model.generate(...) returns one; build the "
+            "real one with Dataset.from_dataframe(df, id_column=..., time_column=..., "
+            "feature_columns=..., attribute_columns=...), and load generated data with "
+            "Dataset.load (a directory written by generate_to or Dataset.save)")
+
+
 def evaluate(real, synthetic, output=None, *, features: Optional[Sequence[str]] = None,
              attributes: Optional[Sequence[str]] = None, seed: int = 0,
              max_samples: Optional[int] = None, plots: bool = True,
@@ -86,6 +98,8 @@ def evaluate(real, synthetic, output=None, *, features: Optional[Sequence[str]] 
     :mod:`.fidelity`, whose key names the metrics use (per category of a discrete attribute:
     ``w1_<statistic>/<feature>/<attribute>=<category>``).
     """
+    for name, data in (("real", real), ("synthetic", synthetic)):
+        check_dataset(data, name)
     check_same_specs(real, synthetic)
     if output is not None and Path(output).exists() and not Path(output).is_dir():
         raise ValueError(f"output {output} is a file; give a directory")
