@@ -31,7 +31,7 @@ import pandas as pd
 
 from . import column_types, conversion, storage
 from .conversion import encode_attribute_table
-from .encoding import check_encoded, check_min_max
+from .encoding import check_encoded, check_scaling
 from .frames import FrameInfo
 from .outputs import Output, named_outputs, total_dim
 from .storage import DatasetStreamWriter
@@ -278,20 +278,7 @@ class Dataset:
         for what, low, high, outputs in (
                 ("feature", self.feature_min, self.feature_max, self.feature_outputs),
                 ("attribute", self.attribute_min, self.attribute_max, self.attribute_outputs)):
-            if (low is None) != (high is None):
-                raise ValueError(f"give both {what}_min and {what}_max, or neither (None means "
-                                 "the scaled values are the final units)")
-            if low is None:
-                continue
-            columns = total_dim(outputs)
-            for name, array in ((f"{what}_min", low), (f"{what}_max", high)):
-                if array.shape != (columns,):
-                    raise ValueError(
-                        f"{name} has shape {array.shape}, expected ({columns},): one raw-unit "
-                        f"value per encoded {what} column (0/1 for discrete columns)")
-                if not np.isfinite(array).all():
-                    raise ValueError(f"{name} holds NaN or infinite values")
-            check_min_max(low, high, outputs, what)
+            check_scaling(low, high, outputs, what)
 
     # --- real units (conversion.py) ---------------------------------------------------------------
 
