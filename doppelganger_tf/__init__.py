@@ -1,7 +1,7 @@
 """doppelganger_tf: DoppelGANger (Lin et al., IMC 2020) in TensorFlow 2 / Keras.
 
 The main names are importable from the package; they load lazily, so the numpy-only modules
-(outputs, transforms, dataset, synthetic) do not import TensorFlow.
+(outputs, transforms, dataset, suggestion, synthetic) do not import TensorFlow.
 """
 import importlib
 
@@ -17,6 +17,7 @@ _EXPORTS = {
     "TrainingTimeLimit": "callbacks",
     "FidelityTracker": "fidelity_callback",
     "set_cpu_threads": "runtime",
+    "suggest_config": "suggestion", "Suggestion": "suggestion",
 }
 
 __all__ = sorted(_EXPORTS)

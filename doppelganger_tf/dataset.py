@@ -327,14 +327,18 @@ class Dataset:
         return conversion.to_dataframe(self, id_column, time_column, layout=layout, seed=seed,
                                        numbered=numbered)
 
-    def describe(self, print_fn=print) -> None:
+    def describe(self, print_fn=print, seconds: Optional[float] = None) -> None:
         """Print how the data were read: the series and their lengths, the id and time columns
         (step, calendar or numbered), the missing-value handling (counts, dropped ids) and
         one line per column (discrete with its categories, or continuous with its range;
         why: the argument that listed it or the dtype it was inferred from; missing values),
-        with a hint for numeric columns whose few distinct values may be categories.  Check
-        it before training; ``print_fn`` receives the text."""
-        print_fn(column_types.describe_text(self))
+        with a hint for numeric columns whose few distinct values may be categories; then
+        the settings :func:`~doppelganger_tf.suggestion.suggest_config` suggests for these
+        data, each with its reason (``seconds``: a training budget in wall time).  Check it
+        before training; ``print_fn`` receives the text."""
+        from .suggestion import suggest_config
+        print_fn(column_types.describe_text(self) + "\n"
+                 + str(suggest_config(self, seconds=seconds)))
 
     def scaling(self) -> Dict[str, Optional[np.ndarray]]:
         """The raw-unit min/max arrays (keyword arguments of the constructor)."""
