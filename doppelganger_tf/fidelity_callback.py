@@ -1,9 +1,10 @@
 """Fidelity during training: a Keras callback that generates a sample every few epochs, scores
 it against real data with :func:`doppelganger_tf.evaluation.fidelity.fidelity_metrics`, puts the
-figures into the epoch logs (so ``History``, ``CSVLogger``, ``TensorBoard`` and
-``ProgressLogger`` show them) and can keep the weights of the best epoch::
+figures and their ratios to the real-vs-real floor into the epoch logs (so ``History``,
+``CSVLogger``, ``TensorBoard`` and ``ProgressLogger`` show them) and can keep the weights of the
+best epoch::
 
-    tracker = FidelityTracker(every=50, keep_best="acf_mse/views")
+    tracker = FidelityTracker(every=50, keep_best="auto")
     model.fit(data, epochs=400, callbacks=[tracker, keras.callbacks.CSVLogger("log.csv")])
     tracker.best_epoch, tracker.best_value     # the weights now are that epoch's
 
@@ -12,6 +13,7 @@ docs/design.md ("Fidelity during training") has the choices and the measured cos
 from __future__ import annotations
 
 import math
+import numbers
 import time
 import warnings
 from typing import Dict, List, Optional, Sequence
@@ -21,12 +23,12 @@ import numpy as np
 from . import arguments
 from .compat import get_untracked, keras
 from .dataset import Dataset
-from .evaluation.fidelity import (check_metric_families, compare, fidelity_metrics,
-                                  summarize)
+from .evaluation.fidelity import (METRIC_FAMILIES, check_metric_families, compare,
+                                  fidelity_metrics, noise_floors, summarize)
 
-# cheap families by default: ACF of each feature, W1 of per-sample (max+min)/2, and the
-# attributes' JSD / W1 (the paper's headline figures; "total" and "mean" are as cheap)
-DEFAULT_METRICS = ("acf", "midrange", "attribute")
+# the families by default: ACF of each feature, W1 of the per-sample mean and (max+min)/2, the
+# share of flat series, the attributes' JSD / W1 and the lengths (when they vary): all cheap
+DEFAULT_METRICS = ("acf", "mean", "midrange", "attribute", "length", "flat")
 # epochs between evaluations by default: an evaluation of 500 samples measured 1.3% of the
 # training time at the repository's MBA settings and 3.0% on the synthetic WWT data of 550 days
 # (docs/design.md, "Fidelity during training"; bench/fidelity_cost.py)
@@ -34,19 +36,35 @@ DEFAULT_EVERY = 50
 DEFAULT_NUM_SAMPLES = 500
 PREFIX = "fidelity/"
 SECONDS = "seconds"  # the logs key (after the prefix) of an evaluation's wall time
-# the logs key (after the prefix) of the combined figure when keep_best names several keys
-COMBINED = "keep_best_geomean"
+# logs keys (after the prefix) of each figure's ratio to its real-vs-real floor: RATIO + key
+RATIO = "ratio/"
+# keep_best="auto": the figures it combines (auto_keys) come from these families
+AUTO = "auto"
+AUTO_FAMILIES = ("acf", "mean", "attribute", "length", "flat")
+# the logs key (after the prefix) of the combined figure of keep_best="auto" or several keys:
+# the mean of their ratios to the floor
+FLOOR_COMBINED = "keep_best_floor_ratio"
 # ... and when keep_best_targets gives each key a target
 TARGET_COMBINED = "keep_best_target_ratio"
-# a figure of exactly 0 counts as this in the geometric mean (its log must stay finite)
-GEOMEAN_FLOOR = 1e-12
+# the share of fit's epochs (or of a TrainingTimeLimit's seconds) before any is eligible
+DEFAULT_WARMUP = 0.1
+# the restore message lists at most this many figures' ratios
+LISTED_RATIOS = 8
 
 
 class FidelityTracker(keras.callbacks.Callback):
     """Every ``every`` epochs, generate ``num_samples`` samples (the same noise seed each time)
     and compute the fidelity ``metrics`` against a reference set; the figures go into the epoch
     logs as ``"fidelity/<key>"`` (e.g. ``fidelity/acf_mse/views``, ``fidelity/jsd/domain``),
-    with ``fidelity/seconds``, the evaluation's wall time.
+    each figure's ratio to its real-vs-real floor as ``"fidelity/ratio/<key>"`` ("times the
+    noise"), with ``fidelity/seconds``, the evaluation's wall time.
+
+    The floor. At the start of training the reference subset is split into two random halves
+    (seeded by ``seed``) and each figure is computed between them, averaged over 5 splits and
+    rescaled to the tracker's sample sizes: what a generator drawing fresh real samples would
+    score (``evaluation.fidelity.noise_floors``; a floor is never below
+    ``evaluation.fidelity.minimum_floor``, e.g. 1e-3 for the flat share when no real series is
+    flat, so no ratio is infinite). :attr:`floors` holds them.
 
     Evaluated epochs: the first epoch of each ``fit`` (so loggers that fix their columns at the
     first epoch, like ``CSVLogger``, get every key), each epoch whose number (1-based, counted
@@ -71,47 +89,65 @@ class FidelityTracker(keras.callbacks.Callback):
         between epochs (W1 within a category of a few hundred samples). Default: as many as
         the reference subset holds.
     metrics: families of ``evaluation.fidelity.METRIC_FAMILIES`` ("acf", "mean", "total",
-        "midrange", "attribute", "length", "correlation").
-    keep_best: a logs key (with or without the "fidelity/" prefix, e.g. "acf_mse/views"):
-        keep a copy of the model's weights (every network: ``model.get_weights()``) at the
-        evaluated epoch where it was best, and restore them when training ends (as Keras'
-        ``EarlyStopping(restore_best_weights=True)``; the optimizers' state is not restored).
-        Several keys (a list, or one string with commas): the epoch with the lowest geometric
-        mean of their figures, logged as ``fidelity/keep_best_geomean``. The geometric mean
-        needs no scales: halving any one figure counts the same, so a distance of 0.005 and one
-        of 0.3 weigh alike (e.g. ``["acf_mse/views", "w1_midrange/views"]`` keeps an epoch good
-        at both, where the fidelity of each swings from evaluation to evaluation).
+        "midrange", "attribute", "length", "correlation", "flat").
+    keep_best: which epoch's weights to keep (a copy of every network's weights,
+        ``model.get_weights()``, at the evaluated epoch where it was best, restored when
+        training ends as Keras' ``EarlyStopping(restore_best_weights=True)`` does; the
+        optimizers' state is not restored):
+
+        - ``"auto"`` (recommended): the lowest mean ratio to the floor of :func:`auto_keys`:
+          the autocorrelation, the per-series mean and the flat share of every feature, every
+          attribute (JSD / W1) and the lengths when they vary. Their families are added to
+          ``metrics``.
+        - a logs key (with or without the "fidelity/" prefix, e.g. "acf_mse/views"): that
+          figure alone.
+        - several keys (a list, or one string with commas): the lowest mean of their ratios to
+          the floor.
+
+        The mean ratio is logged as ``fidelity/keep_best_floor_ratio``. A mean, not a
+        geometric mean nor the worst ratio: a figure near 0 lowers a mean by its own share
+        only, where it takes a geometric mean down without bound (issue 30: an untrained
+        model of flat series kept by its autocorrelation), and every figure's improvement
+        counts, where the worst ratio reads one figure at a time.
     keep_best_targets: one positive target per keep_best key (a list, or one string with
         commas), e.g. the values a figure must reach: the epoch with the lowest mean of each
         figure over its target, logged as ``fidelity/keep_best_target_ratio`` (below 1: the
-        figures meet their targets on average). Unlike the geometric mean, a figure far above
-        its target then counts more than one already below it.
+        figures meet their targets on average).
+    warmup: epochs not eligible for keep_best, at the start of training: a share of the epochs
+        (a float in [0, 1); default 0.1: the first 10% of ``fit``'s epochs, at least the first
+        epoch, or of a ``TrainingTimeLimit``'s seconds among the callbacks when that comes
+        first) or a number of epochs (an int; 0: none). An untrained generator can score well on
+        some figure (flat series on noisy data); when the run ends inside the warm-up, the last
+        epoch's weights are kept.
     mode: "min" (every fidelity figure is a distance) or "max", for keep_best (one key only).
     restore_best: False keeps the best weights in :attr:`best_weights` without restoring them.
-    seed: the generation noise and the reference subset.
+    seed: the generation noise, the reference subset and the floor's halves.
     features, max_lag: passed to ``fidelity_metrics`` (features to score: default all; the
         autocorrelation's largest lag: default T - 2).
     batch_size: generation batch size.
     by_category: also the per-sample statistics' W1 within each category of each discrete
         attribute, e.g. ``fidelity/w1_total/traffic/technology=DSL`` (with the "mean",
         "total" or "midrange" family).
-    print_fn: where the message saying which epoch's weights were restored goes (None: quiet).
+    print_fn: where the line saying which epoch's weights were kept, and why, goes when
+        training ends (None: quiet; :attr:`message` keeps it).
 
     After ``fit``: :attr:`epochs` (0-based epochs evaluated), :attr:`history` (logs key ->
     values at those epochs), :attr:`best_epoch` (0-based, as EarlyStopping's),
-    :attr:`best_value`, :attr:`restored_epoch`, :attr:`seconds` (the tracker's whole time in
-    this fit: the evaluations, and drawing and summarising the reference at the start, which
-    ``fidelity/seconds`` leaves out). A DP model's epsilon does not cover what the tracker
-    reads: it warns.
+    :attr:`best_value`, :attr:`restored_epoch`, :attr:`keep_best_keys` (the figures keep_best
+    combines), :attr:`floors` (key -> floor), :attr:`message`, :attr:`seconds` (the tracker's
+    whole time in this fit: the evaluations, and drawing and summarising the reference and its
+    floor at the start, which ``fidelity/seconds`` leaves out). A DP model's epsilon does not
+    cover what the tracker reads: it warns.
     """
 
     def __init__(self, reference: Optional[Dataset] = None, every: int = DEFAULT_EVERY,
                  num_samples: int = DEFAULT_NUM_SAMPLES,
-                 metrics: Sequence[str] = DEFAULT_METRICS, keep_best: Optional[str] = None,
+                 metrics: Sequence[str] = DEFAULT_METRICS, keep_best=None,
                  mode: str = "min", restore_best: bool = True, seed: int = 0,
                  features: Optional[Sequence[str]] = None, max_lag: Optional[int] = None,
                  batch_size: int = 1000, by_category: bool = False, print_fn=print,
-                 generated_samples: Optional[int] = None, keep_best_targets=None):
+                 generated_samples: Optional[int] = None, keep_best_targets=None,
+                 warmup=DEFAULT_WARMUP):
         super().__init__()
         if reference is not None and not isinstance(reference, Dataset):
             raise TypeError(f"FidelityTracker: reference must be a doppelganger_tf Dataset "
@@ -124,24 +160,25 @@ class FidelityTracker(keras.callbacks.Callback):
         self.batch_size = self._integer("batch_size", batch_size, "generation batch size")
         self.generated_samples = None if generated_samples is None else self._integer(
             "generated_samples", generated_samples, "samples generated per evaluation")
-        self.metrics = self._families(metrics)
         if mode not in ("min", "max"):
             raise ValueError(f"FidelityTracker: mode must be 'min' (lower is better, as for "
                              f"every fidelity distance) or 'max', got {mode!r}")
         self.mode = mode
-        self.keep_best_keys = self._keep_best_keys(keep_best)
-        if len(self.keep_best_keys) > 1 and mode != "min":
-            raise ValueError("FidelityTracker: keep_best with several keys keeps the lowest "
-                             "geometric mean of their figures (distances): use mode='min'")
+        self.auto = isinstance(keep_best, str) and keep_best.strip() == AUTO
+        # the figures keep_best combines (prefixed logs keys); "auto" names them at train begin
+        self.keep_best_keys = [] if self.auto else self._keep_best_keys(keep_best)
+        self.metrics = self._families(metrics, AUTO_FAMILIES if self.auto else ())
         self.keep_best_targets = self._targets(keep_best_targets)
-        if self.keep_best_targets is not None and mode != "min":
-            raise ValueError("FidelityTracker: keep_best_targets keeps the lowest mean ratio of "
-                             "the figures (distances) to their targets: use mode='min'")
+        combined = self.auto or len(self.keep_best_keys) > 1
+        if (combined or self.keep_best_targets is not None) and mode != "min":
+            raise ValueError("FidelityTracker: keep_best='auto', several keys or "
+                             "keep_best_targets keep the lowest mean ratio of the figures "
+                             "(distances) to their floors or targets: use mode='min'")
         # the logs key whose value picks the best epoch (None: keep nothing)
-        self.keep_best = (None if not self.keep_best_keys
-                          else PREFIX + TARGET_COMBINED if self.keep_best_targets is not None
-                          else self.keep_best_keys[0] if len(self.keep_best_keys) == 1
-                          else PREFIX + COMBINED)
+        self.keep_best = (PREFIX + TARGET_COMBINED if self.keep_best_targets is not None
+                          else PREFIX + FLOOR_COMBINED if combined
+                          else self.keep_best_keys[0] if self.keep_best_keys else None)
+        self.warmup = self._warmup(warmup)
         self.restore_best = arguments.boolean("restore_best", restore_best)
         self.seed = arguments.seed(seed)
         self.features = None if features is None else (
@@ -149,7 +186,10 @@ class FidelityTracker(keras.callbacks.Callback):
         self.max_lag = None if max_lag is None else arguments.integer("max_lag", max_lag, 1)
         self.by_category = arguments.boolean("by_category", by_category)
         self.print_fn = print_fn
-        self._reference = None  # (source Dataset, its subset, the subset's FidelitySummary)
+        # the seconds of a TrainingTimeLimit among fit's callbacks (trackers_first sets it)
+        self.time_limit: Optional[float] = None
+        # (source Dataset, its subset, the subset's FidelitySummary, the floors)
+        self._reference = None
         self._reset()
 
     # --- arguments ------------------------------------------------------------------------------
@@ -162,12 +202,13 @@ class FidelityTracker(keras.callbacks.Callback):
             raise type(error)(f"FidelityTracker: {error} ({meaning})") from None
 
     @staticmethod
-    def _families(metrics) -> tuple:
+    def _families(metrics, needed=()) -> tuple:
         try:
-            return check_metric_families(metrics)
+            families = check_metric_families(metrics)
         except ValueError as error:
             raise ValueError(f"FidelityTracker: {error} (the tracker's default: "
                              f"{DEFAULT_METRICS})") from None
+        return tuple(f for f in METRIC_FAMILIES if f in families or f in needed)
 
     def _keep_best_keys(self, keep_best) -> List[str]:
         """keep_best as a list of prefixed logs keys (empty: keep nothing)."""
@@ -178,7 +219,7 @@ class FidelityTracker(keras.callbacks.Callback):
         elif isinstance(keep_best, (list, tuple)) and keep_best:
             keys = list(keep_best)
         else:
-            raise TypeError(f"FidelityTracker: keep_best must be a logs key such as "
+            raise TypeError(f"FidelityTracker: keep_best must be 'auto', a logs key such as "
                             f"'acf_mse/<feature>', a list of them (or None), got {keep_best!r}")
         keys = [self._logs_key(key) for key in keys]
         if len(set(keys)) != len(keys):
@@ -189,6 +230,9 @@ class FidelityTracker(keras.callbacks.Callback):
         """keep_best_targets as a list of floats, one per keep_best key (None: no targets)."""
         if targets is None:
             return None
+        if self.auto:
+            raise ValueError("FidelityTracker: keep_best_targets needs keep_best keys to give "
+                             "targets for, not 'auto' (which divides each figure by its floor)")
         if isinstance(targets, str):
             try:
                 targets = [float(part) for part in targets.split(",")]
@@ -210,15 +254,30 @@ class FidelityTracker(keras.callbacks.Callback):
         return targets
 
     @staticmethod
+    def _warmup(warmup):
+        """warmup as an int (epochs) or a float in [0, 1) (a share of the run)."""
+        if isinstance(warmup, bool) or not isinstance(warmup, numbers.Real):
+            raise TypeError(f"FidelityTracker: warmup must be a share of the run in [0, 1) "
+                            f"(e.g. 0.1) or a number of epochs (an int), got {warmup!r}")
+        if isinstance(warmup, numbers.Integral):
+            if warmup < 0:
+                raise ValueError(f"FidelityTracker: warmup={warmup} epochs must be >= 0")
+            return int(warmup)
+        if not 0 <= warmup < 1:
+            raise ValueError(f"FidelityTracker: warmup={warmup!r} must be a share of the run "
+                             f"in [0, 1), or an int for a number of epochs (e.g. warmup=50)")
+        return float(warmup)
+
+    @staticmethod
     def _logs_key(key) -> str:
         if not isinstance(key, str) or not key:
-            raise TypeError(f"FidelityTracker: keep_best must be a logs key such as "
+            raise TypeError(f"FidelityTracker: keep_best must be 'auto', a logs key such as "
                             f"'acf_mse/<feature>', a list of them (or None), got {key!r}")
         key = key if key.startswith(PREFIX) else PREFIX + key
-        if key in (PREFIX + SECONDS, PREFIX + COMBINED, PREFIX + TARGET_COMBINED):
+        if key in (PREFIX + SECONDS, PREFIX + FLOOR_COMBINED, PREFIX + TARGET_COMBINED):
             raise ValueError(f"FidelityTracker: keep_best={key!r} is the evaluation time or the "
                              "tracker's own combination, not a fidelity figure: name one of the "
-                             "metrics' keys, e.g. 'acf_mse/<feature>'")
+                             "metrics' keys, e.g. 'acf_mse/<feature>', or keep_best='auto'")
         return key
 
     # --- state ----------------------------------------------------------------------------------
@@ -230,12 +289,21 @@ class FidelityTracker(keras.callbacks.Callback):
         self.best_value: Optional[float] = None
         self.best_weights = None
         self.restored_epoch: Optional[int] = None
+        self.message: Optional[str] = None
         self.seconds = 0.0
         self._first_epoch = None
         self._last_epoch_seen = None
+        self._eligible: List[int] = []  # evaluated epochs past the warm-up
+        self._started = None
+
+    @property
+    def floors(self) -> Dict[str, float]:
+        """Each figure's real-vs-real floor (keys without the prefix), once training began."""
+        return {} if self._reference is None else dict(self._reference[3])
 
     def on_train_begin(self, logs=None):
         self._reset()
+        self._started = time.perf_counter()
         model = self.model
         if not callable(getattr(model, "generate", None)) or not hasattr(model, "scaling"):
             raise TypeError(f"FidelityTracker works with a DoppelGANger model, got "
@@ -251,12 +319,12 @@ class FidelityTracker(keras.callbacks.Callback):
             self._check_reference(source)
         if self._reference is None or self._reference[0] is not source:
             started = time.perf_counter()
-            subset = self._subset(source)  # drawn and summarised once per reference
+            subset = self._subset(source)  # drawn, summarised and floored once per reference
             try:
                 summary = summarize(subset, self.metrics, self.features, self.max_lag)
             except ValueError as error:  # features or max_lag that do not fit the data
                 raise ValueError(f"FidelityTracker: {error}") from None
-            self._reference = (source, subset, summary)
+            self._reference = (source, subset, summary, self._floors(summary))
             self.seconds += time.perf_counter() - started
         self._check_keep_best()
         if getattr(model, "uses_dp", False):
@@ -266,6 +334,20 @@ class FidelityTracker(keras.callbacks.Callback):
                 "outside the DP accounting, so the model's epsilon does not cover them; give "
                 "reference= public data, or leave the tracker out of a private run",
                 RuntimeWarning, stacklevel=2)
+
+    def _floors(self, summary) -> Dict[str, float]:
+        if summary.num_samples < 2:
+            if self.auto or len(self.keep_best_keys) > 1:
+                raise ValueError(f"FidelityTracker: the reference holds {summary.num_samples} "
+                                 "sample; keep_best divides each figure by a floor measured "
+                                 "between two halves of it: give a reference of at least 2 "
+                                 "samples (hundreds for a steady floor)")
+            return {}
+        return noise_floors(summary, self._generated_count(summary.num_samples),
+                            seed=self.seed, by_category=self.by_category)
+
+    def _generated_count(self, reference_size: int) -> int:
+        return reference_size if self.generated_samples is None else self.generated_samples
 
     def _check_reference(self, reference: Dataset):
         model = self.model
@@ -296,20 +378,29 @@ class FidelityTracker(keras.callbacks.Callback):
                 "attribute_outputs=train.attribute_outputs, **train.scaling())")
 
     def _check_keep_best(self):
-        """Before training: keep_best must name a key the metrics produce on this data."""
-        if not self.keep_best_keys:
+        """Before training: keep_best must name keys the metrics produce on this data; "auto"
+        names its keys here."""
+        if self.keep_best is None:
             return
         summary = self._reference[2]
-        produced = [PREFIX + key for key in compare(summary, summary,
-                                                    by_category=self.by_category)]
+        figures = compare(summary, summary, by_category=self.by_category)
+        if self.auto:
+            self.keep_best_keys = [PREFIX + key for key in auto_keys(summary, figures)]
+            if not self.keep_best_keys:
+                raise ValueError("FidelityTracker: keep_best='auto' found no figure to keep the "
+                                 "best epoch by on this data (no continuous feature, attribute "
+                                 "of several categories or varying length): name a key, or "
+                                 "leave keep_best out")
+            return
+        produced = [PREFIX + key for key in figures] + [PREFIX + RATIO + key for key in figures]
         for key in self.keep_best_keys:
             if key in produced:
                 continue
             raise ValueError(
                 f"FidelityTracker: keep_best={key[len(PREFIX):]!r} is not a key that "
                 f"metrics={self.metrics} produce on this data; they produce "
-                f"{[k[len(PREFIX):] for k in produced]}. Name one of those (with or without "
-                f"the {PREFIX!r} prefix), or add its family to metrics")
+                f"{list(figures)}. Name one of those (with or without the {PREFIX!r} prefix), "
+                "add its family to metrics, or use keep_best='auto'")
 
     def _subset(self, dataset: Dataset) -> Dataset:
         if len(dataset) <= self.num_samples:
@@ -325,6 +416,22 @@ class FidelityTracker(keras.callbacks.Callback):
         return (epoch == self._first_epoch or (epoch + 1) % self.every == 0
                 or (total is not None and epoch + 1 >= total)
                 or bool(getattr(self.model, "stop_training", False)))
+
+    def warmup_bounds(self):
+        """(epochs, seconds): an epoch is eligible for keep_best once its number (1-based)
+        exceeds ``epochs`` or it ends ``seconds`` or more after training began (None: no bound
+        in seconds); the warm-up ends at whichever comes first."""
+        if isinstance(self.warmup, int):
+            return self.warmup, None
+        total = (self.params or {}).get("epochs") or 0
+        epochs = max(1, math.ceil(self.warmup * total)) if self.warmup > 0 else 0
+        seconds = None if self.time_limit is None else self.warmup * self.time_limit
+        return epochs, seconds
+
+    def _past_warmup(self, epoch) -> bool:
+        epochs, seconds = self.warmup_bounds()
+        return epoch + 1 > epochs or (
+            seconds is not None and time.perf_counter() - self._started >= seconds)
 
     def on_epoch_begin(self, epoch, logs=None):
         if self._first_epoch is None:  # a resumed run starts past epoch 0
@@ -342,13 +449,10 @@ class FidelityTracker(keras.callbacks.Callback):
     def _evaluate_epoch(self, epoch) -> Dict[str, float]:
         """Evaluate the weights of ``epoch`` (just ended), record the figures and the best."""
         started = time.perf_counter()
+        eligible = self._past_warmup(epoch)  # before the evaluation's own time
         figures = self.evaluate()
-        kept = [figures.get(key, float("nan")) for key in self.keep_best_keys]
-        if self.keep_best_targets is not None:
-            figures[PREFIX + TARGET_COMBINED] = target_ratio(kept, self.keep_best_targets)
-        elif len(self.keep_best_keys) > 1:
-            figures[PREFIX + COMBINED] = geometric_mean(kept)
-        if self.keep_best is not None:
+        if self.keep_best is not None and eligible:
+            self._eligible.append(epoch)
             self._track_best(epoch, figures)
         seconds = time.perf_counter() - started  # the weights' copy included
         self.seconds += seconds
@@ -359,15 +463,29 @@ class FidelityTracker(keras.callbacks.Callback):
         return figures
 
     def evaluate(self) -> Dict[str, float]:
-        """The figures for the model's weights now, keyed as in the logs (without
-        ``fidelity/seconds``)."""
-        _, reference, summary = self._reference
-        count = len(reference) if self.generated_samples is None else self.generated_samples
-        generated = self.model.generate(count, seed=self.seed,
+        """The figures for the model's weights now, their ratios to the floor and keep_best's
+        combination, keyed as in the logs (without ``fidelity/seconds``)."""
+        _, reference, summary, floors = self._reference
+        generated = self.model.generate(self._generated_count(len(reference)), seed=self.seed,
                                         batch_size=self.batch_size)
         scores = fidelity_metrics(summary, generated,  # the reference summarised once
                                   by_category=self.by_category)
-        return {PREFIX + key: float(value) for key, value in scores.items()}
+        figures = {PREFIX + key: float(value) for key, value in scores.items()}
+        for key, value in scores.items():
+            figures[PREFIX + RATIO + key] = floor_ratio(value, floors.get(key, float("nan")))
+        if self.keep_best_targets is not None:
+            kept = [figures.get(key, float("nan")) for key in self.keep_best_keys]
+            figures[PREFIX + TARGET_COMBINED] = target_ratio(kept, self.keep_best_targets)
+        elif self.keep_best == PREFIX + FLOOR_COMBINED:
+            figures[PREFIX + FLOOR_COMBINED] = mean_ratio(
+                [figures.get(self._ratio_key(key), float("nan")) for key in self.keep_best_keys])
+        return figures
+
+    @staticmethod
+    def _ratio_key(key: str) -> str:
+        """The logs key of a figure's ratio to its floor (a ratio's own key stays)."""
+        name = key[len(PREFIX):]
+        return key if name.startswith(RATIO) else PREFIX + RATIO + name
 
     def _track_best(self, epoch, figures):
         value = figures.get(self.keep_best, float("nan"))
@@ -385,39 +503,104 @@ class FidelityTracker(keras.callbacks.Callback):
             # last weights are evaluated now, into this tracker's history and best only, as
             # that epoch's logs have been written
             self._evaluate_epoch(last)
-        if self.keep_best is None or not self.restore_best:
+        if self.keep_best is None or not self.restore_best or not self.epochs:
             return
-        name = self.keep_best[len(PREFIX):]
+        if not self._eligible:  # the run ended inside the warm-up: its last weights stay
+            self.best_epoch = self.restored_epoch = self.epochs[-1]
+            self.best_value = self.history[self.keep_best][-1]
+            self._say(f"FidelityTracker: the run ended inside keep-best's warm-up "
+                      f"({self._warmup_words()}), where no epoch is eligible: keeping the "
+                      f"last epoch's weights (epoch {self.best_epoch + 1})")
+            return
         if self.best_weights is None:
-            if self.epochs:
-                warnings.warn(f"FidelityTracker: {name} was never finite, so no best weights "
-                              "were kept; the model keeps its last weights", RuntimeWarning,
-                              stacklevel=2)
+            warnings.warn(f"FidelityTracker: {self.keep_best[len(PREFIX):]} was never finite "
+                          "after the warm-up, so no best weights were kept; the model keeps "
+                          "its last weights", RuntimeWarning, stacklevel=2)
             return
-        if self.best_epoch == self._last_epoch_seen:
-            self._say(f"FidelityTracker: the last epoch ({self.best_epoch + 1}) is the best by "
-                      f"{name} ({self.best_value:.4g}); keeping its weights")
-            self.restored_epoch = self.best_epoch
-            return
-        self.model.set_weights(self.best_weights)
+        if self.best_epoch != self._last_epoch_seen:
+            self.model.set_weights(self.best_weights)
         self.restored_epoch = self.best_epoch
-        last = self.history[self.keep_best][-1]
-        self._say(f"FidelityTracker: restored the weights of epoch {self.best_epoch + 1}, the "
-                  f"best by {name} ({self.best_value:.4g}; at the last evaluated epoch, "
-                  f"{self.epochs[-1] + 1}: {last:.4g})")
+        self._say(self._restore_message())
+
+    def _warmup_words(self) -> str:
+        epochs, seconds = self.warmup_bounds()
+        words = f"the first {epochs} epoch{'s' if epochs != 1 else ''}"
+        return words if seconds is None else f"{words} or {seconds:.0f} s"
+
+    def _at(self, key, epoch) -> float:
+        return self.history.get(key, [])[self.epochs.index(epoch)] if key in self.history \
+            else float("nan")
+
+    def _restore_message(self) -> str:
+        """Which epoch's weights are kept, and why, in one line."""
+        best, last = self.best_epoch, self.epochs[-1]
+        kept = (f"kept the weights of the last epoch ({best + 1})" if best == last
+                else f"restored the weights of epoch {best + 1} of the {last + 1} trained")
+        head = f"FidelityTracker: {kept}"
+        if self.keep_best == PREFIX + FLOOR_COMBINED:
+            ratios = {key[len(PREFIX):]: self._at(self._ratio_key(key), best)
+                      for key in self.keep_best_keys}
+            worst = sorted(ratios.items(), key=lambda item: -_finite_or(item[1], -1.0))
+            listed = ", ".join(f"{key} {_times(value)}" for key, value in
+                               worst[:LISTED_RATIOS])
+            more = ", ..." if len(worst) > LISTED_RATIOS else ""
+            text = (f"{head}: its figures were {_times(self.best_value)} the real-vs-real floor "
+                    f"on average ({listed}{more})")
+            if best != last:
+                text += f"; the last epoch's were {_times(self.history[self.keep_best][-1])}"
+            return text
+        name = self.keep_best[len(PREFIX):]
+        if self.keep_best == PREFIX + TARGET_COMBINED:
+            what = "the mean ratio of " + ", ".join(k[len(PREFIX):] for k in self.keep_best_keys)
+            text = f"{head}, the best by {what} to their targets ({self.best_value:.4g})"
+            if best != last:
+                text += f"; the last epoch's: {self.history[self.keep_best][-1]:.4g}"
+            return text
+
+        def figure(epoch):
+            ratio = self._at(self._ratio_key(self.keep_best), epoch)
+            value = f"{self._at(self.keep_best, epoch):.4g}"
+            if math.isfinite(ratio) and not name.startswith(RATIO):
+                value += f", {_times(ratio)} the real-vs-real floor"
+            return value
+
+        text = f"{head}, the best by {name} ({figure(best)})"
+        if best != last:
+            text += f"; the last epoch's: {figure(last)}"
+        return text
 
     def _say(self, message):
+        self.message = message
         if self.print_fn is not None:
             self.print_fn(message)
 
 
-def geometric_mean(values) -> float:
-    """exp(mean(log v)) of non-negative figures, a 0 counted as GEOMEAN_FLOOR; NaN when any is
-    not finite (an evaluation that could not compute one of them is never the best)."""
-    values = np.asarray(values, dtype=np.float64)
-    if not np.all(np.isfinite(values)):
+def auto_keys(summary, figures) -> List[str]:
+    """The figures keep_best="auto" combines, of those ``figures`` (a :func:`compare` dict of
+    ``summary``'s settings) holds: the autocorrelation MSE, the W1 of the per-series mean and
+    the flat share of every feature, the JSD of every discrete attribute of more than one
+    category (one category: nothing to learn, its JSD is always 0), the W1 of every continuous
+    attribute, and the lengths' W1 when they vary."""
+    keys = ([f"acf_mse/{f}" for f in summary.features]
+            + [f"w1_mean/{f}" for f in summary.features]
+            + [f"flat/{f}" for f in summary.features]
+            + [f"jsd/{name}" for name, (labels, _, _) in summary.discrete.items()
+               if len(labels) > 1]
+            + [f"w1/{column}" for column in summary.continuous] + ["length_w1"])
+    return [key for key in keys if key in figures]
+
+
+def floor_ratio(value: float, floor: float) -> float:
+    """A figure over its floor; NaN where either is not finite or the floor not positive."""
+    if not (math.isfinite(value) and math.isfinite(floor) and floor > 0):
         return float("nan")
-    return float(np.exp(np.mean(np.log(np.maximum(values, GEOMEAN_FLOOR)))))
+    return value / floor
+
+
+def mean_ratio(ratios) -> float:
+    """The mean of the ratios to the floor; NaN when any is not finite (an evaluation that
+    could not compute one of them is never the best)."""
+    return float(np.mean(np.asarray(ratios, dtype=np.float64)))
 
 
 def target_ratio(values, targets) -> float:
@@ -426,10 +609,26 @@ def target_ratio(values, targets) -> float:
     return float(np.mean(np.divide(np.asarray(values, dtype=np.float64), targets)))
 
 
+def _times(ratio: float) -> str:
+    if not math.isfinite(ratio):
+        return "-"
+    return f"{ratio:.1f}x" if ratio < 10 else f"{ratio:.0f}x"
+
+
+def _finite_or(value: float, default: float) -> float:
+    return value if math.isfinite(value) else default
+
+
 def trackers_first(callbacks) -> list:
     """``callbacks`` (a list or None) with the FidelityTrackers moved to the front, in their
     order: Keras calls callbacks in list order, and those that read the logs (CSVLogger,
-    TensorBoard, ProgressLogger, EarlyStopping) must see the figures the trackers add."""
+    TensorBoard, ProgressLogger, EarlyStopping) must see the figures the trackers add. Each
+    tracker also learns the seconds of a TrainingTimeLimit among them (the shortest), for its
+    warm-up: Keras gives a callback no list of the others."""
+    from .callbacks import TrainingTimeLimit
     callbacks = list(callbacks or [])
     trackers = [c for c in callbacks if isinstance(c, FidelityTracker)]
+    limits = [c.seconds for c in callbacks if isinstance(c, TrainingTimeLimit)]
+    for tracker in trackers:
+        tracker.time_limit = min(limits) if limits else None
     return trackers + [c for c in callbacks if not isinstance(c, FidelityTracker)]

@@ -12,7 +12,7 @@ from conftest import ROOT
 from doppelganger_tf.dataset import Dataset
 from doppelganger_tf.evaluation import (METRIC_FAMILIES, check_metric_families, evaluate,
                                         fidelity_metrics, jensen_shannon_divergence, summarize)
-from doppelganger_tf.evaluation.fidelity import compare
+from doppelganger_tf.evaluation.fidelity import compare, flat_share
 from doppelganger_tf.outputs import Normalization, Output, OutputType
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -58,7 +58,7 @@ def test_identical_data_give_zero_for_every_distance():
     scores = fidelity_metrics(real, real)
     assert set(scores) == {"acf_mse/x", "acf_mse/y", "w1_mean/x", "w1_mean/y", "w1_total/x",
                            "w1_total/y", "w1_midrange/x", "w1_midrange/y", "jsd/group",
-                           "w1/level", "length_w1", "feature_corr/x~y"}
+                           "w1/level", "length_w1", "feature_corr/x~y", "flat/x", "flat/y"}
     assert all(value == pytest.approx(0.0, abs=1e-12) for value in scores.values()), scores
     by_category = compare(summarize(real), summarize(real), by_category=True)
     assert "w1_total/x/group=A" in by_category and "w1_midrange/y/group=B" in by_category
@@ -76,6 +76,36 @@ def test_constant_series_have_known_statistics_and_no_autocorrelation():
     assert scores["w1_total/x"] == pytest.approx((0.6 + 0.3) / 2)
     assert scores["length_w1"] == 0
     assert "feature_corr/x~x" not in scores  # one feature: no pair
+
+
+def test_flat_series_are_counted_and_left_out_of_the_autocorrelation():
+    """Flat: constant (within 1e-6 of the scaled range) over the second half of the active
+    steps. Flat over all of it: also left out of the average autocorrelation curve, which is
+    then the curve of the varying series alone, not pulled towards 0."""
+    t = np.arange(12)
+    wave = 0.5 + 0.4 * np.sin(2 * np.pi * t / 4 + np.array([[0.0], [1.0]]))
+    settles = wave[0].copy()
+    settles[6:] = 0.3  # varies, then settles: flat over its second half only
+    almost = np.full(12, 0.7)
+    almost[::2] += 5e-7  # a span of 5e-7: within the tolerance
+    real = make(np.vstack([wave, [settles]]))
+    synthetic = make(np.vstack([wave, [settles], np.full((2, 12), 0.2), [almost]]))
+    real_summary, synthetic_summary = summarize(real), summarize(synthetic)
+    np.testing.assert_array_equal(synthetic_summary.flat["x"], [0, 0, 1, 1, 1, 1])
+    np.testing.assert_array_equal(synthetic_summary.constant["x"], [0, 0, 0, 1, 1, 1])
+    assert flat_share(real_summary, "x") == pytest.approx(1 / 3)
+    assert flat_share(synthetic_summary, "x") == pytest.approx(4 / 6)
+    scores = compare(real_summary, synthetic_summary)
+    assert scores["flat/x"] == pytest.approx(1 / 3)
+    # the three constant series are left out: the same curve as the real data's
+    np.testing.assert_allclose(synthetic_summary.acf["x"], real_summary.acf["x"], atol=1e-12)
+    assert scores["acf_mse/x"] == pytest.approx(0, abs=1e-12)
+    # a subset recomputes the curve without the constant series too
+    np.testing.assert_allclose(synthetic_summary.subset([0, 3, 4]).acf["x"],
+                               summarize(synthetic.subset([0, 3, 4])).acf["x"], atol=1e-12)
+    # lengths: the second half of 5 active steps is the last 3; one step is never flat
+    short = make(np.array([[0.1, 0.9, 0.4, 0.4, 0.4, 0.8], [0.2] * 6]), lengths=[5, 1])
+    np.testing.assert_array_equal(summarize(short, ["flat"]).flat["x"], [1, 0])
 
 
 def test_a_sine_has_autocorrelation_one_at_its_period_and_minus_one_at_half():
@@ -133,7 +163,8 @@ def test_features_and_families_are_checked():
     assert check_metric_families(None) == METRIC_FAMILIES
     assert check_metric_families(["length", "acf"]) == ("acf", "length")
     with pytest.raises(ValueError, match=r"unknown metric families \['acfs'\]; choose from acf, "
-                                         r"mean, total, midrange, attribute, length, correlation"):
+                                         r"mean, total, midrange, attribute, length, correlation, "
+                                         r"flat"):
         check_metric_families(["acf", "acfs"])
     real = sines(6)
     with pytest.raises(ValueError, match="no feature named 'z'"):
@@ -195,7 +226,7 @@ def test_report_puts_the_floor_beside_every_figure_and_writes_its_files(tmp_path
                                  "real_other_half": 40, "synthetic_compared": 40}
     assert set(report["metrics"]) == {
         "acf", "mean", "total", "midrange", "mean_by_category", "total_by_category",
-        "midrange_by_category", "attribute", "length", "correlation", "memorization"}
+        "midrange_by_category", "attribute", "length", "correlation", "flat", "memorization"}
     for rows in report["metrics"].values():
         for key, row in rows.items():
             assert row["floor"] is not None and row["floor"] >= 0, key
@@ -216,6 +247,10 @@ def test_report_puts_the_floor_beside_every_figure_and_writes_its_files(tmp_path
     markdown = (tmp_path / "report" / "report.md").read_text()
     assert markdown.count("| metric | synthetic | floor | ratio |") == len(report["metrics"])
     assert "| w1_mean/x |" in markdown and "largest gaps" in markdown
+    # the flat shares beside their difference (no flat series on either side here)
+    assert report["metrics"]["flat"]["flat/x"] == {"synthetic": 0.0, "floor": 0.0, "ratio": None,
+                                                   "synthetic_share": 0.0, "real_share": 0.0}
+    assert "| metric | synthetic | floor | ratio | synthetic share | real share |" in markdown
     assert {"acf_x.png", "mean_x_cdf.png", "attribute_group.png", "attribute_level_cdf.png",
             "length.png", "correlation_x_y_cdf.png", "memorization.png"} <= set(report["figures"])
     for name in report["figures"]:
@@ -281,3 +316,21 @@ def test_command_line_errors_are_one_line(tmp_path, capsys):
     assert err.startswith("doppelganger_tf.evaluate: error: the real and synthetic data differ "
                           "in the series length T (max_length): 5 vs 6;") and err.count("\n") == 1
     assert not out.exists()
+
+
+def test_noise_floors_make_fresh_real_draws_score_about_one():
+    """The floor between halves, rescaled to the comparison's sizes: fresh draws of the real
+    distribution score about 1x it (the median ratio of five figures over 12 seeds: 0.97 and
+    0.97 here; 0.67 and 0.48 without the rescaling), whether as many or three times as many
+    samples are compared as the reference holds. One figure of one draw is noisier: an ACF MSE
+    ratio ranged 0.5-7.5 over 6 seeds."""
+    from doppelganger_tf.evaluation import noise_floors
+    for count in (150, 450):
+        ratios = []
+        for seed in range(12):
+            reference = summarize(sines(150, seed=seed))
+            floors = noise_floors(reference, count, seed=seed)
+            scores = compare(reference, summarize(sines(count, seed=100 + seed)))
+            ratios += [scores[key] / floors[key] for key in
+                       ("acf_mse/x", "w1_mean/x", "w1_total/y", "w1/level", "length_w1")]
+        assert 0.8 < np.median(ratios) < 1.2, (count, np.median(ratios))

@@ -72,3 +72,21 @@ def test_autocorrelation_by_fft_equals_the_lag_by_lag_definition(monkeypatch):
         np.testing.assert_allclose(autocorrelation(x, lengths, lag_limit), expected.mean(0),
                                    rtol=0, atol=1e-8)
     assert np.all(got[:10] == 0)
+
+
+def test_flat_samples_over_the_whole_series_or_its_last_share():
+    from doppelganger_tf.evaluation import flat_samples
+    x = np.array([[0.3, 0.3, 0.3, 0.3, 0.3, 0.3],      # constant
+                  [0.1, 0.9, 0.2, 0.5, 0.5, 0.5],      # flat over its second half only
+                  [0.5, 0.5, 0.5, 0.5, 0.5, 0.6],      # varies at its end
+                  [0.2, 0.2 + 1e-7, 0.2, 0.2, 0.2, 0.2]])  # within the tolerance
+    np.testing.assert_array_equal(flat_samples(x, tolerance=1e-6), [1, 0, 0, 1])
+    np.testing.assert_array_equal(flat_samples(x, tolerance=1e-6, tail=0.5), [1, 1, 0, 1])
+    np.testing.assert_array_equal(flat_samples(x, tolerance=0.0), [1, 0, 0, 0])
+    # active steps: lengths, or (without) the finite values; at least 2 steps, one never flat
+    np.testing.assert_array_equal(flat_samples(x, np.array([5, 3, 5, 1]), 1e-6, tail=0.5),
+                                  [1, 0, 1, 0])
+    padded = np.where(np.arange(6) < np.array([[5], [3], [5], [1]]), x, np.nan)
+    np.testing.assert_array_equal(flat_samples(padded, tolerance=1e-6, tail=0.5), [1, 0, 1, 0])
+    with pytest.raises(ValueError, match=r"tail must be a share of the active steps in \(0, 1\]"):
+        flat_samples(x, tail=0)

@@ -18,6 +18,9 @@ key                                 family       figure
                                                  real series vary in length)
 ``feature_corr/<a>~<b>``            correlation  W1 of the per-sample Pearson correlations of two
                                                  features (at least two continuous features)
+``flat/<feature>``                  flat         |synthetic - real| share of flat series: series
+                                                 constant over the second half of their active
+                                                 steps (:data:`FLAT_TOLERANCE`)
 ==================================  ===========  =================================================
 
 Series figures are computed on the Dataset's encoded values of the continuous features, i.e.
@@ -25,8 +28,21 @@ globally scaled to [0, 1] or [-1, 1] by the feature's normalisation (the scale o
 autocorrelation and Table 2), over each sample's active steps only; both Datasets must therefore
 share the features' min/max (a model's generated data do). The autocorrelation curve is
 :func:`.metrics.autocorrelation`: for each lag L the mean over samples of each sample's Pearson
-correlation between x[:-L] and x[L:] (undefined, e.g. a constant sample: 0). Discrete features
-have no series figure.
+correlation between x[:-L] and x[L:] (undefined, e.g. too short: 0), except that series
+constant over all their active steps are left out of the average (their correlation is
+undefined, not "no correlation"; without the exclusion a generator of flat series matched any
+noisy real curve, whose correlations are near 0: issue 30); they count in the "flat" figure
+instead, and a side with no other series has the curve 0. Discrete features have no series
+figure.
+
+Flat series. A series is flat where its values over the second half of its active steps
+(rounded up, at least 2 steps) span at most :data:`FLAT_TOLERANCE` of the feature's scaled range
+(1 for [0, 1], 2 for [-1, 1]): the tolerance is far above float32 rounding (6e-8 near 1), which
+a generator whose output saturates or settles on a fixed point stays within, and far below the
+smallest span of a real series in the repository's data (MBA: 0.003). The second half, not the
+whole series: a generator that starts a series and then settles on a constant (93% of the
+series of a run kept at epoch 0 in issue 30, none of the real ones) shows it there. The figure
+compares the shares; :func:`flat_share` gives each side's.
 
 Per-dataset work (autocorrelation curves, per-sample statistics) is done once by
 :func:`summarize`; :func:`compare` turns two summaries into the dict, so a caller comparing many
@@ -44,12 +60,19 @@ import numpy as np
 
 from ..outputs import output_blocks
 from .metrics import (_feature_column, attribute_codes, attribute_histogram, autocorrelation,
-                      autocorrelation_mse, feature_series, jensen_shannon_divergence,
-                      pearson_per_sample, series_midrange, series_totals, wasserstein1)
+                      autocorrelation_mse, feature_series, flat_samples,
+                      jensen_shannon_divergence, pearson_per_sample, series_midrange,
+                      series_totals, wasserstein1)
 
-METRIC_FAMILIES = ("acf", "mean", "total", "midrange", "attribute", "length", "correlation")
+METRIC_FAMILIES = ("acf", "mean", "total", "midrange", "attribute", "length", "correlation",
+                   "flat")
 # per-sample statistics of a series, in the order of the families
 SAMPLE_STATISTICS = ("mean", "total", "midrange")
+# a series is flat where its values span at most this share of the feature's scaled range
+# (module docstring)
+FLAT_TOLERANCE = 1e-6
+# ... over this share of its last active steps
+FLAT_TAIL = 0.5
 
 
 def check_metric_families(metrics: Optional[Sequence[str]]) -> Tuple[str, ...]:
@@ -179,6 +202,13 @@ class FidelitySummary:
     continuous: Dict[str, np.ndarray] = field(default_factory=dict)
     # (feature a, feature b) -> per-sample Pearson correlations [N], NaN where undefined
     correlations: Dict[Tuple[str, str], np.ndarray] = field(default_factory=dict)
+    # feature -> which samples are constant over all their active steps [N] (family "acf":
+    # left out of the average curve)
+    constant: Dict[str, np.ndarray] = field(default_factory=dict)
+    # feature -> which samples are flat over their second half [N] (family "flat")
+    flat: Dict[str, np.ndarray] = field(default_factory=dict)
+    # continuous feature or attribute column -> the width of its scaled range (1 or 2)
+    widths: Dict[str, float] = field(default_factory=dict)
 
     @property
     def lengths_vary(self) -> bool:
@@ -190,6 +220,7 @@ class FidelitySummary:
         report's real halves)."""
         idx = np.asarray(indices, np.int64)
         acf_samples = {f: curves[idx] for f, curves in self.acf_samples.items()}
+        constant = {f: values[idx] for f, values in self.constant.items()}
         discrete = {}
         for name, (labels, codes, _) in self.discrete.items():
             kept = codes[idx]
@@ -197,11 +228,34 @@ class FidelitySummary:
                               np.bincount(kept, minlength=len(labels)).astype(np.int64))
         return dataclasses.replace(
             self, num_samples=len(idx), lengths=self.lengths[idx], acf_samples=acf_samples,
-            acf={f: curves.mean(axis=0) for f, curves in acf_samples.items()},
+            acf={f: average_curve(curves, constant[f]) for f, curves in acf_samples.items()},
+            constant=constant, flat={f: v[idx] for f, v in self.flat.items()},
             statistics={s: {f: v[idx] for f, v in per_feature.items()}
                         for s, per_feature in self.statistics.items()},
             discrete=discrete, continuous={c: v[idx] for c, v in self.continuous.items()},
             correlations={pair: v[idx] for pair, v in self.correlations.items()})
+
+
+def average_curve(curves: np.ndarray, constant: np.ndarray) -> np.ndarray:
+    """The mean of the per-sample autocorrelation curves [N, max_lag] of the samples that are
+    not ``constant`` (module docstring); 0 when none is left."""
+    kept = curves[~constant]
+    return kept.mean(axis=0) if len(kept) else np.zeros(curves.shape[1])
+
+
+def flat_share(summary: FidelitySummary, feature: str) -> float:
+    """The share of the summarised samples that are flat in ``feature`` (family "flat")."""
+    return float(np.mean(summary.flat[feature])) if summary.num_samples else float("nan")
+
+
+def _widths(dataset) -> Dict[str, float]:
+    """Each continuous feature or attribute column -> the width of its scaled range."""
+    widths = {}
+    for out in (*dataset.feature_outputs, *dataset.attribute_outputs):
+        if out.is_continuous:
+            for column in out.column_names():
+                widths[column] = 1.0 - out.normalization.low
+    return widths
 
 
 def summarize(dataset, metrics: Optional[Sequence[str]] = None,
@@ -219,9 +273,10 @@ def summarize(dataset, metrics: Optional[Sequence[str]] = None,
         families=families, features=features,
         attributes=_names(attributes),
         max_lag=max_lag, spec_rows=_spec_rows(dataset), num_samples=len(dataset),
-        max_length=dataset.max_length, lengths=lengths)
+        max_length=dataset.max_length, lengths=lengths, widths=_widths(dataset))
     wanted = [s for s in SAMPLE_STATISTICS if s in families]
-    need_series = wanted or "correlation" in families or ("acf" in families and max_lag)
+    need_series = (wanted or "correlation" in families or "flat" in families
+                   or ("acf" in families and max_lag))
     series = {f: feature_series(dataset, f) for f in features} if need_series else {}
     if "acf" in families and max_lag is not None:
         for f in features:
@@ -229,7 +284,12 @@ def summarize(dataset, metrics: Optional[Sequence[str]] = None,
             curves = autocorrelation(np.nan_to_num(series[f]), lengths, max_lag,
                                      per_sample=True)
             summary.acf_samples[f] = curves
-            summary.acf[f] = curves.mean(axis=0)  # equal to autocorrelation()'s average
+            summary.constant[f] = flat_samples(series[f], lengths, _tolerance(summary, f))
+            summary.acf[f] = average_curve(curves, summary.constant[f])
+    if "flat" in families:
+        for f in features:
+            summary.flat[f] = flat_samples(series[f], lengths, _tolerance(summary, f),
+                                           tail=FLAT_TAIL)
     for statistic in wanted:
         summary.statistics[statistic] = {}
     for f in features:
@@ -253,6 +313,10 @@ def summarize(dataset, metrics: Optional[Sequence[str]] = None,
         for a, b in itertools.combinations(features, 2):
             summary.correlations[(a, b)] = pearson_per_sample(series[a], series[b], lengths)
     return summary
+
+
+def _tolerance(summary: FidelitySummary, feature: str) -> float:
+    return FLAT_TOLERANCE * summary.widths[feature]
 
 
 # --- comparing two summaries ----------------------------------------------------------------------
@@ -311,7 +375,90 @@ def compare(real: FidelitySummary, synthetic: FidelitySummary, by_category: bool
         # undefined correlations (a constant series) are left out, as feature_correlation does
         result[f"feature_corr/{a}~{b}"] = _w1(_defined(values),
                                               _defined(synthetic.correlations[(a, b)]))
+    for f in real.flat:
+        result[f"flat/{f}"] = abs(flat_share(synthetic, f) - flat_share(real, f))
     return result
+
+
+# --- the real-vs-real floor -----------------------------------------------------------------------
+
+# random halves the floor averages over: one split's floor is one noisy draw (report.py)
+FLOOR_SPLITS = 5
+# the smallest floor, as a share of each figure's unit (minimum_floor)
+MIN_FLOOR_FRACTION = 1e-3
+# figures that are squared differences: their sampling noise shrinks as 1/n, not 1/sqrt(n)
+_SQUARED = ("acf_mse", "jsd")
+
+
+def figure_order(key: str) -> int:
+    """2 for a figure that grows as the square of a difference (the autocorrelation MSE, the
+    JSD: both about a sum of squared differences of frequencies), 1 for the others (W1s, the
+    difference of flat shares), whose sampling noise is about ``sqrt(1/m + 1/k)`` for samples
+    of sizes m and k."""
+    return 2 if key.split("/", 1)[0] in _SQUARED else 1
+
+
+def _figure_unit(key: str, summary: FidelitySummary) -> float:
+    """The unit a figure's smallest floor is a share of: the scaled range's width for the W1 of
+    a level or a continuous attribute (times T for totals, sums over up to T steps), T for the
+    lengths, 1 for the autocorrelation MSE, the JSD (bits), correlations and shares."""
+    kind, _, rest = key.partition("/")
+    if kind in ("w1_mean", "w1_midrange", "w1_total"):
+        feature = next(f for f in summary.features if rest == f or rest.startswith(f + "/"))
+        width = summary.widths[feature]
+        return width * summary.max_length if kind == "w1_total" else width
+    if kind == "w1":
+        return summary.widths[rest]
+    if kind == "length_w1":
+        return float(summary.max_length)
+    return 1.0
+
+
+def minimum_floor(key: str, summary: FidelitySummary) -> float:
+    """The smallest floor of a figure: (MIN_FLOOR_FRACTION x its unit) to the power of its
+    order, e.g. 1e-3 of the scaled range for a W1 of levels, 1e-6 for the autocorrelation MSE
+    (curves 0.001 apart at every lag) and the JSD, 1e-3 for the flat share. Far below the
+    floors measured on the repository's data (ACF MSE 1e-4-5e-4, JSD 0.002-0.06, W1 of levels
+    0.013-0.03 between halves of 250-300 samples), it bites only where the real data cannot
+    vary: an attribute of one category, no flat real series. There a ratio stays finite, and
+    says how far the figure is from a difference nobody could see."""
+    return (MIN_FLOOR_FRACTION * _figure_unit(key, summary)) ** figure_order(key)
+
+
+def noise_floors(summary: FidelitySummary, compared: int, *, splits: int = FLOOR_SPLITS,
+                 seed: int = 0, by_category: bool = False) -> Dict[str, float]:
+    """The real-vs-real floor of each figure :func:`compare` gives between the summarised
+    (real) samples and ``compared`` other samples: what a generator drawing fresh real samples
+    would score, so that figure / floor reads "times the noise".
+
+    Each figure is measured between two random halves of the summary's samples (seeded by
+    ``seed``, a fresh permutation per split), averaged over ``splits`` splits (the finite values;
+    NaN where none), then rescaled from the halves' sizes (a, b) to the comparison's (n =
+    ``summary.num_samples``, ``compared``) by the way sampling noise shrinks with size:
+    ``((1/n + 1/compared) / (1/a + 1/b)) ** (order / 2)`` (:func:`figure_order`); e.g. x0.71
+    for a W1 and x0.5 for the ACF MSE when ``compared`` = n. Last, each floor is at least
+    :func:`minimum_floor`."""
+    n = summary.num_samples
+    if n < 2:
+        raise ValueError(f"the floor needs at least 2 real samples (two halves), got {n}")
+    rng = np.random.default_rng(seed)
+    half = n // 2
+    runs = []
+    for _ in range(splits):
+        order = rng.permutation(n)
+        runs.append(compare(summary.subset(np.sort(order[:half])),
+                            summary.subset(np.sort(order[half:])), by_category=by_category,
+                            include_length=summary.lengths_vary))
+    shrink = (1 / n + 1 / compared) / (1 / half + 1 / (n - half))
+    floors = {}
+    for key in runs[0]:
+        finite = [run[key] for run in runs if np.isfinite(run[key])]
+        if not finite:
+            floors[key] = float("nan")
+            continue
+        floor = float(np.mean(finite)) * shrink ** (figure_order(key) / 2)
+        floors[key] = max(floor, minimum_floor(key, summary))
+    return floors
 
 
 def fidelity_metrics(real, synthetic, metrics: Optional[Sequence[str]] = None,

@@ -216,6 +216,28 @@ def series_midrange(series, lengths: Optional[np.ndarray] = None) -> np.ndarray:
     return (high + low) / 2
 
 
+def flat_samples(series, lengths: Optional[np.ndarray] = None, tolerance: float = 0.0,
+                 tail: float = 1.0) -> np.ndarray:
+    """Whether each sample is flat: bool [N], True where its values over the last ``tail``
+    share of its active steps (rounded up, at least 2 steps) span at most ``tolerance``
+    (max - min). ``tail=1``: the whole series; ``tail=0.5``: its second half, where a generator
+    whose output settles on a constant shows it. A sample of one active step is never flat:
+    nothing in it could vary. series [N, T]; active steps as in :func:`series_totals`."""
+    x = _series_2d(series)
+    if not 0 < tail <= 1:
+        raise ValueError(f"tail must be a share of the active steps in (0, 1], got {tail!r}")
+    active = _active_mask(x, lengths)
+    count = active.sum(axis=1)
+    window = np.minimum(np.maximum(np.ceil(count * tail), 2), count).astype(np.int64)
+    # steps from the window's start to the series' end (active steps are a prefix when
+    # lengths are given; without lengths, the last `window` finite steps)
+    rank = np.cumsum(active[:, ::-1], axis=1)[:, ::-1]  # active steps from here to the end
+    mask = active & (rank <= window[:, None])
+    high = np.where(mask, x, -np.inf).max(axis=1)
+    low = np.where(mask, x, np.inf).min(axis=1)
+    return (count >= 2) & (high - low <= tolerance)
+
+
 def pearson_per_sample(x, y, lengths: Optional[np.ndarray] = None) -> np.ndarray:
     """Per-sample Pearson correlation between two series over their common active steps.
 

@@ -34,7 +34,7 @@ import numpy as np
 
 from ..atomic import atomic_file
 from .fidelity import (METRIC_FAMILIES, SAMPLE_STATISTICS, FidelitySummary, check_max_lag,
-                       check_same_specs, compare, continuous_features, summarize)
+                       check_same_specs, compare, continuous_features, flat_share, summarize)
 from .memorization import nearest_neighbours
 from .metrics import feature_series, length_histogram
 
@@ -58,6 +58,8 @@ _FAMILY_TITLES = {
     "attribute": "Attributes (JSD in bits for discrete, W1 for continuous)",
     "length": "Series length (W1 in steps)",
     "correlation": "Cross-feature correlation (W1 of the per-sample Pearson correlations)",
+    "flat": "Flat series (constant over the second half of their active steps; the figure is "
+            "the difference of the shares)",
     "memorization": "Memorisation (nearest real neighbour)",
 }
 
@@ -92,7 +94,9 @@ def evaluate(real, synthetic, output=None, *, features: Optional[Sequence[str]] 
     Returns ``{"samples", "settings", "floor", "metrics": {table: {key: {"synthetic",
     "floor", "ratio"}}}, "autocorrelation": {feature: {"real", "real_other_half",
     "synthetic": curve}}, "memorization", "figures"}`` (tables: :data:`REPORT_SECTIONS` that
-    have rows; "real" is the reference half); figures without data (e.g. a category one side
+    have rows; "real" is the reference half; the "flat" table's rows also hold
+    "synthetic_share" and "real_share", the shares of flat series among the synthetic samples
+    compared and among all the real ones); figures without data (e.g. a category one side
     lacks) and ratios without a positive floor are None.
     Series figures are on the scaled encoded values ([0, 1] or [-1, 1]) over active steps, as in
     :mod:`.fidelity`, whose key names the metrics use (per category of a discrete attribute:
@@ -139,6 +143,9 @@ def evaluate(real, synthetic, output=None, *, features: Optional[Sequence[str]] 
     for key in scores[0]:
         metrics[_section(key, features)][key] = _row(_mean(s[key] for s in scores),
                                                      _mean(f[key] for f in floors))
+    for f in real_summary.flat:  # the shares beside their difference
+        metrics["flat"][f"flat/{f}"].update(synthetic_share=flat_share(syn_summary, f),
+                                            real_share=flat_share(real_summary, f))
     memorization = _memorization(real, synthetic, features, seed) if features else None
     if memorization is not None:
         for key, (value, floor) in memorization.pop("figures").items():
@@ -206,6 +213,8 @@ def _section(key: str, features: Sequence[str]) -> str:
         return "length"
     if kind == "feature_corr":
         return "correlation"
+    if kind == "flat":
+        return "flat"
     raise AssertionError(f"no family for metric {key!r}")  # a new key needs a family here
 
 
@@ -362,10 +371,16 @@ def markdown(report: dict) -> str:
 
 
 def _table(rows: Dict[str, dict]) -> str:
-    lines = ["| metric | synthetic | floor | ratio |", "|---|---|---|---|"]
+    shares = all("real_share" in row for row in rows.values())  # the flat table
+    lines = ["| metric | synthetic | floor | ratio |" + (
+        " synthetic share | real share |" if shares else ""),
+        "|---|---|---|---|" + ("---|---|" if shares else "")]
     for key, row in rows.items():
-        lines.append(f"| {key} | {_number(row['synthetic'])} | {_number(row['floor'])} | "
-                     f"{_number(row['ratio'])} |")
+        line = (f"| {key} | {_number(row['synthetic'])} | {_number(row['floor'])} | "
+                f"{_number(row['ratio'])} |")
+        if shares:
+            line += f" {_number(row['synthetic_share'])} | {_number(row['real_share'])} |"
+        lines.append(line)
     return "\n".join(lines) + "\n"
 
 
