@@ -297,6 +297,11 @@ class FidelityTracker(keras.callbacks.Callback):
         self._started = None
 
     @property
+    def eligible_epochs(self) -> List[int]:
+        """The evaluated epochs (0-based) past the warm-up, in this fit, when keep_best is set."""
+        return list(self._eligible)
+
+    @property
     def floors(self) -> Dict[str, float]:
         """Each figure's real-vs-real floor (keys without the prefix), once training began."""
         return {} if self._reference is None else dict(self._reference[3])

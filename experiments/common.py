@@ -150,16 +150,24 @@ def define_flags(*, epochs: int, data_default=None, reports: bool = False, **dg_
                          "every this many epochs (FidelityTracker; the figures go to "
                          "<output>/dg/fidelity_track.json); 0: off", lower_bound=0)
     flags.DEFINE_string("keep_best", None, "with --track_every: keep the weights of the "
-                        "tracked epoch where this fidelity figure was lowest, e.g. "
-                        "acf_mse/feature_0, or where the geometric mean of several was "
-                        "(comma-separated; FidelityTracker keep_best)")
+                        "tracked epoch where the fidelity figures were lowest: auto (the "
+                        "recommended: the mean ratio to the real-vs-real floor of the "
+                        "autocorrelation, per-series mean and flat share of every feature, the "
+                        "attributes and the lengths), one figure, e.g. acf_mse/feature_0, or the "
+                        "mean ratio to the floor of several (comma-separated; FidelityTracker "
+                        "keep_best)")
     flags.DEFINE_string("keep_best_targets", None, "with --keep_best: one target per key "
                         "(comma-separated, e.g. 0.005,0.3): keep the epoch with the lowest "
                         "mean of each figure over its target (FidelityTracker "
                         "keep_best_targets)")
+    flags.DEFINE_float("keep_best_warmup", 0.1, "with --keep_best: the share of the run "
+                       "(of --epochs, or of --max_train_seconds when that ends it first) whose "
+                       "epochs are not eligible (FidelityTracker warmup)", lower_bound=0.0,
+                       upper_bound=0.99)
     flags.DEFINE_list("track_metrics", None, "with --track_every: the metric families "
                       "scored (FidelityTracker metrics: acf, mean, total, midrange, attribute, "
-                      "length, correlation; default the tracker's: acf, midrange, attribute)")
+                      "length, correlation, flat; default the tracker's: acf, mean, midrange, "
+                      "attribute, length, flat; --keep_best=auto adds what it needs)")
     flags.DEFINE_integer("track_samples", None, "with --track_every: samples generated per "
                          "evaluation (FidelityTracker generated_samples; default: as many as "
                          "the scored subset of the training data, at most 500)", lower_bound=1)
@@ -239,6 +247,7 @@ def train_doppelganger(train: Dataset, out: Path):
     if FLAGS.track_every:
         tracker = FidelityTracker(every=FLAGS.track_every, keep_best=FLAGS.keep_best,
                                   keep_best_targets=FLAGS.keep_best_targets,
+                                  warmup=FLAGS.keep_best_warmup,
                                   metrics=FLAGS.track_metrics or DEFAULT_METRICS,
                                   by_category=FLAGS.track_by_category,
                                   seed=FLAGS.seed + TRACKER_SEED_OFFSET,
@@ -252,6 +261,8 @@ def train_doppelganger(train: Dataset, out: Path):
         write_json(out / "fidelity_track.json",
                    {"epochs": [e + 1 for e in tracker.epochs],
                     **{key.split("/", 1)[1]: values for key, values in tracker.history.items()},
+                    "floors": tracker.floors,
+                    "keep_best_keys": [key.split("/", 1)[1] for key in tracker.keep_best_keys],
                     "best_epoch": None if tracker.best_epoch is None else tracker.best_epoch + 1})
     if model.uses_dp:
         if model.privacy_record is None:  # nothing left to train after a resume

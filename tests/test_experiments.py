@@ -47,7 +47,8 @@ def test_mba_quick_configuration_on_real_data(shared_data, tmp_path):
 def test_mba_1200s_configuration_keeps_the_best_tracked_epoch(shared_data, tmp_path):
     """The recommended MBA run's tracker: the figures it keeps the best epoch by exist on the
     real data (a wrong key is an error before the first step), and the kept epoch is the one
-    with the lowest mean ratio of them to their targets (0.005, 0.30, 0.30)."""
+    with the lowest mean ratio of them to their targets (0.005, 0.30, 0.30) after the warm-up
+    (10% of the 3 epochs: the first)."""
     out = tmp_path / "mba"
     run_experiment("mba.py", "--flagfile", str(ROOT / "experiments/flags/mba_1200s.flags"),
                    "--data", str(shared_data / "fcc_mba"), "--output", str(out),
@@ -60,7 +61,7 @@ def test_mba_1200s_configuration_keeps_the_best_tracked_epoch(shared_data, tmp_p
     assert figures.shape == (3, 3)
     combined = (figures / np.array([[0.005], [0.30], [0.30]])).mean(axis=0)
     np.testing.assert_allclose(track["keep_best_target_ratio"], combined, rtol=1e-9)
-    assert track["best_epoch"] == 1 + int(np.nanargmin(combined))
+    assert track["best_epoch"] == 2 + int(np.nanargmin(combined[1:]))
 
 
 def test_wwt_quick_configuration_on_embedded_data(tmp_path):
@@ -69,13 +70,18 @@ def test_wwt_quick_configuration_on_embedded_data(tmp_path):
                    "--output", str(out), "--synthetic_samples=60", "--synthetic_length=70",
                    "--epochs=2", "--baseline_epochs=1", "--models=dg,hmm",
                    "--forecast_history=50", "--forecast_horizon=10",
-                   "--track_every=1", "--track_metrics=acf,mean",
-                   "--keep_best=acf_mse/views,w1_mean/views", "--max_train_seconds=600")
+                   "--track_every=1", "--track_metrics=acf,mean", "--keep_best=auto",
+                   "--keep_best_warmup=0", "--max_train_seconds=600")
     track = json.loads((out / "dg" / "fidelity_track.json").read_text())
     assert track["epochs"] == [1, 2] and len(track["acf_mse/views"]) == 2
-    assert "w1_midrange/views" not in track  # only the families asked for
-    combined = np.sqrt(np.array(track["acf_mse/views"]) * np.array(track["w1_mean/views"]))
-    np.testing.assert_allclose(track["keep_best_geomean"], combined, rtol=1e-9)
+    assert "w1_midrange/views" not in track  # the families asked for, and auto's
+    keys = track["keep_best_keys"]
+    assert keys[:3] == ["acf_mse/views", "w1_mean/views", "flat/views"] and "jsd/domain" in keys
+    for key in keys:
+        np.testing.assert_allclose(track[f"ratio/{key}"],
+                                   np.array(track[key]) / track["floors"][key], rtol=1e-9)
+    combined = np.mean([track[f"ratio/{key}"] for key in keys], axis=0)
+    np.testing.assert_allclose(track["keep_best_floor_ratio"], combined, rtol=1e-9)
     assert track["best_epoch"] == 1 + int(np.argmin(combined))
     results = json.loads((out / "results.json").read_text())
     assert set(results["models"]) == {"dg", "hmm", "real (held-out)"}
