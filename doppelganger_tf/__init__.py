@@ -9,6 +9,7 @@ __version__ = "0.2.0"
 
 _EXPORTS = {
     "Output": "outputs", "OutputType": "outputs", "Normalization": "outputs",
+    "ColumnTransform": "outputs",
     "load_original_specs": "outputs",
     "Dataset": "dataset",
     "DGConfig": "config",

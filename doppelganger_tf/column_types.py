@@ -334,6 +334,7 @@ def describe_text(dataset) -> str:
     if missing:
         lines.append(_missing_line(missing))
     decisions = {d["name"]: d for d in report.get("columns", [])}
+    transform_reasons = report.get("transforms") or {}
     counts = (missing or {}).get("counts", {})
     rows = []
     for role, outputs, low, high in (
@@ -344,9 +345,8 @@ def describe_text(dataset) -> str:
         for out in outputs:
             decision = decisions.get(out.name, {})
             if out.is_continuous:
-                span = ("scaled" if low is None else
-                        ", ".join(f"{low[j]:.6g}..{high[j]:.6g}"
-                                  for j in range(start, start + out.dim)))
+                span = ("scaled" if low is None else _input_range(out, low[start:start + out.dim],
+                                                                  high[start:start + out.dim]))
                 what = f"continuous, range {span}"
             else:
                 labels = ["<missing>" if c is None else repr(c) for c in out.labels()]
@@ -359,10 +359,26 @@ def describe_text(dataset) -> str:
                      and "dtype" not in why else "")
             count = counts.get(out.name, 0)
             rows.append(f"  {role:<9} {out.name!r}: {what} ({why}{dtype}); "
-                        f"missing {count}")
+                        f"missing {count}" + _transform_text(out, transform_reasons))
             if decision.get("hint"):
                 rows.append(f"            hint: {decision['hint']}")
     return "\n".join(lines + ["columns:"] + rows)
+
+
+def _input_range(out, low, high) -> str:
+    """A continuous output's range in the input's units (its min/max are in transformed units
+    when it has a transform)."""
+    if out.transform is not None:
+        low, high = out.transform.inverse(low), out.transform.inverse(high)
+    return ", ".join(f"{lo:.6g}..{hi:.6g}" for lo, hi in zip(low, high))
+
+
+def _transform_text(out, reasons: dict) -> str:
+    """"; transform log1p (why)" for a transformed column, else nothing."""
+    if out.transform is None:
+        return ""
+    why = reasons.get(out.name)
+    return f"; transform {out.transform.text()}" + (f" ({why})" if why else "")
 
 
 def _missing_line(missing: dict) -> str:

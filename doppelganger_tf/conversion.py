@@ -25,7 +25,8 @@ from pandas.api import types as ptypes
 
 from . import column_types, frames
 from . import missing as missing_policies
-from .encoding import check_encoded, decoded_columns, encode_columns, listed_columns
+from .encoding import (check_encoded, column_transforms, decoded_columns, encode_columns,
+                       listed_columns)
 from .missing import check_policy
 from .outputs import Normalization, Output, named_outputs, total_dim
 from .time_axis import (_json_scalar, capture, encode_values, find_gaps, shared_calendar,
@@ -42,7 +43,7 @@ def from_arrays(cls: Type[Dataset], features, attributes=None, *, feature_names=
                 attribute_names=None, discrete_features=(), discrete_attributes=(),
                 normalization=Normalization.ZERO_ONE, lengths=None, feature_outputs=None,
                 attribute_outputs=None, feature_min=None, feature_max=None,
-                attribute_min=None, attribute_max=None) -> Dataset:
+                attribute_min=None, attribute_max=None, transforms=None) -> Dataset:
     """Build a Dataset from raw (unscaled, unencoded) values.
 
     features: an array [N, T, F] (with optional ``lengths`` [N]; values after each length
@@ -55,8 +56,13 @@ def from_arrays(cls: Type[Dataset], features, attributes=None, *, feature_names=
         (over active steps for features).  A constant continuous column is an error.
     feature_outputs / attribute_outputs: use these specs as they are (e.g. a trained model's)
         instead: the columns must follow their ``column_names()`` (a DataFrame's are picked by
-        name), values must be among their categories, and continuous columns are scaled with
-        the given ``*_min``/``*_max`` (per encoded column) or else their own min/max.
+        name), values must be among their categories, continuous columns go through the
+        outputs' transforms and are scaled with the given ``*_min``/``*_max`` (per encoded
+        column, in transformed units) or else their own min/max.
+    transforms: a log per continuous feature column, as in :meth:`from_dataframe`, but
+        none by default here (array input is often already transformed by hand): None or
+        "none", one of "log1p", "signed_log1p", "auto" for every continuous feature column, or
+        a dict {feature name: transform} (the others get none).
 
     Each list argument also takes a single name (``discrete_attributes="isp"``).  A
     continuous column whose width overflows float64 is an error, and a UserWarning says
@@ -76,20 +82,26 @@ def from_arrays(cls: Type[Dataset], features, attributes=None, *, feature_names=
         feature_outputs, feature_names, discrete_features, len(feature_columns), "feature")
     attribute_columns, attribute_outputs, attribute_names = _raw_attribute_columns(
         attributes, len(lengths), attribute_outputs, attribute_names, discrete_attributes)
-    return cls(**_encode_raw_columns(
+    if feature_outputs is not None and transforms not in (None, "none"):
+        raise ValueError("feature_outputs carry their own transforms (Output.transform); do not "
+                         "also pass transforms")
+    arguments, _ = _encode_raw_columns(
         feature_columns, lengths, max_length, attribute_columns,
         feature_names=feature_names, attribute_names=attribute_names,
         discrete_features=discrete_features, discrete_attributes=discrete_attributes,
         normalization=normalization, feature_outputs=feature_outputs,
         attribute_outputs=attribute_outputs, feature_range=(feature_min, feature_max),
-        attribute_range=(attribute_min, attribute_max)))
+        attribute_range=(attribute_min, attribute_max),
+        transforms=("none" if transforms is None else transforms, "none"))
+    return cls(**arguments)
 
 
 def from_dataframe(cls: Type[Dataset], df: pd.DataFrame, *, id_column, feature_columns,
                    attribute_columns=(), time_column=None, discrete_features=(),
                    discrete_attributes=(), continuous_features=(), continuous_attributes=(),
                    normalization=Normalization.ZERO_ONE, max_length: Optional[int] = None,
-                   sample_len: Optional[int] = None, missing: str = "error") -> Dataset:
+                   sample_len: Optional[int] = None, missing: str = "error",
+                   transforms="auto") -> Dataset:
     """Build a Dataset from a long-form DataFrame: one row per time step per id.
 
     Samples follow the ids' order of first appearance (sample i is the i-th distinct id;
@@ -109,6 +121,17 @@ def from_dataframe(cls: Type[Dataset], df: pd.DataFrame, *, id_column, feature_c
     series (linear, edge fill at its ends; a missing discrete attribute is its own category),
     "drop_series" drops the series that have any (see :mod:`doppelganger_tf.missing`); the
     counts are in :meth:`describe`.
+
+    ``transforms``: a log applied to continuous feature columns before their min/max scaling
+    and inverted on the way out (:meth:`to_dataframe`, :meth:`feature_values`, generated data,
+    saved Datasets and models): "log1p" (log1p(x), values >= 0), "signed_log1p"
+    (sign(x) * log1p(|x|), any sign), "none", or "auto" (default): log1p or signed_log1p for a
+    heavy-tailed column, whose largest magnitude is at least 100x its median nonzero magnitude,
+    with a scale for columns of small values (log1p(x / 0.001)); :meth:`describe` says which
+    and why.  One name for every continuous feature column, or a dict {column: name} (the
+    others get "auto"); a :class:`~doppelganger_tf.outputs.ColumnTransform` gives a scale.
+    The Dataset's feature_min/feature_max of a transformed column are in transformed units
+    (docs/data.md, "Transforms").
 
     The Dataset remembers the id and time columns (names, dtypes, each series' id and start,
     the step or shared calendar; :mod:`doppelganger_tf.time_axis`) and the value columns'
@@ -132,7 +155,7 @@ def from_dataframe(cls: Type[Dataset], df: pd.DataFrame, *, id_column, feature_c
     used = {id_column, time_column, *feature_columns, *attribute_columns}
     return _build(cls, table, decisions, normalization, total, axis, starts, "long",
                   [c for c in df.columns if c in used], df, missing_report, gaps=gaps,
-                  sample_len=sample_len)
+                  sample_len=sample_len, transforms=transforms)
 
 
 def from_wide_dataframe(cls: Type[Dataset], df: pd.DataFrame, id_column, attribute_columns=(),
@@ -140,7 +163,7 @@ def from_wide_dataframe(cls: Type[Dataset], df: pd.DataFrame, id_column, attribu
                         time_name: str = "time", discrete_features=(), discrete_attributes=(),
                         continuous_features=(), continuous_attributes=(),
                         normalization=Normalization.ZERO_ONE, sample_len: Optional[int] = None,
-                        missing: str = "error") -> Dataset:
+                        missing: str = "error", transforms="auto") -> Dataset:
     """Build a Dataset from a wide DataFrame: one row per series (its id in ``id_column``),
     one column per time step (the layout of the Kaggle WWT file), attributes as extra columns.
 
@@ -151,7 +174,8 @@ def from_wide_dataframe(cls: Type[Dataset], df: pd.DataFrame, id_column, attribu
     feature_name`` or ``continuous_features`` decide otherwise); ``time_name`` names the time
     column of the long layout of :meth:`to_dataframe`.  Every series has all the steps
     (missing cells go through ``missing``, as in :meth:`from_dataframe`, whose other arguments
-    these are); :meth:`to_dataframe` returns the wide layout by default.
+    these are, ``transforms`` included: a name, or {feature_name: name});
+    :meth:`to_dataframe` returns the wide layout by default.
     """
     attribute_columns = _column_list(attribute_columns, "attribute_columns")
     check_policy(missing)
@@ -223,7 +247,8 @@ def from_wide_dataframe(cls: Type[Dataset], df: pd.DataFrame, id_column, attribu
     total = _total_length(table, None, sample_len, "")
     columns = [c for c in df.columns if c == id_column or c in attribute_columns]
     return _build(cls, table, decisions, normalization, total, axis, starts, "wide", columns,
-                  df, missing_report, feature_dtype=dtype, sample_len=sample_len)
+                  df, missing_report, feature_dtype=dtype, sample_len=sample_len,
+                  transforms=transforms)
 
 
 def from_long_series(cls: Type[Dataset], df: pd.DataFrame, *, window: int, feature_columns,
@@ -232,7 +257,7 @@ def from_long_series(cls: Type[Dataset], df: pd.DataFrame, *, window: int, featu
                      window_column: str = "window", discrete_features=(),
                      discrete_attributes=(), continuous_features=(), continuous_attributes=(),
                      normalization=Normalization.ZERO_ONE, sample_len: Optional[int] = None,
-                     missing: str = "error") -> Dataset:
+                     missing: str = "error", transforms="auto") -> Dataset:
     """Build a Dataset by cutting one long series (or one per id of ``id_column``) into
     samples: windows of ``window`` consecutive rows (in ``time_column`` order), one starting
     every ``stride`` rows (default ``window``: no overlap); rows after the last whole window of
@@ -304,7 +329,7 @@ def from_long_series(cls: Type[Dataset], df: pd.DataFrame, *, window: int, featu
         [start_attribute] if start_attribute is not None else [])
     return _build(cls, windows, decisions, normalization, total, axis, starts, "long", columns,
                   df, missing_report, window_report=window_report, extra_dtypes=extra_dtypes,
-                  gaps=gaps, sample_len=sample_len)
+                  gaps=gaps, sample_len=sample_len, transforms=transforms)
 
 
 def _encoded_times(times: pd.Series, axis) -> np.ndarray:
@@ -403,18 +428,19 @@ def _total_length(table, max_length, sample_len, truncate_hint: str) -> int:
 
 def _build(cls, table, decisions, normalization, total, axis, starts, layout, columns, df,
            missing_report, feature_dtype=None, window_report=None, extra_dtypes=None,
-           gaps=None, sample_len=None):
+           gaps=None, sample_len=None, transforms="auto"):
     """Encode a table of series and attach what the Dataset remembers of its frame (with the
-    report: column types, missing values, absent steps put back, windows, sample_len)."""
+    report: column types, missing values, absent steps put back, windows, sample_len, why each
+    continuous feature has its transform)."""
     missing_category = set((missing_report or {}).get("missing_category") or {})
-    arguments = _encode_raw_columns(
+    arguments, transform_reasons = _encode_raw_columns(
         list(table.features.values()), table.lengths, total, list(table.attributes.values()),
         feature_names=list(table.features), attribute_names=list(table.attributes),
         discrete_features=[d.name for d in decisions if d.role == "feature" and d.discrete],
         discrete_attributes=[d.name for d in decisions if d.role == "attribute" and d.discrete],
         normalization=normalization, feature_outputs=None, attribute_outputs=None,
         feature_range=(None, None), attribute_range=(None, None),
-        missing_category=missing_category)
+        missing_category=missing_category, transforms=(transforms, "auto"))
     dtypes = {}
     for d in decisions:
         if feature_dtype is not None and d.role == "feature":
@@ -424,7 +450,8 @@ def _build(cls, table, decisions, normalization, total, axis, starts, layout, co
         else:
             column = next(c for c in df.columns if str(c) == d.name)
             dtypes[d.name] = column_types.dtype_info(df[column].dtype)
-    report = {"columns": [d.to_dict() for d in decisions], "missing": missing_report}
+    report = {"columns": [d.to_dict() for d in decisions], "missing": missing_report,
+              "transforms": transform_reasons}
     if window_report is not None:
         report["windows"] = window_report
     if gaps is not None:
@@ -528,11 +555,20 @@ def _listed(labels: list) -> str:
 def _encode_raw_columns(feature_columns, lengths, max_length, attribute_columns, *,
                         feature_names, attribute_names, discrete_features, discrete_attributes,
                         normalization, feature_outputs, attribute_outputs, feature_range,
-                        attribute_range, missing_category=()) -> dict:
+                        attribute_range, missing_category=(), transforms=("none", "none")
+                        ) -> Tuple[dict, Dict[str, str]]:
     """Encode raw columns (features as flat columns over the active steps, sample-major,
-    attributes as columns over samples) -> the Dataset constructor's arguments."""
+    attributes as columns over samples) -> (the Dataset constructor's arguments, why each
+    continuous feature column has its transform).  ``transforms``: (the argument, what the
+    columns a dict does not list get); unused with ``feature_outputs``."""
     feature_columns = _checked_raw_columns(feature_columns, feature_names, discrete_features,
                                            feature_outputs, "feature")
+    chosen, reasons = None, {}
+    if feature_outputs is None:
+        discrete = listed_columns(discrete_features, feature_names, "discrete_features",
+                                  "feature")
+        chosen, reasons = column_transforms(transforms[0], feature_names, feature_columns,
+                                            discrete, transforms[1])
     attribute_columns = _checked_raw_columns(attribute_columns, attribute_names,
                                              discrete_attributes, attribute_outputs,
                                              "attribute")
@@ -542,7 +578,7 @@ def _encode_raw_columns(feature_columns, lengths, max_length, attribute_columns,
     flat, feature_outputs, feature_min, feature_max = encode_columns(
         feature_columns, feature_names, discrete_features, normalization, feature_outputs,
         feature_range, "feature", lambda r: f"sample {sample_idx[r]}, step {step_idx[r]}",
-        len(sample_idx))
+        len(sample_idx), transforms=chosen)
     attributes, attribute_outputs, attribute_min, attribute_max = encode_columns(
         attribute_columns, attribute_names, discrete_attributes, normalization,
         attribute_outputs, attribute_range, "attribute", lambda r: f"sample {r}",
@@ -552,7 +588,7 @@ def _encode_raw_columns(feature_columns, lengths, max_length, attribute_columns,
     return dict(features=features, attributes=attributes, gen_flags=gen_flags,
                 feature_outputs=feature_outputs, attribute_outputs=attribute_outputs,
                 feature_min=feature_min, feature_max=feature_max, attribute_min=attribute_min,
-                attribute_max=attribute_max)
+                attribute_max=attribute_max), reasons
 
 
 def _checked_raw_columns(columns, names, discrete, outputs, what: str) -> list:

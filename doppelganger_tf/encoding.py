@@ -1,7 +1,9 @@
 """How each output's raw columns become encoded columns, and back.
 
 A CONTINUOUS :class:`~doppelganger_tf.outputs.Output` of dim d stands for d numeric raw columns,
-each globally scaled to [0, 1] or [-1, 1] with its own raw-unit min/max; a DISCRETE one stands for
+each globally scaled to [0, 1] or [-1, 1] with its own raw-unit min/max (after the output's
+:class:`~doppelganger_tf.outputs.ColumnTransform`, when it has one: the min/max are then in
+transformed units, and decoding inverts the transform after unscaling); a DISCRETE one stands for
 one raw column of category labels, one-hot over its ``dim`` categories.  Each type's encoding
 (:class:`ContinuousEncoding`, :class:`DiscreteEncoding`) owns both directions and the checks of its
 encoded values, and :func:`encoding_of` picks an output's, so that the code handling whole tables
@@ -17,13 +19,14 @@ import math
 import os
 import sys
 import warnings
-from typing import Callable, List, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import pandas as pd
 
-from .outputs import Normalization, Output, OutputType, output_blocks, total_dim
-from .transforms import RESOLUTION, global_scale, global_unscale, scaling_loss
+from .outputs import (TRANSFORM_NAMES, ColumnTransform, Normalization, Output, OutputType,
+                      output_blocks, total_dim)
+from .transforms import RESOLUTION, choose_transform, global_scale, global_unscale, scaling_loss
 
 RANGE_TOL = 1e-5  # slack on normalisation ranges and one-hot values (float32 rounding)
 
@@ -38,9 +41,10 @@ class ContinuousEncoding:
 
     @staticmethod
     def new_output(name: str, values, normalization: Normalization, what: str,
-                   locate: Locate, missing_category: bool = False) -> Output:
+                   locate: Locate, missing_category: bool = False,
+                   transform: Optional[ColumnTransform] = None) -> Output:
         """The output of one raw column (the values are only read when encoding)."""
-        return Output(OutputType.CONTINUOUS, 1, normalization, name=name)
+        return Output(OutputType.CONTINUOUS, 1, normalization, name=name, transform=transform)
 
     @staticmethod
     def encode(out: Output, columns: Sequence[RawColumn], given, what: str, locate: Locate,
@@ -52,7 +56,7 @@ class ContinuousEncoding:
         for j, (name, values) in enumerate(columns):
             column_range = None if given is None else (given[0][j], given[1][j])
             column, lo, hi = _scale(values, name, what, locate, out.normalization, column_range,
-                                    check_precision)
+                                    check_precision, out.transform)
             scaled.append(column)
             lows.append(lo)
             highs.append(hi)
@@ -61,9 +65,15 @@ class ContinuousEncoding:
     @staticmethod
     def decode(out: Output, block: np.ndarray, low, high) -> List[RawColumn]:
         """Encoded [..., dim] -> (raw column name, float64 values [...]) per column; without
-        min/max the scaled values are the units."""
+        min/max the scaled values are the units.  A transform is inverted after unscaling,
+        on values clipped to the min/max (float32 rounding may step past them, and its
+        inverse grows fast beyond)."""
         values = (block.astype(np.float64) if low is None
                   else global_unscale(block, low, high, out.normalization))
+        if out.transform is not None:
+            if low is not None:
+                values = np.clip(values, low, high)
+            values = out.transform.inverse(values)
         return [(name, values[..., i]) for i, name in enumerate(out.column_names())]
 
     @staticmethod
@@ -98,7 +108,8 @@ class ContinuousEncoding:
             raise ValueError(
                 f"{what}_max - {what}_min overflows float64 for continuous {what} "
                 f"{out.name!r} (min {low.tolist()}, max {high.tolist()}), so its values cannot "
-                "be decoded; " + _precision_fix(float(low.min())))
+                "be decoded; " + _precision_fix(float(low.min()), out.name, what,
+                                                out.transform))
 
 
 class DiscreteEncoding:
@@ -106,9 +117,11 @@ class DiscreteEncoding:
 
     @staticmethod
     def new_output(name: str, values, normalization: Normalization, what: str,
-                   locate: Locate, missing_category: bool = False) -> Output:
+                   locate: Locate, missing_category: bool = False,
+                   transform: Optional[ColumnTransform] = None) -> Output:
         """The output of one raw column: its sorted distinct values are the categories (with
-        ``missing_category``, missing values are one more category, ``None``, placed last)."""
+        ``missing_category``, missing values are one more category, ``None``, placed last).
+        ``transform`` is always None (:func:`column_transforms` refuses one)."""
         categories = _categories(values, name, what, locate, missing_category)
         return Output(OutputType.DISCRETE, len(categories), name=name, categories=categories)
 
@@ -162,14 +175,16 @@ def encoding_of(out: Output):
 
 def encode_columns(columns, names, discrete, normalization, outputs, value_range, what,
                    locate: Locate, num_rows: int, check_precision: bool = True,
-                   missing_category=()):
+                   missing_category=(), transforms=None):
     """Raw columns -> (encoded [num_rows, K] float32, outputs, min [K], max [K]).
 
     Without ``outputs`` every raw column becomes one output (discrete when listed in
     ``discrete``; the discrete columns named in ``missing_category`` get a category ``None`` for
-    their missing values); with them, the columns follow their column_names() and
-    ``value_range`` may give the min/max to scale with.  ``check_precision``: warn about
-    continuous columns float32 cannot resolve (see :func:`_scale`).
+    their missing values; ``transforms``, one ColumnTransform or None per column, from
+    :func:`column_transforms`); with them, the columns follow their column_names(), are
+    transformed as the outputs say and ``value_range`` may give the min/max to scale with
+    (in transformed units).  ``check_precision``: warn about continuous columns float32 cannot
+    resolve (see :func:`_scale`).
     """
     low, high = value_range
     if (low is None) != (high is None):
@@ -179,9 +194,11 @@ def encode_columns(columns, names, discrete, normalization, outputs, value_range
             raise ValueError(f"{what}_min/{what}_max are only used with {what}_outputs; without "
                              "them the min/max are computed from the data")
         chosen = listed_columns(discrete, names, f"discrete_{what}s", what)
+        transforms = [None] * len(names) if transforms is None else transforms
         outputs = [_ENCODINGS[OutputType.DISCRETE if i in chosen else OutputType.CONTINUOUS]
                    .new_output(name, values, normalization, what, locate,
-                               missing_category=name in missing_category)
+                               missing_category=name in missing_category,
+                               transform=transforms[i])
                    for i, (name, values) in enumerate(zip(names, columns))]
     elif len(columns) != len(names):
         raise ValueError(f"there are {len(columns)} {what} columns but {what}_outputs describe "
@@ -251,6 +268,58 @@ def check_scaling(low, high, outputs: Sequence[Output], what: str) -> None:
         if not np.isfinite(array).all():
             raise ValueError(f"{name} holds NaN or infinite values")
     check_min_max(np.asarray(low), np.asarray(high), outputs, what)
+
+
+def column_transforms(argument, names: List[str], columns, discrete: set, default: str
+                      ) -> Tuple[List[Optional[ColumnTransform]], Dict[str, str]]:
+    """The ``transforms`` argument of the readers -> (a ColumnTransform or None per feature
+    column of ``names``, {column: why} for each continuous column).
+
+    ``argument``: one transform name (or ColumnTransform) for every continuous feature column,
+    or a dict {column name: transform} whose unlisted columns get ``default``.  "auto" is
+    decided from the column's ``columns`` values (:func:`transforms.choose_transform`);
+    ``discrete``: the indices of the discrete columns, which take no transform."""
+    if isinstance(argument, dict):
+        absent = [c for c in argument if str(c) not in names]
+        if absent:
+            raise ValueError(f"transforms names {absent[0]!r}, which is not a feature column "
+                             f"({names}); transforms apply to continuous feature columns")
+        requested = {str(c): v for c, v in argument.items()}
+        for i in discrete:
+            if names[i] in requested and requested[names[i]] not in ("none", None):
+                raise ValueError(
+                    f"transforms gives {requested[names[i]]!r} to feature column "
+                    f"{names[i]!r}, which is discrete (categories take no transform); drop it "
+                    f"from transforms, or list it in continuous_features if it holds numbers")
+        requested = [requested.get(name, default) for name in names]
+    else:
+        requested = [argument] * len(names)
+    chosen, reasons = [], {}
+    for i, (name, spec) in enumerate(zip(names, requested)):
+        if i in discrete:
+            chosen.append(None)
+            continue
+        if isinstance(spec, str) and spec == "auto":
+            transform, reasons[name] = choose_transform(_finite_numbers(columns[i]))
+        else:
+            if not isinstance(spec, (str, ColumnTransform, type(None))):
+                raise ValueError(f"transforms takes, per column, one of "
+                                 f"{list(TRANSFORM_NAMES)} or a ColumnTransform; got "
+                                 f"{spec!r} for {name!r}")
+            transform = ColumnTransform.parse(spec, name)
+            reasons[name] = "given in transforms"
+        chosen.append(transform)
+    return chosen, reasons
+
+
+def _finite_numbers(values) -> np.ndarray:
+    """A continuous column's finite values as float64 (none when they are not numbers: encoding
+    then refuses the column, naming the problem)."""
+    try:
+        x = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        return np.zeros(0)
+    return x[np.isfinite(x)]
 
 
 def listed_columns(items, names: List[str], argument: str, what: str) -> set:
@@ -353,8 +422,9 @@ def _label_array(labels) -> np.ndarray:
 # --- scaling --------------------------------------------------------------------------------------
 
 def _scale(values, name: str, what: str, locate: Locate, normalization: Normalization, given,
-           check_precision: bool = True):
-    """Raw continuous values [M] -> (globally scaled float32 [M], min, max).
+           check_precision: bool = True, transform: Optional[ColumnTransform] = None):
+    """Raw continuous values [M] -> (globally scaled float32 [M], min, max), after
+    ``transform`` when given (min and max then in transformed units).
 
     Refuses a range whose width overflows float64 and, with ``check_precision``, warns when
     float32 cannot resolve the values (see :func:`transforms.scaling_loss`)."""
@@ -368,6 +438,8 @@ def _scale(values, name: str, what: str, locate: Locate, normalization: Normaliz
         row = int(np.flatnonzero(~finite)[0])
         raise ValueError(f"{what} column {name!r} holds {int((~finite).sum())} NaN or infinite "
                          f"values (first at {locate(row)}); fill or drop them")
+    if transform is not None:
+        x = _transformed(x, transform, name, what, locate)
     if given is None:
         lo, hi = float(x.min()), float(x.max())
         if lo == hi:
@@ -383,7 +455,7 @@ def _scale(values, name: str, what: str, locate: Locate, normalization: Normaliz
         # scaling divides by max - min: an infinite width would turn the values into NaN
         raise ValueError(f"continuous {what} column {name!r} spans {lo:g}..{hi:g}: max - min "
                          "overflows float64, so it cannot be scaled; "
-                         f"{_precision_fix(lo)}")
+                         f"{_precision_fix(lo, name, what, transform)}")
     scaled = global_scale(x, lo, hi, normalization)
     if given is not None:
         outside = (scaled < normalization.low - RANGE_TOL) | (scaled > 1.0 + RANGE_TOL)
@@ -398,16 +470,37 @@ def _scale(values, name: str, what: str, locate: Locate, normalization: Normaliz
         _warn(f"continuous {what} column {name!r} spans {lo:g}..{hi:g}, too wide for float32 "
               f"scaling: its typical values ({loss['kind']} {loss['low']:.6g}.."
               f"{loss['high']:.6g}) decode up to {loss['max_error']:.3g} away from the input, "
-              f"more than {RESOLUTION:.1%} of that range{collapsed}; {_precision_fix(lo)}")
+              f"more than {RESOLUTION:.1%} of that range{collapsed}; "
+              f"{_precision_fix(lo, name, what, transform)}")
     return scaled, lo, hi
 
 
-def _precision_fix(lo: float) -> str:
-    """The advice for a column too wide for float32 scaling."""
-    transform = ("np.log1p(x)" if lo >= 0 else
-                 "np.sign(x) * np.log1p(np.abs(x)), which keeps negative values")
-    return (f"apply a log transform ({transform}) or clip the extreme values before building "
-            "the Dataset")
+def _transformed(x: np.ndarray, transform: ColumnTransform, name: str, what: str,
+                 locate: Locate) -> np.ndarray:
+    """A column's finite float64 values through its transform; log1p refuses negative ones."""
+    if not transform.signed and (x < 0).any():
+        row = int(np.flatnonzero(x < 0)[0])
+        raise ValueError(f"{what} column {name!r} has {int((x < 0).sum())} negative values "
+                         f"({x[row]:g} first, at {locate(row)}), but log1p takes values >= 0: "
+                         f"use transforms={{{name!r}: 'signed_log1p'}} (sign(x) * log1p(|x|)) "
+                         "for a column with negative values")
+    return transform.forward(x)
+
+
+def _precision_fix(lo: float, name=None, what: str = "feature",
+                   transform: Optional[ColumnTransform] = None) -> str:
+    """The advice for a column too wide for float32 scaling (``lo``: its minimum)."""
+    if transform is not None:  # already a log: only clipping is left
+        return (f"clip the extreme values before building the Dataset (the column is already "
+                f"transformed by {transform.text()})")
+    log = ("np.log1p(x)" if lo >= 0 else
+           "np.sign(x) * np.log1p(np.abs(x)), which keeps negative values")
+    advice = f"apply a log transform ({log}) or clip the extreme values before building the Dataset"
+    if what == "feature" and name is not None:
+        kind = "log1p" if lo >= 0 else "signed_log1p"
+        advice += (f" (transforms={{{name!r}: {kind!r}}} applies the log and inverts it on the "
+                   "way out)")
+    return advice
 
 
 def _warn(message: str) -> None:

@@ -2,20 +2,26 @@
 
 An ``Output`` describes one variable: a categorical one (``DISCRETE``, one-hot over ``dim``
 columns, generated through a softmax) or a continuous one (``CONTINUOUS``, ``dim`` columns scaled to
-[0, 1] or [-1, 1], generated through a sigmoid or tanh).  The original DoppelGANger release stores
+[0, 1] or [-1, 1], generated through a sigmoid or tanh).  A continuous output may carry a
+:class:`ColumnTransform` (a log, applied before the min/max scaling and inverted after unscaling,
+so that the min/max are in transformed units).  The original DoppelGANger release stores
 lists of these as Python-2 pickles of classes from a module named ``output``;
-:func:`load_original_specs` reads those without that module.
+:func:`load_original_specs` reads those without that module (they cannot hold names, categories
+or transforms: our ``specs.json`` beside them does).
 """
 from __future__ import annotations
 
 import enum
 import io
 import json
+import math
 import pickle
 import sys
 import types
 from dataclasses import dataclass
 from typing import Iterable, List, Optional, Sequence, Tuple
+
+import numpy as np
 
 
 class OutputType(enum.Enum):
@@ -43,6 +49,92 @@ def _parse_enum(enum_cls, value, what: str):
         f"unknown {what} {value!r}; expected one of {[m.name for m in enum_cls]}")
 
 
+TRANSFORM_KINDS = ("log1p", "signed_log1p")
+TRANSFORM_NAMES = ("none",) + TRANSFORM_KINDS + ("auto",)  # what a transforms argument takes
+_FLOAT_MAX = np.finfo(np.float64).max
+
+
+@dataclass(frozen=True)
+class ColumnTransform:
+    """A monotone map of a continuous column, applied before its min/max scaling and inverted
+    after unscaling (so generated values come back in the input's units).
+
+    ``kind``: "log1p", y = log1p(x / scale), for values >= 0; "signed_log1p",
+    y = sign(x) * log1p(|x| / scale), for columns with negative values too.  ``scale`` (> 0,
+    default 1: numpy's log1p) is where the log takes over from the linear part: values well
+    below it are barely changed, so a column of small values (fractions such as 0.001) needs a
+    scale of their order for the log to spread them ("auto" picks one).
+    """
+
+    kind: str
+    scale: float = 1.0
+
+    def __post_init__(self):
+        if self.kind not in TRANSFORM_KINDS:
+            raise ValueError(f"unknown transform kind {self.kind!r}; expected one of "
+                             f"{list(TRANSFORM_KINDS)}")
+        scale = self.scale
+        if isinstance(scale, bool) or not isinstance(scale, (int, float, np.integer,
+                                                             np.floating)) \
+                or not math.isfinite(scale) or scale <= 0:
+            raise ValueError(f"the scale of a {self.kind} transform must be a finite number "
+                             f"> 0, got {scale!r}")
+        object.__setattr__(self, "scale", float(scale))
+
+    @property
+    def signed(self) -> bool:
+        return self.kind == "signed_log1p"
+
+    def text(self) -> str:
+        """How describe() and messages name it: ``log1p`` or ``log1p(x / 0.001)``."""
+        return self.kind if self.scale == 1.0 else f"{self.kind}(x / {self.scale:g})"
+
+    def forward(self, values) -> np.ndarray:
+        """Input units -> transformed units (float64).  Refusing values outside the domain
+        (negative ones for log1p) is the caller's: it knows the column and the row."""
+        x = np.asarray(values, np.float64)
+        magnitude = np.abs(x) if self.signed else x
+        with np.errstate(over="ignore"):
+            y = np.log1p(magnitude / self.scale)
+        huge = np.isinf(y) & np.isfinite(x)  # x / scale overflowed: log1p(q) = log(q) there
+        if huge.any():
+            y[huge] = np.log(magnitude[huge]) - math.log(self.scale)
+        return np.sign(x) * y if self.signed else y
+
+    def inverse(self, values) -> np.ndarray:
+        """Transformed units -> input units (float64, always finite: expm1 of a value beyond
+        the largest float64 gives that largest value, not inf)."""
+        y = np.asarray(values, np.float64)
+        with np.errstate(over="ignore"):
+            x = self.scale * np.expm1(np.abs(y) if self.signed else y)
+        x = np.minimum(x, _FLOAT_MAX)
+        return np.sign(y) * x if self.signed else x
+
+    def to_json(self):
+        return self.kind if self.scale == 1.0 else {"kind": self.kind, "scale": self.scale}
+
+    @classmethod
+    def parse(cls, value, column=None) -> Optional["ColumnTransform"]:
+        """A transform from its name ("none" is None; "log1p", "signed_log1p"), a
+        ColumnTransform, or its JSON ({"kind": ..., "scale": ...}); "auto" is resolved from the
+        data by the readers, not here."""
+        if value is None or isinstance(value, ColumnTransform):
+            return value
+        where = "" if column is None else f" for column {column!r}"
+        if isinstance(value, str):
+            if value == "none":
+                return None
+            if value in TRANSFORM_KINDS:
+                return cls(value)
+            if value == "auto":
+                raise ValueError(f"transform 'auto'{where} is chosen from the data; only the "
+                                 "Dataset readers (transforms=...) take it")
+        elif isinstance(value, dict) and set(value) <= {"kind", "scale"} and "kind" in value:
+            return cls(value["kind"], value.get("scale", 1.0))
+        raise ValueError(f"unknown transform {value!r}{where}; use one of "
+                         f"{list(TRANSFORM_NAMES)} or a ColumnTransform(kind, scale)")
+
+
 @dataclass(frozen=True)
 class Output:
     """One variable of the data.
@@ -53,6 +145,9 @@ class Output:
     name: column name used when converting to/from pandas (defaults are assigned by Dataset).
     categories: for DISCRETE, the category labels in column order (defaults to 0..dim-1).
     is_gen_flag: True only for the two generation-flag columns the model appends to features.
+    transform: for CONTINUOUS, a :class:`ColumnTransform` (or its name) applied to each raw
+        column before scaling and inverted after unscaling; None (or "none") for none.  The
+        Dataset's and model's min/max of such a column are in transformed units.
     """
 
     type: OutputType
@@ -61,9 +156,11 @@ class Output:
     name: Optional[str] = None
     categories: Optional[Tuple] = None
     is_gen_flag: bool = False
+    transform: Optional[ColumnTransform] = None
 
     def __post_init__(self):
         object.__setattr__(self, "type", _parse_enum(OutputType, self.type, "output type"))
+        object.__setattr__(self, "transform", ColumnTransform.parse(self.transform, self.name))
         if self.normalization is not None:
             object.__setattr__(self, "normalization",
                                _parse_enum(Normalization, self.normalization, "normalization"))
@@ -76,6 +173,10 @@ class Output:
                     "(Normalization.ZERO_ONE or Normalization.MINUSONE_ONE)")
             if self.categories is not None:
                 raise ValueError(f"continuous Output {self.name!r} cannot have categories")
+        elif self.transform is not None:
+            raise ValueError(f"discrete Output {self.name!r} cannot have a transform "
+                             f"({self.transform.text()}): transforms apply to continuous "
+                             "columns")
         else:
             if self.categories is not None:
                 cats = tuple(self.categories)
@@ -111,11 +212,14 @@ class Output:
             d["categories"] = [_json_scalar(c) for c in self.categories]
         if self.is_gen_flag:
             d["is_gen_flag"] = True
+        if self.transform is not None:
+            d["transform"] = self.transform.to_json()
         return d
 
     @classmethod
     def from_dict(cls, d: dict) -> "Output":
-        unknown = set(d) - {"type", "dim", "normalization", "name", "categories", "is_gen_flag"}
+        unknown = set(d) - {"type", "dim", "normalization", "name", "categories", "is_gen_flag",
+                            "transform"}
         if unknown:
             raise ValueError(f"unknown Output fields {sorted(unknown)} in {d}")
         if "type" not in d or "dim" not in d:
@@ -123,11 +227,12 @@ class Output:
         cats = d.get("categories")
         return cls(type=d["type"], dim=int(d["dim"]), normalization=d.get("normalization"),
                    name=d.get("name"), categories=tuple(cats) if cats is not None else None,
-                   is_gen_flag=bool(d.get("is_gen_flag", False)))
+                   is_gen_flag=bool(d.get("is_gen_flag", False)),
+                   transform=d.get("transform"))
 
     def with_name(self, name: str) -> "Output":
         return Output(self.type, self.dim, self.normalization, name, self.categories,
-                      self.is_gen_flag)
+                      self.is_gen_flag, self.transform)
 
 
 def _json_scalar(value):

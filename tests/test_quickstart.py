@@ -36,6 +36,7 @@ def test_the_quickstart_runs_from_a_csv_to_a_generated_csv_and_a_report(tmp_path
 
     printed = capsys.readouterr().out
     assert "views" in printed and "discrete" in printed  # describe() and the report's head
+    assert "transform log1p (auto: " in printed  # heavy-tailed views: the default takes their log
     real = pd.read_csv("pages.csv", parse_dates=["day"])
     generated = pd.read_csv("generated.csv", parse_dates=["day"])
     assert list(generated.columns) == list(real.columns)
