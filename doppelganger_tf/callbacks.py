@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 import math
 import numbers
+import os
+import re
 import shutil
 import time
 import warnings
@@ -32,7 +34,9 @@ class TrainingCheckpoint(keras.callbacks.Callback):
     at it, so a run killed mid-save resumes from the previous one. ``restore`` checks the
     checkpoint it loads: a damaged one (unreadable index, missing or truncated files) is never
     taken for "nothing to resume"; it restores the newest intact one instead and warns, or
-    raises naming the files when none is intact.
+    raises naming the files when none is intact. An index that lists anything but this
+    directory's ckpt-N (TensorFlow would restore it, and its saves delete the files of the old
+    entries, wherever they are) counts as damaged: it is rewritten before any save reads it.
 
     In a multi-worker job (docs/scaling.md) every worker runs the callback: the chief writes
     the checkpoints; the others save to a scratch directory beside it, deleted at once, and
@@ -80,6 +84,8 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         # the chief's directory, or this worker's scratch one (distribution.scratch_path)
         self._save_directory = distribution.scratch_path(self.directory,
                                                          model.distribute_strategy)
+        # before the manager reads the index: it would delete the files of what it lists
+        self._drop_foreign_entries(Path(self._save_directory))
         self._manager = tf.train.CheckpointManager(checkpoint, str(self._save_directory),
                                                    max_to_keep=self.max_to_keep,
                                                    checkpoint_name=self.PREFIX)
@@ -87,8 +93,11 @@ class TrainingCheckpoint(keras.callbacks.Callback):
 
     @property
     def latest(self):
-        """Path prefix of the newest checkpoint, or None."""
-        return tf.train.latest_checkpoint(str(self.directory))
+        """Path prefix of the newest checkpoint the index file lists, or None (also when the
+        index is missing or damaged, or names paths other than this directory's ckpt-N:
+        ``restore`` then finds the checkpoints in the directory)."""
+        listed, problem, _ = self._listed(self.directory)
+        return None if problem or not listed else tf.train.latest_checkpoint(str(self.directory))
 
     def restore(self, model) -> int:
         """Load the newest intact checkpoint into ``model``; returns the epoch to resume from
@@ -159,29 +168,78 @@ class TrainingCheckpoint(keras.callbacks.Callback):
 
     def _candidates(self):
         """(checkpoint prefixes to try, newest first; what is wrong with the index file or
-        None). A readable index lists them; without one, those found in the directory."""
+        None). A sound index lists them; without one, those found in the directory."""
         index = self.directory / self.INDEX_FILE
-        prefixes = [str(p)[:-len(".index")]
-                    for p in self.directory.glob(f"{self.PREFIX}-*.index")]
-        found = sorted((p for p in prefixes if self._number(p) >= 0), key=self._number,
-                       reverse=True)
+        found = self._found(self.directory)
         if not index.exists():
             return found, (f"the index file {index} is missing" if found else None)
+        listed, problem, _ = self._listed(self.directory)
+        return (found, problem) if problem else (listed, None)
+
+    def _found(self, directory):
+        """The prefixes of the ckpt-N.index files in ``directory``, newest first."""
+        prefixes = [str(p)[:-len(".index")] for p in directory.glob(f"{self.PREFIX}-*.index")]
+        return sorted((p for p in prefixes if self._number(p) >= 0), key=self._number,
+                      reverse=True)
+
+    def _listed(self, directory):
+        """(the prefixes the index file of ``directory`` lists, newest first; what is wrong
+        with it or None; whether that is entries other than ckpt-N of ``directory``).
+        ([], None, False) without an index file."""
+        index = directory / self.INDEX_FILE
+        if not index.exists():
+            return [], None, False
         try:
-            state = tf.train.get_checkpoint_state(str(self.directory))
+            state = tf.train.get_checkpoint_state(str(directory))
             problem = "TensorFlow could not parse it"
         except (ValueError, tf.errors.OpError) as error:  # e.g. an empty file
             state, problem = None, str(error)
         if state is None or not state.model_checkpoint_path:
-            return found, f"the index file {index} is damaged ({problem})"
+            return [], f"the index file {index} is damaged ({problem})", False
+        # TensorFlow takes any path here (absolute, ../, a glob pattern): restore would read
+        # it, and a save would delete <path>.index and <path>.data-* of the older ones
+        entries = dict.fromkeys([state.model_checkpoint_path, *state.all_model_checkpoint_paths])
+        foreign = [p for p in entries if not self._is_own(p, directory)]
+        if foreign:
+            shown = ", ".join(repr(p) for p in foreign[:3])
+            more = f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
+            what = (f"is not a {self.PREFIX}-N checkpoint of {directory} (a save would "
+                    "delete the files it names)" if len(foreign) == 1 else
+                    f"are not {self.PREFIX}-N checkpoints of {directory} (a save would delete "
+                    "the files they name)")
+            return [], f"the index file {index} lists {shown}{more}, which {what}: ignored " \
+                       "the index", True
         listed = [p for p in state.all_model_checkpoint_paths if p != state.model_checkpoint_path]
-        return [state.model_checkpoint_path, *reversed(listed)], None
+        return [state.model_checkpoint_path, *reversed(listed)], None, False
+
+    def _is_own(self, prefix, directory) -> bool:
+        """Whether ``prefix`` names checkpoint ckpt-N (N digits) of ``directory``."""
+        prefix = str(prefix)
+        return (re.fullmatch(rf"{re.escape(self.PREFIX)}-[0-9]+", os.path.basename(prefix))
+                is not None and os.path.realpath(os.path.dirname(prefix) or ".")
+                == os.path.realpath(directory))
+
+    def _drop_foreign_entries(self, directory):
+        """Rewrite an index file of ``directory`` that lists paths other than its ckpt-N
+        (delete it when there are no checkpoints to list), and warn naming them."""
+        _, problem, foreign = self._listed(directory)
+        if not foreign:
+            return
+        found = self._found(directory)
+        if found:
+            self._rewrite_index(found[0], found, directory)
+        else:
+            (directory / self.INDEX_FILE).unlink()
+        warnings.warn(f"TrainingCheckpoint: {problem}, and "
+                      + ("wrote a new index file listing the checkpoints found"
+                         if found else "deleted it (the directory holds no checkpoint)"),
+                      RuntimeWarning, stacklevel=3)
 
     @staticmethod
     def _number(prefix):
         """N of a checkpoint prefix ".../ckpt-N" (-1 for another name)."""
         number = str(prefix).rpartition("-")[2]
-        return int(number) if number.isdigit() else -1
+        return int(number) if number.isascii() and number.isdigit() else -1
 
     @staticmethod
     def _damage(prefix):
@@ -211,17 +269,19 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         text = str(error).strip().splitlines()
         return f"{type(error).__name__}: {text[0] if text else ''}"
 
-    def _rewrite_index(self, chosen, candidates):
-        """A new index file listing ``chosen`` and the older checkpoints found, so the next
-        saves prune them as usual (TensorFlow's CheckpointState text format; its own writer,
-        update_checkpoint_state, is deprecated)."""
+    def _rewrite_index(self, chosen, candidates, directory=None):
+        """A new index file (in ``directory``, by default the checkpoint directory) listing
+        ``chosen`` and the older checkpoints found, so the next saves prune them as usual
+        (TensorFlow's CheckpointState text format; its own writer, update_checkpoint_state,
+        is deprecated)."""
+        directory = self.directory if directory is None else directory
         kept = [Path(p) for p in reversed(candidates) if self._number(p) <= self._number(chosen)]
         times = [Path(f"{p}.index").stat().st_mtime for p in kept]
         lines = [f"model_checkpoint_path: {json.dumps(Path(chosen).name)}"]
         lines += [f"all_model_checkpoint_paths: {json.dumps(p.name)}" for p in kept]
         lines += [f"all_model_checkpoint_timestamps: {t!r}" for t in times]
         lines.append(f"last_preserved_timestamp: {min(times) - 1!r}")  # all prunable
-        with atomic_file(self.directory / self.INDEX_FILE) as f:
+        with atomic_file(directory / self.INDEX_FILE) as f:
             f.write("\n".join(lines) + "\n")
 
     def on_epoch_end(self, epoch, logs=None):

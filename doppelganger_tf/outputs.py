@@ -278,41 +278,61 @@ def outputs_from_json(text: str) -> List[Output]:
 
 # --- the original release's pickles -------------------------------------------------------------
 
-class _LegacyEnum:
-    """Stand-in for the original ``output.OutputType`` / ``output.Normalization`` enums."""
-
-    def __init__(self, name):
-        self.name = name
-
-    def __reduce__(self):  # pragma: no cover - never re-pickled
-        raise TypeError("legacy spec objects are read-only")
-
-
-class _LegacyOutput:
-    """Stand-in for the original ``output.Output``; receives its __dict__ through BUILD."""
-
-
 class _LegacyUnpickler(pickle.Unpickler):
+    """Admits only the names of the original specs. Each instance has stand-ins for
+    ``output.Output`` / ``OutputType`` / ``Normalization`` and a ``_reconstructor`` of its own:
+    a pickle can set attributes on whatever it is handed (BUILD), and that must not outlive
+    its own load."""
+
+    def __init__(self, file):
+        super().__init__(file, encoding="latin1")
+
+        class LegacyOutput:  # receives its __dict__ through BUILD
+            pass
+
+        class LegacyEnum:  # OutputType / Normalization, made by REDUCE with the member's name
+            def __init__(self, name):
+                self.name = name
+        self.output_class, self.enum_class = LegacyOutput, LegacyEnum
+
+        def reconstructor(cls, base, state):
+            # copyreg._reconstructor, for this load's stand-ins only
+            if not (cls is LegacyOutput or cls is LegacyEnum) or base is not object:
+                raise pickle.UnpicklingError(
+                    "the spec pickle reconstructs something other than an output.Output")
+            return object.__new__(cls)
+        self.reconstructor = reconstructor
+
     def find_class(self, module, name):
         if module == "output":
             if name == "Output":
-                return _LegacyOutput
+                return self.output_class
             if name in ("OutputType", "Normalization"):
-                return _LegacyEnum
+                return self.enum_class
         if module in ("copy_reg", "copyreg") and name == "_reconstructor":
-            return _reconstructor
+            return self.reconstructor
         if module in ("__builtin__", "builtins") and name == "object":
             return object
         raise pickle.UnpicklingError(
             f"the spec pickle references {module}.{name}, which is not part of the original "
-            "DoppelGANger output specs; is this really a data_*_output.pkl file?")
+            "DoppelGANger output specs")
 
+    def fields(self, item) -> dict:
+        """The fields of an unpickled ``output.Output`` (a ValueError for anything else)."""
+        if type(item) is not self.output_class:
+            raise ValueError(f"is of type {type(item).__name__}, not an output.Output")
+        state = vars(item)
+        if "type_" not in state or "dim" not in state:
+            raise ValueError(f"is not an output.Output (fields {sorted(map(str, state))})")
+        return state
 
-def _reconstructor(cls, base, state):
-    obj = object.__new__(cls)
-    if base is not object:  # pragma: no cover - the original specs only use plain objects
-        base.__init__(obj, state)
-    return obj
+    def member(self, value, enum_cls, field: str):
+        """The ``enum_cls`` member a type_ / normalization field names (a stand-in for the
+        original enum's member, or its name as text)."""
+        name = vars(value).get("name") if type(value) is self.enum_class else value
+        if isinstance(name, str) and name in enum_cls.__members__:
+            return enum_cls[name]
+        raise ValueError(f"has {field} {name!r}; expected one of {list(enum_cls.__members__)}")
 
 
 def load_original_specs(path_or_bytes) -> List[Output]:
@@ -328,33 +348,38 @@ def load_original_specs(path_or_bytes) -> List[Output]:
         source = str(path_or_bytes)
         with open(path_or_bytes, "rb") as f:
             raw = f.read()
+    unpickler = _LegacyUnpickler(io.BytesIO(raw))
     try:
-        items = _LegacyUnpickler(io.BytesIO(raw), encoding="latin1").load()
+        items = unpickler.load()
+    # RecursionError: a pickle nested too deeply
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError,
-            IndexError, KeyError) as exc:
+            IndexError, KeyError, RecursionError) as exc:
         raise ValueError(f"cannot read original output specs from {source}: {exc}. Expected a "
                          "pickled list of output.Output objects from the DoppelGANger "
-                         "release") from exc
+                         "release (a data_*_output.pkl file)") from exc
     if not isinstance(items, list):
         raise ValueError(f"{source}: expected a pickled list of outputs, got {type(items).__name__}")
     specs = []
     for i, item in enumerate(items):
-        state = getattr(item, "__dict__", {})
-        if "type_" not in state or "dim" not in state:
-            raise ValueError(f"{source}: entry {i} is not an output.Output (fields {sorted(state)})")
-        type_name = getattr(state["type_"], "name", state["type_"])
-        norm = state.get("normalization")
-        norm_name = getattr(norm, "name", norm)
         try:
-            otype = OutputType[type_name]
-            normalization = Normalization[norm_name] if norm_name is not None else None
-        except KeyError as exc:
-            raise ValueError(f"{source}: entry {i} has unknown type/normalization "
-                             f"{type_name!r}/{norm_name!r}") from exc
-        if otype is OutputType.DISCRETE:
-            normalization = None
-        specs.append(Output(type=otype, dim=int(state["dim"]), normalization=normalization,
-                            is_gen_flag=bool(state.get("is_gen_flag", False))))
+            state = unpickler.fields(item)
+            otype = unpickler.member(state["type_"], OutputType, "type_")
+            norm = state.get("normalization")
+            normalization = None if norm is None or otype is OutputType.DISCRETE else \
+                unpickler.member(norm, Normalization, "normalization")
+            dim, flag = state["dim"], state.get("is_gen_flag", False)
+            if not isinstance(dim, int) or isinstance(dim, bool) or dim < 1:
+                raise ValueError(f"has dim {dim!r}; expected a positive integer")
+            if otype is OutputType.CONTINUOUS and normalization is None:
+                raise ValueError("is continuous but has no normalization")
+            if not isinstance(flag, int):  # bool, or 0/1 from Python 2
+                raise ValueError(f"has is_gen_flag {flag!r}; expected True or False")
+            specs.append(Output(type=otype, dim=dim, normalization=normalization,
+                                is_gen_flag=bool(flag)))
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"{source}: entry {i} {exc}: it is not a valid output spec of the "
+                             "DoppelGANger release; use the data_*_output.pkl files it wrote, "
+                             "or a dataset saved by doppelganger_tf") from None
     return specs
 
 

@@ -105,8 +105,10 @@ def load(model_class, path):
                                 "DoppelGANger model (save one with model.save(path))")
     try:
         payload = json.loads(config_path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{config_path} is corrupt ({exc}); save the model again") from exc
+    # RecursionError: nested too deeply for the parser
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+        raise ValueError(f"{config_path} is corrupt ({type(exc).__name__}: {exc}); save the "
+                         "model again") from None
     if not isinstance(payload, dict) or payload.get("format") != MODEL_FORMAT:
         raise ValueError(f"{config_path} is not a {MODEL_FORMAT} file")
     version = payload.get("version")

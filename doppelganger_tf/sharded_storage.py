@@ -203,11 +203,12 @@ def check_complete(path) -> None:
         try:
             record = json.loads(marker.read_text())
             rows = [int(r) for r in record["rows"]]
-            ok = record["sharding_sha256"] == expected_digest and record["shard"] == shard
+            ok = (record["sharding_sha256"] == expected_digest and record["shard"] == shard
+                  and len(rows) == 2)
         except FileNotFoundError:
             missing.append(shard)
             continue
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):  # a damaged marker
             ok = False
         if not ok:
             invalid.append(shard)
@@ -346,14 +347,20 @@ def _read_sharding(path: Path) -> Dict:
     file = path / SHARDING_FILE
     try:
         sharding = json.loads(file.read_text())
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"{file} is not valid JSON ({exc}); remove {path} and run every shard "
-                         "again") from exc
+    # RecursionError: nested too deeply for the parser
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise ValueError(f"{file} is not valid JSON ({type(exc).__name__}: {exc}); remove "
+                         f"{path} and run every shard again") from None
     if not isinstance(sharding, dict) or sharding.get("format") != FORMAT_NAME:
         raise ValueError(f"{file} is not a doppelganger_tf sharding description")
     if sharding.get("version") != FORMAT_VERSION:
         raise ValueError(f"{file} has format version {sharding.get('version')!r}; this "
                          f"doppelganger_tf reads version {FORMAT_VERSION}")
+    for key in ("num_shards", "n"):  # what check_complete counts with
+        value = sharding.get(key)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{file} has {key}={value!r}, not a positive integer: it is "
+                             f"damaged; remove {path} and run every shard again")
     return sharding
 
 

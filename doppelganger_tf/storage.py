@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 import zipfile
 import zlib
@@ -246,15 +247,27 @@ def _read_npz(file: Path, keys: Dict[str, str]) -> Dict[str, np.ndarray]:
     """Read the arrays named by ``keys`` (our name -> stored name; the first three required)."""
     if not file.exists():
         raise FileNotFoundError(f"{file} is missing")
+    oversized = stored = None
     try:
         # our own handle: np.load leaks the file it opened when the archive is corrupt
         with open(file, "rb") as handle:
             contents = np.load(handle, allow_pickle=False)
-            stored = ({name: contents[name] for name in contents.files}
-                      if isinstance(contents, np.lib.npyio.NpzFile) else None)
-    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as exc:
+            if isinstance(contents, np.lib.npyio.NpzFile):
+                oversized = npz_size_problem(contents.zip)  # before numpy allocates
+                if not oversized:
+                    stored = {name: contents[name] for name in contents.files}
+    except MemoryError:
+        raise ValueError(f"cannot read {file}: its arrays need more memory than this machine "
+                         "can allocate; load it on a larger machine, or check that it is "
+                         "the file you expected") from None
+    # RuntimeError: an encrypted member, or a compression method zipfile lacks
+    except (OSError, ValueError, EOFError, KeyError, RuntimeError, zipfile.BadZipFile,
+            zlib.error) as exc:
         raise ValueError(f"cannot read {file}: {exc}; it is corrupt or not an .npz "
                          "archive") from exc
+    if oversized:
+        raise ValueError(f"cannot read {file}: {oversized}; it is damaged or was not written "
+                         "by doppelganger_tf: get an intact copy")
     if stored is None:
         raise ValueError(f"{file} holds a single array, not an .npz archive of arrays")
     missing = [name for name in list(keys.values())[:3] if name not in stored]
@@ -269,8 +282,10 @@ def _read_specs_json(file: Path) -> Tuple[List[Output], List[Output]]:
                                 "there")
     try:
         spec = json.loads(file.read_text())
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"{file} is not valid JSON: {exc}") from exc
+    # RecursionError: nested too deeply for the parser
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise ValueError(f"{file} is not valid JSON ({type(exc).__name__}: {exc}); it is "
+                         "damaged: get an intact copy, or save the dataset again") from None
     if not isinstance(spec, dict) or spec.get("format") != FORMAT_NAME:
         raise ValueError(f"{file} is not a doppelganger_tf dataset spec (expected "
                          f"\"format\": {FORMAT_NAME!r})")
@@ -339,8 +354,54 @@ def _read_npy_layout(path: Path) -> Dict[str, np.ndarray]:
                                         "dataset; write it again")
             continue
         try:
+            with open(file, "rb") as handle:
+                oversized = npy_size_problem(handle, os.fstat(handle.fileno()).st_size)
+            if oversized:
+                raise ValueError(f"it {oversized}")
             arrays[key] = np.load(file, mmap_mode="r" if key in ROW_ARRAYS else None,
                                   allow_pickle=False)
+        except MemoryError:
+            raise ValueError(f"cannot read {file}: it needs more memory than this machine can "
+                             "allocate; load it on a larger machine, or check that it is the "
+                             "file you expected") from None
         except (OSError, ValueError, EOFError) as exc:
             raise ValueError(f"cannot read {file}: {exc}; it is corrupt, write it again") from exc
     return arrays
+
+
+def npy_size_problem(fp, size: int) -> Optional[str]:
+    """What is wrong when the .npy read from ``fp`` (``size`` bytes in all, from its current
+    position) declares more data than it holds, or None: numpy allocates the shape a header
+    declares before reading any data, so a forged header could ask for any amount of memory.
+    Headers it cannot parse are left to ``np.load``, which says what is wrong."""
+    start = fp.tell()
+    try:
+        version = np.lib.format.read_magic(fp)
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(fp)
+        elif version == (2, 0):
+            shape, _, dtype = np.lib.format.read_array_header_2_0(fp)
+        else:  # (3, 0), UTF-8 field names: no public reader; MemoryError stays the fallback
+            return None
+    except (ValueError, OSError, EOFError):
+        return None
+    if dtype.hasobject:  # refused by np.load(allow_pickle=False), with numpy's own message
+        return None
+    declared = math.prod(shape) * dtype.itemsize
+    holds = size - (fp.tell() - start)
+    if declared <= holds:
+        return None
+    return (f"declares a {dtype} array of shape {shape} ({declared:,} bytes) but holds "
+            f"{max(holds, 0):,} bytes of data")
+
+
+def npz_size_problem(archive: zipfile.ZipFile) -> Optional[str]:
+    """:func:`npy_size_problem` of the first ``.npy`` member of ``archive`` that has one
+    (the members' sizes are those the archive records uncompressed)."""
+    for info in archive.infolist():
+        if info.filename.endswith(".npy"):
+            with archive.open(info) as member:
+                problem = npy_size_problem(member, info.file_size)
+            if problem:
+                return f"its member {info.filename} {problem}"
+    return None

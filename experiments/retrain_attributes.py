@@ -20,6 +20,7 @@ share the rest in their training proportions.
 """
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -304,7 +305,9 @@ def run(prepared):
             {label: histogram(frames[key], outputs[name]) for label, key in
              [("training data", "data"), ("target", "target"), ("original model", "original"),
               ("retrained model", "retrained")]},
-            outputs[name].labels(), out / f"retrain_{name}_hist.png",
+            outputs[name].labels(),
+            # the name comes from the data: only safe characters in the file name
+            out / f"retrain_{re.sub(r'[^A-Za-z0-9_.=-]+', '_', str(name))}_hist.png",
             title=f"{name}: retraining the attribute generator")
     wall = time.perf_counter() - started
 

@@ -12,6 +12,7 @@ trained on each model's data and tested on held-out real data (Figure 24).
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from absl import flags, logging
@@ -90,10 +91,11 @@ def figures(real, runs, test, out: Path):
                  out / "figure6_midrange_cdf.png", xlabel="(max+min)/2 of views (scaled)",
                  title="WWT: per-page (max+min)/2")
     for name in real.attribute_names:
+        stem = re.sub(r"[^A-Za-z0-9_.=-]+", "_", str(name))  # a name from the data
         ev.plot_attribute_histograms({k: ev.attribute_histogram(d, name)
                                       for k, d in datasets.items()},
                                      ev.attribute_categories(real, name),
-                                     out / f"figure5_{name}_hist.png", title=f"WWT: {name}")
+                                     out / f"figure5_{stem}_hist.png", title=f"WWT: {name}")
     if test is not None and _can_forecast(real):
         r2 = {k: forecast(d, test) for k, d in datasets.items()}
         ev.plot_accuracies(r2, out / "figure24_forecasting_r2.png",

@@ -4,8 +4,8 @@ Every entry point that reads a file someone may have sent you is given a file wh
 would run code (a shell command that leaves a marker file): the load must fail with an error
 naming the file, and the marker must not exist afterwards. The first test shows that these
 files do run code when loaded without protection, so that the others cannot pass vacuously.
-Damaged files must give a ValueError naming them too; the strict xfails are the cases that do
-not yet (each says where), and turn into failures once fixed, to be unmarked then.
+Damaged files must give a ValueError naming them too, and a hostile file must change nothing
+beyond its own load: not how later loads work, not files outside the folder it came in.
 """
 import hashlib
 import io
@@ -205,19 +205,47 @@ def test_a_memory_mapped_array_declaring_more_than_its_file_holds_is_refused(dat
         Dataset.load(tmp_path / "streamed")
 
 
-@pytest.mark.xfail(strict=True, raises=MemoryError, reason=(
-    "arrays read into memory (data.npz, data_train.npz, the min/max .npy, model.weights.npz) "
-    "are allocated at the shape their header declares before any data is read; a shape beyond "
-    "what can be allocated is numpy's MemoryError, which names no file (storage._read_npz, "
-    "storage._read_npy_layout and saved_weights.load catch no MemoryError)"))
+@pytest.mark.parametrize("layout", ["ours", "original", "streamed"])
 def test_an_array_read_into_memory_declaring_more_than_can_be_allocated_is_a_value_error(
-        data, tmp_path):
-    data.save(tmp_path / "ours")
-    # ~1 PB: beyond any machine's address space, so the allocation fails at once
-    replace_npz_member(tmp_path / "ours" / "data.npz", "features.npy",
-                       huge_npy_header((10 ** 13, 8, 3)))
-    with pytest.raises(ValueError, match="data.npz"):
-        Dataset.load(tmp_path / "ours")
+        data, tmp_path, layout):
+    # ~1 PB: beyond any machine's address space, so the allocation would fail at once
+    huge = huge_npy_header((10 ** 13, 8, 3))
+    if layout == "ours":
+        data.save(tmp_path / layout)
+        name = "data.npz"
+        replace_npz_member(tmp_path / layout / name, "features.npy", huge)
+    elif layout == "original":
+        data.save_original(tmp_path / layout)
+        name = "data_train.npz"
+        replace_npz_member(tmp_path / layout / name, "data_feature_min.npy", huge)
+    else:
+        with DatasetStreamWriter(tmp_path / layout, len(data)) as writer:
+            writer.append(data)
+        name = "feature_min.npy"
+        (tmp_path / layout / name).write_bytes(huge)
+    with pytest.raises(ValueError, match=f"cannot read .*{re.escape(name)}: .*declares a float32 "
+                                         r"array of shape \(10000000000000, 8, 3\) .* but holds "
+                                         "64 bytes"):
+        Dataset.load(tmp_path / layout)
+
+
+@pytest.mark.parametrize("layout", ["ours", "streamed"])
+def test_an_array_that_does_not_fit_in_memory_is_a_value_error_naming_its_file(data, tmp_path,
+                                                                               layout):
+    """What the size check above leaves to numpy (an array genuinely that large, e.g. zeros
+    compressed 1000:1) fails naming the file too."""
+    directory = tmp_path / layout
+    if layout == "ours":
+        data.save(directory)
+        file = directory / "data.npz"
+    else:
+        with DatasetStreamWriter(directory, len(data)) as writer:
+            writer.append(data)
+        file = directory / "features.npy"  # the first read
+    with mock.patch("numpy.load", side_effect=MemoryError):
+        with pytest.raises(ValueError, match=f"cannot read {re.escape(str(file))}: .*more "
+                                             "memory than this machine can allocate"):
+            Dataset.load(directory)
 
 
 @pytest.mark.parametrize("name, damage", [
@@ -234,10 +262,6 @@ def test_a_damaged_file_of_the_original_layout_is_a_value_error_naming_it(data, 
         Dataset.load(tmp_path / "orig")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "load_original_specs converts the fields of each unpickled output (int(dim), "
-    "OutputType[type_]) outside its try block: a well-formed pickle with a field of the wrong "
-    "type raises a bare TypeError or ValueError that does not name the file"))
 @pytest.mark.parametrize("fields", [dict(type_="DISCRETE", dim="three"),
                                     dict(type_="DISCRETE", dim=[3]),
                                     dict(type_=["DISCRETE"], dim=3)],
@@ -250,11 +274,6 @@ def test_a_spec_pickle_with_a_field_of_the_wrong_type_is_a_value_error_naming_th
         load_original_specs(file)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the JSON readers catch JSONDecodeError and UnicodeDecodeError but not the RecursionError "
-    "of a too deeply nested file (storage._read_specs_json, saved_model.load), and "
-    "sharded_storage.check_complete uses sharding.json's num_shards unchecked (a bare "
-    "TypeError)"))
 @pytest.mark.parametrize("file", ["specs.json", "sharding.json"])
 def test_a_damaged_json_file_of_a_dataset_is_a_value_error_naming_it(data, tmp_path, file):
     with DatasetStreamWriter(tmp_path / "streamed", len(data)) as writer:
@@ -275,10 +294,6 @@ _SETS_A_STAND_IN_ATTRIBUTE = (b"\x80\x02" b"coutput\nOutput\n" b"N}" b"X\x10\x00
                               b"__getattribute__" b"ccopy_reg\n_reconstructor\n" b"s\x86b0].")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the restricted unpickler hands out the module's own stand-in classes and _reconstructor; "
-    "a pickle can set attributes on them (BUILD), which then break every later load in the "
-    "process (no code runs: only the admitted names are callable)"))
 def test_a_hostile_spec_pickle_cannot_change_how_later_ones_load(tmp_path):
     # in a process of its own: the change it makes would outlive the test
     script = textwrap.dedent(f"""
@@ -338,6 +353,22 @@ def test_doppelganger_load_refuses_an_object_array_in_weights_that_pass_the_dige
     assert not marker.exists()
 
 
+def test_doppelganger_load_refuses_weights_declaring_more_than_they_hold(saved_model, tmp_path):
+    from doppelganger_tf import DoppelGANger
+    directory = tmp_path / "model"
+    shutil.copytree(saved_model[0], directory)
+    weights = directory / "model.weights.npz"
+    with zipfile.ZipFile(weights) as archive:
+        first = archive.namelist()[0]
+    replace_npz_member(weights, first, huge_npy_header((10 ** 13, 8, 3)))
+    payload = json.loads((directory / "model.json").read_text())
+    payload["weights_sha256"] = hashlib.sha256(weights.read_bytes()).hexdigest()
+    (directory / "model.json").write_text(json.dumps(payload))
+    with pytest.raises(ValueError, match=f"model.weights.npz is damaged: its member "
+                                         f"{re.escape(first)} declares a float32 array"):
+        DoppelGANger.load(directory)
+
+
 def test_doppelganger_load_refuses_hostile_weights_swapped_in_by_their_digest(
         saved_model, tmp_path, marker):
     from doppelganger_tf import DoppelGANger
@@ -371,9 +402,6 @@ def test_doppelganger_load_of_a_format_1_model_unpickles_nothing_from_its_h5_fil
     assert not marker.exists()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "saved_model.load catches JSONDecodeError and UnicodeDecodeError but not the "
-    "RecursionError of a too deeply nested model.json"))
 def test_a_too_deeply_nested_model_json_is_a_value_error_naming_it(saved_model, tmp_path):
     from doppelganger_tf import DoppelGANger
     directory = tmp_path / "model"
@@ -395,12 +423,9 @@ def test_training_checkpoint_restore_refuses_a_pickle_in_place_of_a_checkpoint(
     assert not marker.exists()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "TensorFlow's CheckpointManager trusts the paths in a checkpoint directory's 'checkpoint' "
-    "file (absolute ones and glob patterns included) and its next save deletes "
-    "<path>.index and <path>.data-?????-of-????? of those beyond max_to_keep; "
-    "TrainingCheckpoint does not check that they name ckpt-N inside its directory"))
-def test_a_checkpoint_index_naming_files_elsewhere_cannot_get_them_deleted(data, tmp_path):
+@pytest.mark.parametrize("resume", ["restore", "fit alone"])
+def test_a_checkpoint_index_naming_files_elsewhere_cannot_get_them_deleted(data, tmp_path,
+                                                                          resume):
     import tensorflow as tf
 
     from doppelganger_tf import DGConfig, DoppelGANger, TrainingCheckpoint
@@ -415,21 +440,33 @@ def test_a_checkpoint_index_naming_files_elsewhere_cannot_get_them_deleted(data,
     model.compile()
     directory = tmp_path / "ckpt"
     model.fit(data, epochs=1, callbacks=[TrainingCheckpoint(directory)], verbose=0)
-    # the index file as a sender could write it: its own checkpoint last, globs before it
+    # the index file as a sender could write it: its own checkpoint last, before it a glob
+    # pattern and a path relative to the directory that leads out of it
     state = directory / "checkpoint"
     recorded = re.findall(r"all_model_checkpoint_timestamps: (\S+)", state.read_text())
     newest = float(recorded[-1])
     state.write_text("\n".join(
         [f'model_checkpoint_path: "{directory / "ckpt-1"}"']
         + [f'all_model_checkpoint_paths: "{p}"'
-           for p in (elsewhere / "*", elsewhere / "other-run", directory / "ckpt-1")]
+           for p in (elsewhere / "*", "../elsewhere/other-run", directory / "ckpt-1")]
         + [f"all_model_checkpoint_timestamps: {newest - 3 + i}" for i in range(3)]
         + [f"last_preserved_timestamp: {newest - 100}"]) + "\n")
     checkpoint = TrainingCheckpoint(directory)
-    assert checkpoint.restore(model) == 1
-    model.fit(data, epochs=2, initial_epoch=1, callbacks=[checkpoint], verbose=0)
+    named = (f"index file {re.escape(str(state))} lists .*{re.escape(str(elsewhere))}.*"
+             "not ckpt-N checkpoints of ")
+    if resume == "restore":
+        with pytest.warns(RuntimeWarning, match=named + ".*Restored .*ckpt-1, .*wrote a new "
+                                                        "index file"):
+            assert checkpoint.restore(model) == 1
+        model.fit(data, epochs=2, initial_epoch=1, callbacks=[checkpoint], verbose=0)
+        kept = ["ckpt-1.index", "ckpt-2.index"]
+    else:  # its first save reads the index
+        with pytest.warns(RuntimeWarning, match=named + ".*wrote a new index file"):
+            model.fit(data, epochs=3, initial_epoch=1, callbacks=[checkpoint], verbose=0)
+        kept = ["ckpt-2.index", "ckpt-3.index"]  # ckpt-1 pruned as usual
     assert sorted(p.name for p in elsewhere.iterdir()) == \
         ["notes.index", "other-run.data-00000-of-00001"]
+    assert sorted(p.name for p in directory.iterdir() if p.name.endswith(".index")) == kept
 
 
 # --- command lines ------------------------------------------------------------------------------
