@@ -11,8 +11,8 @@ starts when training starts, graph tracing included). A ``FidelityTracker`` scor
 ``--track_every`` epochs against the training data; its time counts in the budget.
 
 Figures (issue 18's definitions), for the last epoch's weights ("final") and for the weights of
-the tracked epoch that was best by each of :func:`criteria` ("best_acf", "best_goal",
-"best_targets", "best_geomean"), from
+the tracked epoch past the tracker's warm-up (its first 10% of the seconds) that was best by each
+of :func:`criteria` ("best_acf", "best_goal", "best_targets", "best_floor", "best_auto"), from
 ``--score_samples`` (default ``len(real)``) samples generated with other noise than the
 tracker's, against the real data (with more, also the range over consecutive draws of
 ``len(real)`` samples, which shows how much one draw moves a figure):
@@ -95,11 +95,12 @@ def run_worker(args) -> dict:
     keras.utils.set_random_seed(args.seed)
     model = DoppelGANger.from_dataset(real, DGConfig(**settings), seed=args.seed)
     model.compile()
+    # keep_best="auto" logs its combination (the keeper keeps the weights) and a warm-up
     tracker = FidelityTracker(every=args.track_every, num_samples=len(real),
-                              metrics=("acf", "total", "attribute"), features=[FEATURE],
-                              by_category=True, seed=args.seed, print_fn=None,
-                              generated_samples=args.tracker_samples)
-    keeper = BestKeeper()
+                              metrics=("acf", "total", "attribute"), keep_best="auto",
+                              restore_best=False, by_category=True, seed=args.seed,
+                              print_fn=None, generated_samples=args.tracker_samples)
+    keeper = BestKeeper(tracker)
     limit = TrainingTimeLimit(args.seconds)
     started, elapsed = [], {}  # seconds from the start of training to each epoch's end
     clock = keras.callbacks.LambdaCallback(
@@ -149,30 +150,35 @@ def criteria(logs) -> dict:
     autocorrelation MSE alone; "goal", the autocorrelation MSE over its goal (0.005) plus the
     mean DSL / cable total-traffic W1 over its goal (0.30); "targets", the mean of the three
     figures over their goals (0.005, 0.30, 0.30: what ``FidelityTracker(keep_best=[...],
-    keep_best_targets=[...])`` and experiments/flags/mba_1200s.flags minimise); "geomean",
-    the geometric mean of the autocorrelation MSE and the two W1s (no scales: what
-    ``FidelityTracker(keep_best=[...])`` minimises)."""
-    from doppelganger_tf.fidelity_callback import geometric_mean, target_ratio
-    acf = logs[f"fidelity/acf_mse/{FEATURE}"]
-    w1 = [logs[f"fidelity/w1_total/{FEATURE}/{TECHNOLOGY}={c}"] for c in (DSL, CABLE)]
+    keep_best_targets=[...])`` and experiments/flags/mba_1200s.flags minimise); "floor", the
+    mean of the three figures' ratios to their real-vs-real floors (what
+    ``FidelityTracker(keep_best=[...])`` minimises); "auto", what
+    ``FidelityTracker(keep_best="auto")`` minimises (every feature's autocorrelation, mean and
+    flat share, the attributes)."""
+    from doppelganger_tf.fidelity_callback import mean_ratio, target_ratio
+    keys = [f"acf_mse/{FEATURE}",
+            *(f"w1_total/{FEATURE}/{TECHNOLOGY}={c}" for c in (DSL, CABLE))]
+    acf, *w1 = [logs[f"fidelity/{key}"] for key in keys]
     return {"acf": acf, "goal": acf / 0.005 + float(np.mean(w1)) / 0.30,
             "targets": target_ratio([acf, *w1], [0.005, 0.30, 0.30]),
-            "geomean": geometric_mean([acf, *w1])}
+            "floor": mean_ratio([logs[f"fidelity/ratio/{key}"] for key in keys]),
+            "auto": logs["fidelity/keep_best_floor_ratio"]}
 
 
-def BestKeeper():  # noqa: N802 (builds a Keras callback; Keras is imported in the worker only)
+def BestKeeper(tracker):  # noqa: N802 (builds a Keras callback; Keras is imported in the worker)
     from doppelganger_tf.compat import keras
 
     class Keeper(keras.callbacks.Callback):
         """After the tracker (DoppelGANger.fit runs trackers first): for each of
-        :func:`criteria`, the weights of the evaluated epoch where it was lowest."""
+        :func:`criteria`, the weights of the evaluated epoch past the tracker's warm-up where it
+        was lowest."""
 
         def __init__(self):
             super().__init__()
             self.best = {}  # criterion -> (epoch, value, weights)
 
         def on_epoch_end(self, epoch, logs=None):
-            if f"fidelity/acf_mse/{FEATURE}" not in (logs or {}):
+            if epoch not in tracker.eligible_epochs:
                 return
             for name, value in criteria(logs).items():
                 if name not in self.best or value < self.best[name][1]:
@@ -218,7 +224,7 @@ def print_table(results):
     print("real halves | - | " + " | ".join(f"{floor[c]:.4g}" for c in COLUMNS))
     by_setting = {}
     for run in results["runs"]:
-        for kind in ("final", "best_acf", "best_goal", "best_targets", "best_geomean"):
+        for kind in ("final", "best_acf", "best_goal", "best_targets", "best_floor", "best_auto"):
             if kind not in run:
                 continue
             epochs = run["epochs"] if kind == "final" else run[kind]["epoch"]

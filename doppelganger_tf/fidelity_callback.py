@@ -425,7 +425,8 @@ class FidelityTracker(keras.callbacks.Callback):
     def warmup_bounds(self):
         """(epochs, seconds): an epoch is eligible for keep_best once its number (1-based)
         exceeds ``epochs`` or it ends ``seconds`` or more after training began (None: no bound
-        in seconds); the warm-up ends at whichever comes first."""
+        in seconds); the warm-up ends at whichever comes first, never before the first epoch's
+        end when it is a share (that epoch's time is mostly tracing the graph)."""
         if isinstance(self.warmup, int):
             return self.warmup, None
         total = (self.params or {}).get("epochs") or 0
@@ -436,7 +437,8 @@ class FidelityTracker(keras.callbacks.Callback):
     def _past_warmup(self, epoch) -> bool:
         epochs, seconds = self.warmup_bounds()
         return epoch + 1 > epochs or (
-            seconds is not None and time.perf_counter() - self._started >= seconds)
+            seconds is not None and epoch > 0
+            and time.perf_counter() - self._started >= seconds)
 
     def on_epoch_begin(self, epoch, logs=None):
         if self._first_epoch is None:  # a resumed run starts past epoch 0

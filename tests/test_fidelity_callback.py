@@ -240,7 +240,18 @@ def test_the_warmup_of_a_time_limited_run_is_a_share_of_its_seconds(model, toy, 
     assert tracker.time_limit == 10.0 and tracker.warmup_bounds() == (250, 2.5)
     assert tracker.epochs == list(range(10))
     # the tracker reads the clock before the tick: epoch e ends e seconds in; 3 >= 2.5
-    assert tracker.best_epoch == 3
+    assert tracker.eligible_epochs == list(range(3, 10)) and tracker.best_epoch == 3
+    # a first epoch past the seconds (graph tracing) is still the warm-up's
+    now[0] = 100.0
+    acf = iter([0.01, 0.3, 0.2])
+    slow = tf.keras.callbacks.LambdaCallback(
+        on_epoch_begin=lambda epoch, logs: now.__setitem__(0, now[0] + 5.0 * (epoch == 0)))
+    tracker = FidelityTracker(reference=toy.subset(np.arange(30)), every=1, print_fn=None,
+                              keep_best="acf_mse/wave", warmup=0.25)
+    model.fit(toy, epochs=1000, seed=0, verbose=0,
+              callbacks=[slow, tick, TrainingTimeLimit(8.0), tracker])
+    assert tracker.epochs == [0, 1, 2] and tracker.eligible_epochs == [1, 2]
+    assert tracker.best_epoch == 2
 
 
 def test_evaluated_epochs_in_a_resumed_run_and_at_an_early_stop(model, toy):
