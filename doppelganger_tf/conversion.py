@@ -67,7 +67,7 @@ def from_arrays(cls: Type[Dataset], features, attributes=None, *, feature_names=
     Each list argument also takes a single name (``discrete_attributes="isp"``).  A
     continuous column whose width overflows float64 is an error, and a UserWarning says
     when float32 scaling cannot resolve a column's typical values (an extreme value
-    squashing the rest: log-transform or clip it first).
+    squashing the rest: ``transforms="log1p"`` or clipping fixes it).
     """
     feature_names = _column_list(feature_names, "feature_names")
     attribute_names = _column_list(attribute_names, "attribute_names")

@@ -9,7 +9,9 @@ The paper calls attributes *metadata* and features *measurements*.  The canonica
 - ``gen_flags`` float32 [N, T]: 1 while the series is active, then 0 (length >= 1).
 - ``feature_min`` / ``feature_max`` float64 [K_enc] (``attribute_min`` / ``attribute_max``
   [A_enc]): the raw-unit global min/max of each encoded column (0/1 for discrete columns), used to
-  return data in real units.  ``None`` means the scaled values already are the final units.
+  return data in real units; in transformed units for a column whose Output has a transform
+  (the DataFrame readers' ``transforms=``, inverted after unscaling).  ``None`` means the scaled
+  values already are the final units.
 
 This module holds the container (arrays, specs, validation, subsets).  Build a Dataset from raw
 values with :meth:`Dataset.from_arrays` or from a DataFrame (:meth:`Dataset.from_dataframe`,

@@ -57,7 +57,7 @@ def decoded_by_hand(ds, name):
     return np.where(ds.gen_flags > 0.5, x, np.nan)
 
 
-# --- the transform itself ---------------------------------------------------------------------------
+# --- the transform itself -------------------------------------------------------------------------
 
 @pytest.mark.parametrize("transform, values", [
     (ColumnTransform("log1p"), [0.0, 1e-9, 3.0, 1e6, 1.7e308]),
