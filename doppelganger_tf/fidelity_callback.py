@@ -535,8 +535,10 @@ class FidelityTracker(keras.callbacks.Callback):
         return words if seconds is None else f"{words} or {seconds:.0f} s"
 
     def _at(self, key, epoch) -> float:
-        return self.history.get(key, [])[self.epochs.index(epoch)] if key in self.history \
-            else float("nan")
+        """The value of a logs key at an evaluated epoch (NaN when never logged)."""
+        if key not in self.history:
+            return float("nan")
+        return self.history[key][self.epochs.index(epoch)]
 
     def _restore_message(self) -> str:
         """Which epoch's weights are kept, and why, in one line."""
