@@ -39,7 +39,9 @@ Flat series. A series is flat where its values over the second half of its activ
 (rounded up, at least 2 steps) span at most :data:`FLAT_TOLERANCE` of the feature's scaled range
 (1 for [0, 1], 2 for [-1, 1]): the tolerance is far above float32 rounding (6e-8 near 1), which
 a generator whose output saturates or settles on a fixed point stays within, and far below the
-smallest span of a real series in the repository's data (MBA: 0.003). The second half, not the
+span of a varying real series in the repository's data (MBA traffic: at least 0.001 over a
+second half; MBA's other feature is exactly constant in 77% of its series: flat on both sides,
+and in the real share the figure compares with). The second half, not the
 whole series: a generator that starts a series and then settles on a constant (93% of the
 series of a run kept at epoch 0 in issue 30, none of the real ones) shows it there. The figure
 compares the shares; :func:`flat_share` gives each side's.
@@ -419,9 +421,10 @@ def minimum_floor(key: str, summary: FidelitySummary) -> float:
     order, e.g. 1e-3 of the scaled range for a W1 of levels, 1e-6 for the autocorrelation MSE
     (curves 0.001 apart at every lag) and the JSD, 1e-3 for the flat share. Far below the
     floors measured on the repository's data (ACF MSE 1e-4-5e-4, JSD 0.002-0.06, W1 of levels
-    0.013-0.03 between halves of 250-300 samples), it bites only where the real data cannot
-    vary: an attribute of one category, no flat real series. There a ratio stays finite, and
-    says how far the figure is from a difference nobody could see."""
+    0.013-0.03 between halves of 250-300 samples), it bites where the real data barely vary:
+    an attribute of one category, no flat real series, levels within 0.1% of the range (MBA's
+    mostly-zero second feature: W1 of the mean 0.00065, raised to 0.001). There a ratio stays
+    finite, and says how far the figure is from a difference nobody could see."""
     return (MIN_FLOOR_FRACTION * _figure_unit(key, summary)) ** figure_order(key)
 
 
