@@ -1,6 +1,10 @@
 """The measurements behind suggest_config's rules (doppelganger_tf/suggestion.py, docs/tuning.md).
 
-    python bench/suggestion_rules.py [--data ../shared/data] [--sections period,noise,levels,datasets]
+    python bench/suggestion_rules.py [--data ../shared/data]
+        [--sections period,noise,levels,sample,datasets]
+    python bench/suggestion_rules.py --sections batch
+    python bench/suggestion_rules.py --sections train [--steps 2000] [--seed 0]
+        [--arms off,on,on+average]
 
 Sections (all numpy, seconds on 2 cores; no training):
 - period: constructed series with known periods (sine or one peak per cycle, random phase per
@@ -11,6 +15,8 @@ Sections (all numpy, seconds on 2 cores; no training):
   MIN_PEAK_PROMINENCE above it;
 - levels: the between-series share of variance of constructed data with known level spreads
   (the share is known: spread^2 / (spread^2 + within variance)) and of the datasets below;
+- sample: the measurements on 2,000 drawn series (what suggest_config reads of larger data)
+  against all 10,000 synthetic WWT pages;
 - datasets: the full suggestion on the real MBA data (<data>/fcc_mba), the synthetic WWT data
   (500 pages x 553 days, the README job's; 1,000 x 550, the paper's length), a GCUT sample built
   with data_prep.gcut from the real task_events part (<data>/raw_formats/gcut: real tasks, end
@@ -18,6 +24,16 @@ Sections (all numpy, seconds on 2 cores; no training):
   each task's usage records are constructed: its request times log-normal noise, one record
   per 5-minute window of its real duration) and the issue's small dataset shape (80 hourly
   series x 14 days, a daily cycle, a heavy-tailed level, one categorical attribute).
+
+Not in the default sections, because they train (a minute, a few minutes on 2 cores):
+- batch: milliseconds per training step at batch 10, 20, 40 and 80 on the issue's shape (the
+  suggested config otherwise);
+- train: auto-normalisation off, on, and on with the weight average 0.98 (nothing else
+  changed: no attributes, no auxiliary critic) on constructed data with a 4-step cycle and a per-series level of
+  std 0.3 / 1 / 4 (between-series share 0.1 / 0.55 / 0.95), --steps generator steps each at
+  S=8, batch 100, 400 series of 56 steps, seed --seed; scored on 400 generated series against the
+  real ones: W1 of the per-series mean and of the per-series std (each over its real-vs-real
+  floor, two random halves, mean of 5 splits) and the autocorrelation MSE.
 
 Prints tables; asserts nothing (tests/test_suggestion.py checks the rules on small cases).
 """
@@ -104,7 +120,13 @@ def section_period(args):
         peak = s.measurements["peak"]
         found = s.measurements["period"]
         height = f"{peak['height']:.2f}" if found else "-"
-        prom = f"{peak['prominence']:.2f}" if found else "-"
+        if found:
+            prom = f"{peak['prominence']:.2f}"
+        else:  # the most prominent maximum, below the threshold
+            d = cycle_data(period, length, **kwargs)
+            curve = sg.average_autocorrelation(
+                *sg._active_values(d, 0, np.arange(len(d)), d.lengths), length // 2)
+            prom = f"({most_prominent(curve):.2f})"
         S = s.config.sample_len
         print(f"| {name} | {period} | {length} | {found or 'none'} | {height} | {prom} | {S} | "
               f"{s.padded_length} | {s.padded_length // S} |")
@@ -148,6 +170,24 @@ def section_levels(args):
         d = cycle_data(4, 56, level=level, seed=1)
         share = sg.suggest_config(d).measurements["level_share"]["share"]
         print(f"| {level} | {level ** 2 / (level ** 2 + 0.75):.2f} | {share:.2f} |")
+
+
+def section_sample(args):
+    """The measurements on MAX_SERIES drawn series against all of a larger dataset."""
+    data = wwt_like_dataset(10000, 553, seed=0)
+    lengths, columns = data.lengths, sg.continuous_columns(data)
+    print(f"\n## Reading {sg.MAX_SERIES:,} of 10,000 synthetic WWT pages (5 draws)\n")
+    print("| series read | period | height | prominence | level share |")
+    print("|---|---|---|---|---|")
+    draws = [("all", np.arange(len(data)))] + [
+        (f"draw {seed}", np.sort(np.random.default_rng(seed).choice(len(data), sg.MAX_SERIES,
+                                                                    replace=False)))
+        for seed in range(5)]
+    for name, rows in draws:
+        period, peak = sg.dominant_period(data, columns, rows, lengths[rows])
+        share = sg.level_share(data, columns, rows, lengths[rows])["share"]
+        print(f"| {name} | {period} | {peak['height']:.4f} | {peak['prominence']:.4f} | "
+              f"{share:.4f} |")
 
 
 def gcut_sample(data_root: Path, workdir: Path):
@@ -222,16 +262,119 @@ def section_datasets(args):
         print(f"  (with seconds=1200: {sg.suggest_config(data, seconds=1200).reasons['budget']})")
 
 
+def _per_series(values):
+    """Per-series mean and std of [N, T] values with NaN after each series' end."""
+    return np.nanmean(values, 1), np.nanstd(values, 1)
+
+
+def _floor(real, statistic, seed=0):
+    """W1 of a per-series statistic between two random halves of the real series (5 splits)."""
+    from scipy.stats import wasserstein_distance
+    rng = np.random.default_rng(seed)
+    figures = []
+    for _ in range(5):
+        order = rng.permutation(len(real))
+        half = len(real) // 2
+        figures.append(wasserstein_distance(statistic[order[:half]], statistic[order[half:]]))
+    return float(np.mean(figures))
+
+
+def _acf(values, max_lag):
+    mask = ~np.isnan(values)
+    lengths = mask.sum(1)
+    return sg.average_autocorrelation(np.nan_to_num(values), mask, lengths, max_lag)
+
+
+def section_batch(args):
+    """Milliseconds per training step against the batch size, at the issue's small shape."""
+    import os
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")  # see section_train
+    import keras
+
+    from doppelganger_tf import DoppelGANger, set_cpu_threads
+    set_cpu_threads()
+    data = issue_shape()
+    config = sg.suggest_config(data).config
+    print(f"\n## Step time against the batch: {data!r}, S={config.sample_len}\n")
+    print("| batch | ms per step (5 repetitions of 20 steps) | ms per series |")
+    print("|---|---|---|")
+    for batch in (10, 20, 40, 80):
+        keras.utils.set_random_seed(0)
+        model = DoppelGANger.from_dataset(data, config.replace(batch_size=batch))
+        model.compile()
+        per_epoch = model.steps_per_epoch(len(data))
+        model.fit(data, epochs=max(1, 5 // per_epoch), verbose=0)  # tracing, warm-up
+        times = []
+        for _ in range(5):
+            started = time.perf_counter()
+            model.fit(data, epochs=max(1, 20 // per_epoch), verbose=0)
+            steps = max(1, 20 // per_epoch) * per_epoch
+            times.append(1000 * (time.perf_counter() - started) / steps)
+        print(f"| {batch} | {', '.join(f'{t:.1f}' for t in times)} | "
+              f"{np.median(times) / batch:.2f} |", flush=True)
+
+
+ARMS = {"off": {"auto_normalize": False},
+        "on": {"auto_normalize": True},
+        "on+average": {"auto_normalize": True, "generator_average_decay": 0.98}}
+
+
+def section_train(args):
+    import os
+    # TensorFlow 2.15's oneDNN matmul aborts on this machine's CPU ("could not create a
+    # primitive descriptor for an inner product"); off, as the repository's timings run
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    import keras
+
+    from doppelganger_tf import DGConfig, DoppelGANger, set_cpu_threads
+    from scipy.stats import wasserstein_distance
+    set_cpu_threads()
+    arms = args.arms.split(",")
+    print(f"\n## Auto-normalisation on / off: {args.steps} steps, seed {args.seed}\n")
+    print("| level std | share | arm | W1 mean (floor) | ratio | W1 std (floor) | ratio "
+          "| ACF MSE | seconds |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for level in (0.3, 1.0, 4.0):
+        data = cycle_data(4, 56, n=400, level=level, seed=args.seed)
+        share = sg.suggest_config(data).measurements["level_share"]["share"]
+        real = data.feature_values()["feature_0"]
+        real_mean, real_std = _per_series(real)
+        floors = (_floor(real, real_mean), _floor(real, real_std))
+        real_acf = _acf(real, 27)
+        for arm in arms:
+            keras.utils.set_random_seed(args.seed)
+            config = DGConfig(sample_len=8, use_aux_critic=False, **ARMS[arm])
+            model = DoppelGANger.from_dataset(data, config)
+            model.compile()
+            started = time.perf_counter()
+            model.fit(data, epochs=args.steps // model.steps_per_epoch(len(data)),
+                      seed=args.seed, verbose=0)
+            took = time.perf_counter() - started
+            fake = model.generate(len(data), seed=args.seed + 1).feature_values()["feature_0"]
+            fake_mean, fake_std = _per_series(fake)
+            w1_mean = wasserstein_distance(real_mean, fake_mean)
+            w1_std = wasserstein_distance(real_std, fake_std)
+            mse = float(np.mean((_acf(fake, 27)[1:] - real_acf[1:]) ** 2))
+            print(f"| {level} | {share:.2f} | {arm} | {w1_mean:.3f} ({floors[0]:.3f}) | "
+                  f"{w1_mean / floors[0]:.1f} | {w1_std:.3f} ({floors[1]:.3f}) | "
+                  f"{w1_std / floors[1]:.1f} | {mse:.4f} | {took:.0f} |", flush=True)
+
 SECTIONS = {"period": section_period, "noise": section_noise, "levels": section_levels,
-            "datasets": section_datasets}
+            "sample": section_sample,
+            "datasets": section_datasets, "train": section_train, "batch": section_batch}
+DEFAULT_SECTIONS = "period,noise,levels,sample,datasets"
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", default=str(REPO_ROOT.parent / "shared" / "data"),
                         help="the shared real-data folder (fcc_mba, raw_formats/gcut)")
-    parser.add_argument("--sections", default=",".join(SECTIONS),
-                        help=f"comma-separated, of {', '.join(SECTIONS)}")
+    parser.add_argument("--sections", default=DEFAULT_SECTIONS,
+                        help=f"comma-separated, of {', '.join(SECTIONS)} (batch and train train)")
+    parser.add_argument("--steps", type=int, default=2000, help="train: generator steps a run")
+    parser.add_argument("--seed", type=int, default=0, help="train: data, weights, batches")
+    parser.add_argument("--arms", default="off,on,on+average",
+                        help=f"train: comma-separated, of {', '.join(ARMS)}")
     args = parser.parse_args()
     for name in args.sections.split(","):
         if name not in SECTIONS:

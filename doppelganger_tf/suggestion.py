@@ -34,7 +34,7 @@ MAX_LSTM_STEPS = 80
 # a peak of the average autocorrelation counts when it rises this much above the lowest value
 # at a shorter lag: MBA traffic's lag-4 peak is 0.63 above its trough, the synthetic WWT views'
 # lag-7 peak 0.21; in 200 series x 200 steps without a period (white noise, AR(1) 0.5-0.99,
-# random walk, trend; 5 seeds) no local maximum rose more than 0.044 (bench/suggestion_rules.py)
+# random walk, trend; 20 seeds) no local maximum rose more than 0.057 (bench/suggestion_rules.py)
 MIN_PEAK_PROMINENCE = 0.1
 # ... and this many times 1 / sqrt(active steps read), the average's noise: with few series it
 # is larger (white noise, 10 series x 60 steps: 0.20); the most prominent maximum without a
@@ -42,14 +42,17 @@ MIN_PEAK_PROMINENCE = 0.1
 # 10 x 500)
 NOISE_PROMINENCE = 16.0
 # series read for the measurements (a seeded draw when there are more), so that describe()
-# stays fast on large data; the averages over 2,000 series are stable to ~0.01
+# stays fast on large data: on 10,000 synthetic WWT pages five draws of 2,000 read the peak's
+# height and prominence within 0.008 and the level share within 0.0005 of all 10,000
 MAX_SERIES = 2000
 
 # --- auto-normalisation and the auxiliary critic ----------------------------------------------
 
 # share of a feature's variance that lies between the series' means: synthetic WWT views 0.98
 # (the paper normalises WWT per series), MBA traffic 0.37 and ping loss 0.10 (the paper does
-# not); the constructed A/B runs of docs/tuning.md put the turn between 0.37 and 0.9
+# not). Constructed runs (docs/tuning.md): at shares 0.1-0.6 auto-normalisation put the
+# per-series means and stds further from the real ones; at 0.95 one global scale lost the
+# series' own variation (per-series std 206-221x its floor, 54-64x with it and the average)
 LEVEL_SHARE_FOR_AUTO_NORMALIZE = 0.8
 # a series' own min/max need a few values to mean something: with shorter series the min/max
 # attributes are the values themselves
@@ -60,10 +63,13 @@ AVERAGE_DECAY_WITH_AUTO_NORMALIZE = 0.98
 
 # --- batch and budget -----------------------------------------------------------------------------
 
+# the paper's batch; a smaller one for fewer series than this costs per series seen: at the
+# issue's shape (80 series x 336 steps, S=8) a step took 10.9 ms at batch 10 and 32.7 ms at 80
+# (medians, bench/suggestion_rules.py --sections batch)
 PAPER_BATCH_SIZE = 100
-# below this many generator steps the issue's 80-series run generated 1-10-step series (300
-# steps) and the README's job missed the HMM by 2x on two seeds of three (2,000 steps); 3,000
-# steps were usable on the first, 5,000 cleared the HMM 2.3-3.1x on the second
+# issue 30's user got usable output on 80 series only at 3,000 steps (not at 300), and the
+# README's job was 2x below the HMM's autocorrelation MSE on one seed of three at 2,000 steps,
+# on all three (2.3-3.1x) at 5,000
 MIN_TRAINING_STEPS = 5000
 # the paper's epochs for its large datasets (WWT and GCUT: 50,000 series, 400 epochs)
 PAPER_EPOCHS = 400
@@ -351,8 +357,9 @@ def choose_batch_size(num_samples: int):
         return PAPER_BATCH_SIZE, (f"the paper's; {num_samples:,} series give "
                                   f"{_count(num_samples // PAPER_BATCH_SIZE, 'step')} an epoch")
     return num_samples, (f"all {num_samples} series (fewer than the paper's "
-                         f"{PAPER_BATCH_SIZE}): a step's time hardly grows with the batch, so "
-                         f"a smaller one only sees less; one step an epoch")
+                         f"{PAPER_BATCH_SIZE}): a smaller batch sees fewer series a second (8x "
+                         f"the batch took 3x the time at 80 series x 336 steps); one step an "
+                         f"epoch")
 
 
 def choose_budget(per_epoch: int, batch: int, num_samples: int, seconds: Optional[float]):
@@ -363,8 +370,8 @@ def choose_budget(per_epoch: int, batch: int, num_samples: int, seconds: Optiona
     epochs = -(-steps // per_epoch)
     basis = (f"{steps:,} generator steps = {epochs:,} epochs of {_count(per_epoch, 'step')} "
              f"({num_samples:,} series // batch {batch})")
-    why = (f"at least {MIN_TRAINING_STEPS:,} steps: 300 gave series 1-10 steps long on 80 "
-           f"series, 5,000 the README job's fidelity" if steps == MIN_TRAINING_STEPS else
+    why = (f"at least {MIN_TRAINING_STEPS:,} steps: 80 series needed 3,000 (300 were not "
+           f"usable), the README's job 5,000" if steps == MIN_TRAINING_STEPS else
            f"the paper's {PAPER_EPOCHS} epochs")
     if seconds is None:
         return steps, epochs, f"{basis}; {why}"

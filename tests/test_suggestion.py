@@ -267,3 +267,16 @@ def test_synthetic_wwt_gets_the_readme_job_settings():
     c = s.config
     assert (c.sample_len, c.use_aux_critic, c.auto_normalize, c.generator_average_decay,
             c.batch_size, s.epochs) == (7, True, True, 0.98, 100, 1000)
+
+
+def test_the_measurement_script_runs():
+    """bench/suggestion_rules.py's cheap sections still run against the module."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[1]
+    result = subprocess.run([sys.executable, "bench/suggestion_rules.py", "--sections",
+                             "period,levels"], cwd=root, capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "| 4-step peak (MBA-like) | 4 | 56 | 4 |" in result.stdout, result.stdout
