@@ -288,7 +288,7 @@ def _acf(values, max_lag):
 def section_batch(args):
     """Milliseconds per training step against the batch size, at the issue's small shape."""
     import os
-    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")  # see section_train
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")  # as section_train, for equal timings
     import keras
 
     from doppelganger_tf import DoppelGANger, set_cpu_threads
@@ -321,8 +321,10 @@ ARMS = {"off": {"auto_normalize": False},
 
 def section_train(args):
     import os
-    # TensorFlow 2.15's oneDNN matmul aborts on this machine's CPU ("could not create a
-    # primitive descriptor for an inner product"); off, as the repository's timings run
+    # with oneDNN on (TensorFlow's default on this CPU), generate() of a model without
+    # attributes and without auto-normalisation (no min/max attributes either) aborts the
+    # process ("dnnl::error: could not create a primitive descriptor for an inner product"),
+    # on both stacks; these data have no attributes, so oneDNN is off here
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
     import keras
 
