@@ -171,9 +171,12 @@ class FeatureGenerator(keras.layers.Layer):
                 lstm.build(tf.TensorShape([None, None, inputs]))
             cell = lstm.cell
             full_kernel, bias = f32(cell.kernel), f32(cell.bias)
-            if i == 0:
+            if i == 0 and context_columns:
                 context = tf.matmul(f32(attributes), full_kernel[:context_columns]) + bias
                 kernel = full_kernel[context_columns:]
+            elif i == 0:  # no attributes: oneDNN aborts the process on a matmul of width 0
+                context = tf.broadcast_to(bias, [tf.shape(h0)[0], bias.shape[0]])
+                kernel = full_kernel
             else:
                 context = tf.broadcast_to(bias, [tf.shape(h0)[0], bias.shape[0]])
                 kernel = full_kernel

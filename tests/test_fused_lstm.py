@@ -264,3 +264,29 @@ def test_the_build_cache_key_tells_tensorflow_versions_flags_and_cpus_apart(monk
     other_build = path(version="2.21.0")
     other_build.write_bytes(b"not a library for this TensorFlow")
     assert path() != other_build and not path().exists()
+
+
+def test_data_without_attributes_train_and_generate_with_the_fused_lstm():
+    """No attributes and no min/max ones: the LSTM's context has width 0, a matmul oneDNN
+    aborts the whole process on (run in a child, so that a crash is a failure, not a lost
+    test run)."""
+    import subprocess
+    import sys
+    import textwrap
+    fused_or_skip()
+    script = textwrap.dedent("""
+        import numpy as np
+        from doppelganger_tf import DGConfig, Dataset, DoppelGANger
+        data = Dataset.from_arrays(np.random.default_rng(0).normal(size=(20, 8, 1)))
+        config = DGConfig(sample_len=4, auto_normalize=False, use_aux_critic=False,
+                          batch_size=10, attribute_hidden_units=8, minmax_hidden_units=8,
+                          feature_lstm_units=8, critic_hidden_units=8,
+                          lstm_implementation="fused")
+        model = DoppelGANger.from_dataset(data, config, seed=0)
+        model.compile()
+        model.fit(data, epochs=1, verbose=0)
+        print("generated", len(model.generate(5, seed=0)))
+    """)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0 and "generated 5" in result.stdout, result.stderr[-2000:]
