@@ -29,8 +29,10 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import itertools
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
@@ -49,6 +51,8 @@ SHARDS_DIR = "shards"
 FORMAT_NAME = "doppelganger_tf-sharded-dataset"
 FORMAT_VERSION = 1
 
+# shards an incomplete run's error lists by number (a damaged description may declare 10**9)
+MAX_LISTED = 1000
 _TEMPORARY = ".tmp-"  # in the names of files being created (a killed creator's stay, unused)
 
 
@@ -197,16 +201,23 @@ def check_complete(path) -> None:
     sharding = _read_sharding(path)
     expected_digest = _sharding_digest(path)
     num_shards, n = sharding["num_shards"], sharding["n"]
-    missing, invalid, stop = [], [], 0
-    for shard in range(num_shards):
+    # the markers there, so the work is bounded by the files present, not by num_shards (a
+    # damaged sharding.json may declare 10**9 shards)
+    present = _present_shards(path, num_shards)
+    absent = num_shards - len(present)
+    missing = list(itertools.islice((s for s in range(num_shards) if s not in present),
+                                    MAX_LISTED))
+    invalid, stop = [], 0
+    for shard in sorted(present):
         marker = _marker(path, shard, num_shards)
         try:
             record = json.loads(marker.read_text())
             rows = [int(r) for r in record["rows"]]
             ok = (record["sharding_sha256"] == expected_digest and record["shard"] == shard
                   and len(rows) == 2)
-        except FileNotFoundError:
+        except FileNotFoundError:  # removed since the listing
             missing.append(shard)
+            absent += 1
             continue
         except (ValueError, KeyError, TypeError, RecursionError):  # a damaged marker
             ok = False
@@ -221,8 +232,9 @@ def check_complete(path) -> None:
     if missing or invalid:
         shown = ", ".join(f"{k}={sharding[k]!r}" for k in sharding
                           if k not in ("format", "version") and not k.endswith("_sha256"))
-        problems = ([f"shards {missing} of {num_shards} have no completion marker (not run, "
-                     "still running, or killed)"] if missing else []) + \
+        more = f" (and {absent - len(missing)} more)" if absent > len(missing) else ""
+        problems = ([f"shards {missing}{more} of {num_shards} have no completion marker (not "
+                     "run, still running, or killed)"] if missing else []) + \
             ([f"the markers of shards {invalid} are corrupt or from another run"]
              if invalid else [])
         raise IncompleteShardsError(
@@ -337,6 +349,19 @@ def _open_rows(file: Path, shape: Tuple[int, ...]):
                          f"shape {shape}: it is not this run's; remove {file.parent} and run "
                          "every shard again")
     return handle, handle.tell(), int(np.prod(shape[1:])) * 4
+
+
+def _present_shards(path: Path, num_shards: int) -> set:
+    """The shard numbers whose completion marker (of a run of ``num_shards``) is in ``path``."""
+    pattern = re.compile(rf"shard-(\d{{5,}})-of-0*{num_shards}\.json")
+    found = set()
+    folder = path / SHARDS_DIR
+    for entry in (folder.iterdir() if folder.is_dir() else ()):
+        match = pattern.fullmatch(entry.name)
+        if match and int(match.group(1)) < num_shards and \
+                entry.name == _marker(path, int(match.group(1)), num_shards).name:
+            found.add(int(match.group(1)))
+    return found
 
 
 def _marker(path: Path, shard: int, num_shards: int) -> Path:

@@ -287,7 +287,7 @@ def choose_sample_len(length: int, longest: int, period: Optional[int], peak: di
         return s, padded, (f"{found}, but no S that divides or is a multiple of {period} gives "
                            f"{MIN_LSTM_STEPS}-{MAX_LSTM_STEPS} LSTM steps on {fit}: S={s}, "
                            f"{steps}")
-    relation = (f"one cycle per step" if s == period else
+    relation = ("one cycle per step" if s == period else
                 f"{s // period} cycles per step" if s % period == 0 else
                 f"{period // s} steps per cycle")
     return s, padded, f"{found}; S={s}: {relation}, {steps}, {fit}"

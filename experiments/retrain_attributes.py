@@ -20,7 +20,6 @@ share the rest in their training proportions.
 """
 from __future__ import annotations
 
-import re
 import time
 from pathlib import Path
 
@@ -256,6 +255,7 @@ def prepare():
 
 def run(prepared):
     from doppelganger_tf import evaluation as ev
+    from doppelganger_tf.evaluation.report import safe_file_stem
     from doppelganger_tf.atomic import atomic_file
     from doppelganger_tf.retrain import retrain_attribute_generator, target_from_probabilities
 
@@ -307,7 +307,7 @@ def run(prepared):
               ("retrained model", "retrained")]},
             outputs[name].labels(),
             # the name comes from the data: only safe characters in the file name
-            out / f"retrain_{re.sub(r'[^A-Za-z0-9_.=-]+', '_', str(name))}_hist.png",
+            out / f"retrain_{safe_file_stem(name)}_hist.png",
             title=f"{name}: retraining the attribute generator")
     wall = time.perf_counter() - started
 

@@ -12,7 +12,6 @@ trained on each model's data and tested on held-out real data (Figure 24).
 """
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from absl import flags, logging
@@ -81,6 +80,7 @@ def forecast(train, test) -> dict:
 
 def figures(real, runs, test, out: Path):
     from doppelganger_tf import evaluation as ev
+    from doppelganger_tf.evaluation.report import safe_file_stem
 
     views = FLAGS.views_feature
     datasets = {"real": real, **{name: run["generated"] for name, run in runs.items()}}
@@ -91,7 +91,7 @@ def figures(real, runs, test, out: Path):
                  out / "figure6_midrange_cdf.png", xlabel="(max+min)/2 of views (scaled)",
                  title="WWT: per-page (max+min)/2")
     for name in real.attribute_names:
-        stem = re.sub(r"[^A-Za-z0-9_.=-]+", "_", str(name))  # a name from the data
+        stem = safe_file_stem(name)  # a name from the data
         ev.plot_attribute_histograms({k: ev.attribute_histogram(d, name)
                                       for k, d in datasets.items()},
                                      ev.attribute_categories(real, name),

@@ -517,3 +517,20 @@ def test_an_experiments_data_flag_refuses_a_hostile_dataset_in_one_line(data, tm
                                "references"), lines[0]
     assert not marker.exists()
     assert not out.exists()
+
+
+def test_a_sharding_description_declaring_a_billion_shards_is_checked_at_once(tmp_path):
+    """check_complete lists the markers present instead of probing every declared shard."""
+    import time
+
+    from doppelganger_tf import sharded_storage
+    path = tmp_path / "sharded"
+    (path / sharded_storage.SHARDS_DIR).mkdir(parents=True)
+    (path / sharded_storage.SHARDING_FILE).write_text(json.dumps({
+        "format": sharded_storage.FORMAT_NAME, "version": sharded_storage.FORMAT_VERSION,
+        "num_shards": 10**9, "n": 10**9}))
+    started = time.perf_counter()
+    with pytest.raises(sharded_storage.IncompleteShardsError,
+                       match=r"shards \[0, 1, .*999\] \(and 999999000 more\) of 1000000000"):
+        sharded_storage.check_complete(path)
+    assert time.perf_counter() - started < 5

@@ -284,6 +284,12 @@ def _jsonable(value):
 
 # --- figures --------------------------------------------------------------------------------------
 
+def safe_file_stem(name) -> str:
+    """``name`` (e.g. a column name from the data) with every character outside
+    [A-Za-z0-9_.=-] replaced by "_": safe in a file name on every system, never a path."""
+    return re.sub(r"[^A-Za-z0-9_.=-]+", "_", str(name))
+
+
 def _figures(output: Path, real, synthetic, ref: FidelitySummary, other: FidelitySummary,
              syn: FidelitySummary, lengths_vary: bool, memorization: dict,
              features: Sequence[str]) -> List[str]:
@@ -293,7 +299,7 @@ def _figures(output: Path, real, synthetic, ref: FidelitySummary, other: Fidelit
     names: List[str] = []
 
     def path(stem: str) -> Path:
-        name = re.sub(r"[^A-Za-z0-9_.=-]+", "_", stem)
+        name = safe_file_stem(stem)
         while f"{name}.png" in names:  # two names that sanitise alike
             name += "_"
         names.append(f"{name}.png")
