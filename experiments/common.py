@@ -181,6 +181,13 @@ def define_flags(*, epochs: int, data_default=None, reports: bool = False, **dg_
     flags.DEFINE_float("dp_delta", 1e-5, "DP: delta of the reported (epsilon, delta)")
     flags.DEFINE_float("dp_target_epsilon", None, "DP: stop training before the epsilon spent "
                        "would exceed this (default: train all epochs)")
+    flags.DEFINE_bool("suggested_settings", False, "take DoppelGANger's settings from "
+                      "suggest_config(training data) (docs/tuning.md): --sample_len, "
+                      "--auto_normalize, --aux_critic, --generator_average_decay, --batch_size "
+                      "and --epochs (with --max_train_seconds, the suggestion for that many "
+                      "seconds), each unless given on the command line or in a flagfile; the "
+                      "reasons are logged and written with the settings to "
+                      "<output>/dg/settings.json")
     if reports:
         flags.DEFINE_bool("report", True, "write each model's fidelity report "
                           "(doppelganger_tf.evaluation.evaluate against the training data: "
@@ -193,6 +200,108 @@ def script_flag_values() -> dict:
     """{flag: value} of the flags the running script and this module define (results.json)."""
     return {name: FLAGS[name].value for name in FLAGS
             if FLAGS.find_module_defining_flag(name) in (__name__, "__main__")}
+
+
+# DGConfig fields that --suggested_settings takes from suggest_config (with --epochs)
+SUGGESTED_FIELDS = ("sample_len", "auto_normalize", "use_aux_critic", "generator_average_decay",
+                    "batch_size")
+_SUGGESTION = {}  # what apply_suggested_settings took and why: settings.json
+
+
+def apply_suggested_settings(train: Dataset, rebuild: Optional[Callable[[], Dataset]] = None,
+                             rebuild_flag: Optional[str] = None, fields=SUGGESTED_FIELDS,
+                             dg_only: bool = False):
+    """With --suggested_settings, set the flags of ``fields`` (SUGGESTED_FIELDS) and --epochs to
+    what ``suggest_config(train, seconds=--max_train_seconds)`` chooses, except those given on
+    the command line or in a flagfile, log the suggestion's reasons and remember them for
+    <output>/dg/settings.json. Returns the training data: ``train``, or when the suggested
+    sample_len needs another T (``suggestion.rebuild``), ``rebuild()``: the data the script
+    builds itself (the embedded synthetic data) once --``rebuild_flag``, their length, is set to
+    that T, which it must not be given. Without ``rebuild`` (data read from disk) that is a
+    ValueError naming the flags to set. Without --suggested_settings, or when DoppelGANger is not
+    among --models (unless ``dg_only``): ``train`` unchanged."""
+    from doppelganger_tf.suggestion import suggest_config
+
+    _SUGGESTION.clear()
+    if not FLAGS.suggested_settings or not (dg_only or "dg" in FLAGS.models):
+        return train
+    suggestion = suggest_config(train, seconds=FLAGS.max_train_seconds)
+    names = dg_flag_names()
+    suggested = {names[f]: getattr(suggestion.config, f) for f in fields}
+    suggested["epochs"] = suggestion.epochs
+    if suggestion.rebuild and "sample_len" in suggested and not FLAGS["sample_len"].present:
+        s, length = suggestion.config.sample_len, suggestion.padded_length
+        divisors = [d for d in range(1, train.max_length + 1) if train.max_length % d == 0]
+        if rebuild is None or FLAGS[rebuild_flag].present:
+            fix = (f"set --{rebuild_flag}={length} (a multiple of {s})" if rebuild_flag else
+                   f"rebuild the Dataset with sample_len={s} (Dataset.from_dataframe(..., "
+                   f"sample_len={s}) pads T up to {length})")
+            raise ValueError(f"--suggested_settings: the suggested sample_len={s} needs "
+                             f"T={length}, the data have T={train.max_length}: {fix}, or set "
+                             f"--sample_len to a divisor of {train.max_length} ({divisors})")
+        logging.info("suggested settings: sample_len=%d needs T=%d; building the data with "
+                     "--%s=%d", s, length, rebuild_flag, length)
+        FLAGS[rebuild_flag].value = length
+        return apply_suggested_settings(rebuild(), None, rebuild_flag, fields, dg_only)
+    reasons = dict(suggestion.reasons)
+    _follow_given_flags(suggested, reasons, train, suggestion.seconds)
+    taken = {name: value for name, value in suggested.items() if not FLAGS[name].present}
+    given = {name: FLAGS[name].value for name in suggested if FLAGS[name].present}
+    for name, value in taken.items():
+        FLAGS[name].value = value
+    fields = {flag: field for field, flag in names.items()}
+    for name, value in given.items():  # the reasons say which choices were not taken
+        prefix = "budget" if name == "epochs" else f"{fields[name]}="
+        for choice in reasons:
+            if choice.startswith(prefix) and value != suggested[name]:
+                reasons[choice] += f" [not taken: --{name}={value} given]"
+    dg_config()  # the suggestion beside the flags given: DGConfig names a value it rejects
+    logging.info("%s", "\n".join(["Suggested settings:"]
+                                  + [f"  {choice}: {why}" for choice, why in reasons.items()]))
+    logging.info("suggested settings taken: %s%s",
+                 ", ".join(f"--{n}={v}" for n, v in taken.items()) or "none",
+                 "; given: " + ", ".join(f"--{n}={v}" for n, v in given.items()) if given else "")
+    _SUGGESTION.update({"taken": taken, "given": given, "reasons": reasons,
+                        "steps": suggestion.steps, "steps_per_epoch": suggestion.steps_per_epoch,
+                        "seconds": suggestion.seconds, "measurements": suggestion.measurements})
+    return train
+
+
+def _follow_given_flags(suggested: dict, reasons: dict, train: Dataset, seconds) -> None:
+    """The suggestion's rules that depend on another choice, applied to the value given for it
+    where that differs: the auxiliary critic and the weight average follow --auto_normalize,
+    the budget's epochs follow --batch_size (suggestion.choose_aux_critic, choose_budget)."""
+    from doppelganger_tf import suggestion as rules
+
+    if FLAGS["auto_normalize"].present and FLAGS.auto_normalize != suggested["auto_normalize"]:
+        given = FLAGS.auto_normalize
+        why = f"follows the --auto_normalize={given} given"
+        for choice in [c for c in reasons if c.startswith(("use_aux_critic=",
+                                                           "generator_average_decay="))]:
+            del reasons[choice]
+        if "aux_critic" in suggested:
+            suggested["aux_critic"], reason = rules.choose_aux_critic(
+                len(train.attribute_outputs), given)
+            reasons[f"use_aux_critic={suggested['aux_critic']}"] = f"{why}: {reason}"
+        if "generator_average_decay" in suggested:
+            decay = rules.AVERAGE_DECAY_WITH_AUTO_NORMALIZE if given else 0.0
+            suggested["generator_average_decay"] = decay
+            reasons[f"generator_average_decay={decay}"] = why
+    if FLAGS["batch_size"].present and FLAGS.batch_size != suggested.get("batch_size"):
+        per_epoch = max(1, len(train) // FLAGS.batch_size)
+        _, suggested["epochs"], reason = rules.choose_budget(per_epoch, FLAGS.batch_size,
+                                                             len(train), seconds)
+        reasons["budget"] = f"follows the --batch_size={FLAGS.batch_size} given: {reason}"
+
+
+def write_settings(out: Path) -> None:
+    """<out>/settings.json: the DGConfig and budget DoppelGANger trains with, and with
+    --suggested_settings, the suggestion (the flags it set, those given, its reasons)."""
+    write_json(out / "settings.json", {
+        "config": dataclasses.asdict(dg_config()), "epochs": FLAGS.epochs,
+        "max_train_seconds": FLAGS.max_train_seconds,
+        "suggested_settings": FLAGS.suggested_settings,
+        "suggestion": dict(_SUGGESTION) or None})
 
 
 _STRATEGY = []  # the --strategy, created once
@@ -225,6 +334,8 @@ def train_doppelganger(train: Dataset, out: Path):
     from doppelganger_tf.model import DoppelGANger
     from doppelganger_tf import privacy
 
+    if is_chief():
+        write_settings(out)
     keras.utils.set_random_seed(FLAGS.seed)
     with distribution_strategy().scope():
         model = DoppelGANger.from_dataset(train, dg_config(), seed=FLAGS.seed)

@@ -70,7 +70,10 @@ def prepare():
     for _, z in rows:  # the config of every row (e.g. DP needs float32)
         FLAGS.dp_noise_multiplier = z
         common.dg_config()
-    train = load_data()
+    synthetic = FLAGS.data == "synthetic"  # a T the suggested sample_len needs: built at it
+    train = common.apply_suggested_settings(
+        load_data(), load_data if synthetic else None, "synthetic_length" if synthetic else None,
+        dg_only=True)
     common.check_data(train, dg_only=True, views_feature=FLAGS.views_feature)
     return train, rows
 

@@ -51,7 +51,7 @@ def prepare():
     from doppelganger_tf.dataset import Dataset
 
     common.check_flags()
-    real = Dataset.load(FLAGS.data)
+    real = common.apply_suggested_settings(Dataset.load(FLAGS.data))
     test = Dataset.load(FLAGS.test_data) if FLAGS.test_data else None
     names = dict(cpu_feature=FLAGS.cpu_feature, end_event_attribute=FLAGS.end_event_attribute)
     common.check_data(real, **names)

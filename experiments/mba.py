@@ -103,7 +103,7 @@ def prepare():
     from doppelganger_tf.dataset import Dataset
 
     common.check_flags()
-    real = Dataset.load(FLAGS.data)
+    real = common.apply_suggested_settings(Dataset.load(FLAGS.data))
     common.check_data(real, traffic_feature=FLAGS.traffic_feature,
                       loss_feature=FLAGS.loss_feature,
                       technology_attribute=FLAGS.technology_attribute)

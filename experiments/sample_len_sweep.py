@@ -36,7 +36,10 @@ def prepare():
 
     values = sample_lens()
     common.check_flags(dg_only=True, distributed=False)
-    train = Dataset.load(FLAGS.data)
+    # the sweep sets S itself: the suggestion's other settings
+    train = common.apply_suggested_settings(
+        Dataset.load(FLAGS.data), fields=[f for f in common.SUGGESTED_FIELDS if f != "sample_len"],
+        dg_only=True)
     feature = FLAGS.feature or train.feature_names[0]
     common.check_names(train, feature=feature)
     dividing = [s for s in values if train.max_length % s == 0]

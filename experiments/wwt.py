@@ -108,6 +108,16 @@ def prepare():
     """Check the flags and read the data, before --output is created."""
     common.check_flags()
     real, test = load_data()
+    if FLAGS.data == "synthetic":  # a T the suggested sample_len needs: built at that length
+        built = {}
+
+        def rebuild():
+            built["real"], built["test"] = load_data()
+            return built["real"]
+        real = common.apply_suggested_settings(real, rebuild, "synthetic_length")
+        test = built.get("test", test)
+    else:
+        real = common.apply_suggested_settings(real)
     common.check_data(real, views_feature=FLAGS.views_feature)
     return real, test
 
@@ -137,8 +147,9 @@ def run(data):
            "DG is for shows in the autocorrelation: it keeps the weekly cycle over the whole "
            "length (one week per LSTM step at --sample_len=7), which the HMM, whose daily "
            "hidden state forgets it within weeks, and the other baselines do not. With "
-           "experiments/flags/wwt_quick.flags, seeds 0-2 gave DG 0.0043-0.0060 against the "
-           "best baseline's (HMM) 0.0147-0.0186. The per-page levels are DG's weak point: W1 of "
+           "experiments/flags/wwt_quick.flags' settings (the final weights, without keep-best), "
+           "seeds 0-2 gave DG 0.0043-0.0060 against the best baseline's (HMM) 0.0147-0.0186. "
+           "The per-page levels are DG's weak point: W1 of "
            "the per-page mean within 2x the floor, of w1_midrange 2.6-5.6x (docs/benchmarks.md, "
            "'The weight average on the README's main job')."
            if FLAGS.data == "synthetic" else "")))

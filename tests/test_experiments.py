@@ -66,12 +66,29 @@ def test_mba_1200s_configuration_keeps_the_best_tracked_epoch(shared_data, tmp_p
 
 def test_wwt_quick_configuration_on_embedded_data(tmp_path):
     out = tmp_path / "wwt"
-    run_experiment("wwt.py", "--flagfile", str(ROOT / "experiments/flags/wwt_quick.flags"),
-                   "--output", str(out), "--synthetic_samples=60", "--synthetic_length=70",
-                   "--epochs=2", "--baseline_epochs=1", "--models=dg,hmm",
-                   "--forecast_history=50", "--forecast_horizon=10",
-                   "--track_every=1", "--track_metrics=acf,mean", "--keep_best=auto",
-                   "--keep_best_warmup=0", "--max_train_seconds=600")
+    result = run_experiment(
+        "wwt.py", "--flagfile", str(ROOT / "experiments/flags/wwt_quick.flags"),
+        "--output", str(out), "--synthetic_samples=60", "--synthetic_length=70",
+        "--epochs=2", "--baseline_epochs=1", "--models=dg,hmm",
+        "--forecast_history=50", "--forecast_horizon=10",
+        "--track_every=1", "--track_metrics=acf,mean", "--keep_best=auto",
+        "--keep_best_warmup=0", "--max_train_seconds=600", "--generator_average_decay=0.9")
+    # --suggested_settings: what the suggestion chose on the 60 pages of 70 days, except the
+    # flags given (here --epochs and --generator_average_decay), logged and in settings.json
+    settings = json.loads((out / "dg" / "settings.json").read_text())
+    assert settings["suggested_settings"]
+    suggestion = settings["suggestion"]
+    assert suggestion["taken"] == {"sample_len": 7, "auto_normalize": True, "aux_critic": True,
+                                   "batch_size": 60}
+    assert suggestion["given"] == {"generator_average_decay": 0.9, "epochs": 2}
+    config = settings["config"]
+    assert (config["sample_len"], config["auto_normalize"], config["use_aux_critic"],
+            config["generator_average_decay"], config["batch_size"]) == (7, True, True, 0.9, 60)
+    assert settings["epochs"] == 2 and settings["max_train_seconds"] == 600
+    assert suggestion["seconds"] == 600  # the suggestion for the time budget given
+    assert "lag 7" in suggestion["reasons"]["sample_len=7"]
+    assert "Suggested settings:" in result.stderr and "sample_len=7: " in result.stderr
+    assert "suggested settings taken: --sample_len=7" in result.stderr
     track = json.loads((out / "dg" / "fidelity_track.json").read_text())
     assert track["epochs"] == [1, 2] and len(track["acf_mse/views"]) == 2
     assert "w1_midrange/views" not in track  # the families asked for, and auto's
@@ -88,6 +105,25 @@ def test_wwt_quick_configuration_on_embedded_data(tmp_path):
     assert "autocorrelation_mse" in results["models"]["dg"]
     assert results["models"]["real (held-out)"]["forecast_r2_linear_regression"] > -1
     assert (out / "figure1_autocorrelation.png").exists()
+
+
+def test_suggested_settings_build_the_synthetic_data_at_the_length_they_need(tmp_path):
+    """--suggested_settings without --synthetic_length: the 550 default days become 553 for the
+    suggested S=7; the choices that follow --auto_normalize and --batch_size (the auxiliary
+    critic, the weight average, the epochs) follow the values given. Stopped by an unknown
+    --views_feature after the suggestion, before any training."""
+    out = tmp_path / "out"
+    result = run_experiment("wwt.py", "--suggested_settings", "--synthetic_samples=50",
+                            "--noauto_normalize", "--batch_size=25", "--views_feature=bogus",
+                            "--output", str(out), check=False)
+    assert result.returncode == 1 and not out.exists()
+    log = result.stderr
+    assert "sample_len=7 needs T=553; building the data with --synthetic_length=553" in log
+    assert "lag 7" in log and "79 LSTM steps, T=553" in log
+    assert ("suggested settings taken: --sample_len=7, --aux_critic=False, "
+            "--generator_average_decay=0.0, --epochs=2500; given: --auto_normalize=False, "
+            "--batch_size=25") in log
+    assert "[not taken: --auto_normalize=False given]" in log
 
 
 def test_sample_len_sweep_picks_a_divisor(tmp_path):
@@ -150,6 +186,11 @@ TF_LOG_LINE = re.compile(r"\S+\.(cc|h):\d+\] |^WARNING: All log messages before 
     ("wwt.py", ["--models=dg,bogus"],
      "wwt.py: error: --models names ['bogus']; choose from dg, hmm, ar, rnn, naive_gan"),
     ("mba.py", ["--data", "{tmp}/missing"], "mba.py: error: no saved dataset at {tmp}/missing"),
+    # the suggested S=7 needs 553 days; the length given is kept
+    ("wwt.py", ["--suggested_settings", "--synthetic_length=550", "--synthetic_samples=50"],
+     "wwt.py: error: --suggested_settings: the suggested sample_len=7 needs T=553, the data "
+     "have T=550: set --synthetic_length=553 (a multiple of 7), or set --sample_len to a "
+     "divisor of 550 ([1, 2, 5, 10, 11, 22, 25, 50, 55, 110, 275, 550])"),
     ("wwt.py", ["--keep_best=acf_mse/views"],
      "wwt.py: error: --keep_best needs --track_every (the epochs whose weights it compares), "
      "e.g. --track_every=250"),
