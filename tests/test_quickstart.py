@@ -1,5 +1,6 @@
 """docs/quickstart.md runs as written (on a small embedded dataset, with fewer epochs):
 from a CSV to a generated CSV of the same columns and dtypes, and a fidelity report."""
+import json
 import re
 from pathlib import Path
 
@@ -9,8 +10,9 @@ import pandas as pd
 from doppelganger_tf.synthetic import make_wwt_like_dataframe
 
 PAGE = Path(__file__).resolve().parents[1] / "docs" / "quickstart.md"
-# the page's budget -> a test's: 2 epochs, the tracker every epoch
-SHORTER = {"epochs=400": "epochs=2", "every=50": "every=1"}
+# the page's budget (the suggestion's: 5,000 epochs of one step here) -> a test's: 2 epochs,
+# the tracker every epoch
+SHORTER = {"epochs=suggestion.epochs": "epochs=2", "every=50": "every=1"}
 
 
 def quickstart_code() -> str:
@@ -37,6 +39,14 @@ def test_the_quickstart_runs_from_a_csv_to_a_generated_csv_and_a_report(tmp_path
     printed = capsys.readouterr().out
     assert "views" in printed and "discrete" in printed  # describe() and the report's head
     assert "transform log1p (auto: " in printed  # heavy-tailed views: the default takes their log
+    # the automatic path: the suggestion (printed by describe) is what trained, keep-best says
+    # which epoch it kept
+    assert "Suggested settings:" in printed and "sample_len=7: " in printed
+    assert "FidelityTracker: kept the weights of" in printed
+    config = json.loads((tmp_path / "model" / "model.json").read_text())["config"]
+    assert (config["sample_len"], config["batch_size"], config["auto_normalize"],
+            config["use_aux_critic"], config["generator_average_decay"]) == (7, 60, True, True,
+                                                                             0.98)
     real = pd.read_csv("pages.csv", parse_dates=["day"])
     generated = pd.read_csv("generated.csv", parse_dates=["day"])
     assert list(generated.columns) == list(real.columns)
