@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import io
-import zipfile
-import zlib
 from pathlib import Path
 from typing import Dict
 
 import numpy as np
 
-from .storage import npz_size_problem
+from .storage import UnreadableArrays, npz_arrays
 
 # the model attributes that hold networks (None where a model has no such network)
 NETWORKS = ("attribute_generator", "minmax_generator", "feature_generator", "critic",
@@ -82,25 +80,15 @@ def load(model, path, expected_digest=None):
                          " (its SHA-256 differs from the one recorded there): it was replaced "
                          "or damaged. Put back the file saved with this model.json, or save "
                          "the model again")
-    oversized = arrays = None
     try:
-        with np.load(io.BytesIO(data), allow_pickle=False) as stored:
-            oversized = npz_size_problem(stored.zip)  # before numpy allocates
-            if not oversized:
-                arrays = {key: stored[key] for key in stored.files}
-    except MemoryError:
-        raise ValueError(f"{path} is damaged: its arrays need more memory than this machine "
-                         "can allocate; save the model again (or restore it from a "
+        arrays = npz_arrays(io.BytesIO(data))
+    except UnreadableArrays as error:
+        why = f" ({error.detail})" if error.kind else f": {error.reason}"
+        raise ValueError(f"{path} is damaged{why}; save the model again (or restore it from a "
                          "TrainingCheckpoint)") from None
-    # what numpy and zipfile raise for an empty, truncated or garbled file (RuntimeError: an
-    # encrypted member, or a compression method zipfile lacks)
-    except (OSError, ValueError, EOFError, KeyError, RuntimeError, zipfile.BadZipFile,
-            zlib.error) as error:
-        raise ValueError(f"{path} is damaged ({type(error).__name__}: {error}); save the "
-                         "model again (or restore it from a TrainingCheckpoint)") from None
-    if oversized:
-        raise ValueError(f"{path} is damaged: {oversized}; save the model again (or restore "
-                         "it from a TrainingCheckpoint)")
+    if arrays is None:
+        raise ValueError(f"{path} is damaged (a single array, not an .npz archive); save the "
+                         "model again (or restore it from a TrainingCheckpoint)")
     missing, unknown = sorted(set(expected) - set(arrays)), sorted(set(arrays) - set(expected))
     if missing or unknown:
         raise ValueError(f"{path} does not hold this model's weights (missing {missing[:3]}, "

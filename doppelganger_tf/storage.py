@@ -243,31 +243,56 @@ def load(cls: Type[Dataset], path) -> Dataset:
         raise ValueError(f"{data_file}: {exc}") from exc
 
 
+class UnreadableArrays(ValueError):
+    """An .npz that :func:`npz_arrays` cannot read; ``reason`` says why, for the caller's
+    message."""
+
+    def __init__(self, reason: str, kind: str = ""):
+        super().__init__(reason)
+        self.reason = reason
+        self.kind = kind  # the type of the error numpy or zipfile raised, if any
+
+    @property
+    def detail(self) -> str:
+        return f"{self.kind}: {self.reason}" if self.kind else self.reason
+
+
+def npz_arrays(source) -> Optional[Dict[str, np.ndarray]]:
+    """Every array of the .npz ``source`` (a path's open handle or a file object), pickles
+    refused and each member's declared size checked against the bytes it holds before numpy
+    allocates; None when ``source`` is a single .npy array. Raises :class:`UnreadableArrays`."""
+    try:
+        contents = np.load(source, allow_pickle=False)
+        if not isinstance(contents, np.lib.npyio.NpzFile):
+            return None
+        with contents:
+            oversized = npz_size_problem(contents.zip)  # before numpy allocates
+            if oversized:
+                raise UnreadableArrays(oversized)
+            return {name: contents[name] for name in contents.files}
+    except MemoryError:
+        raise UnreadableArrays("its arrays need more memory than this machine can "
+                               "allocate") from None
+    except UnreadableArrays:
+        raise
+    # what numpy and zipfile raise for an empty, truncated or garbled file (RuntimeError: an
+    # encrypted member, or a compression method zipfile lacks)
+    except (OSError, ValueError, EOFError, KeyError, RuntimeError, zipfile.BadZipFile,
+            zlib.error) as exc:
+        raise UnreadableArrays(str(exc), type(exc).__name__) from None
+
+
 def _read_npz(file: Path, keys: Dict[str, str]) -> Dict[str, np.ndarray]:
     """Read the arrays named by ``keys`` (our name -> stored name; the first three required)."""
     if not file.exists():
         raise FileNotFoundError(f"{file} is missing")
-    oversized = stored = None
     try:
         # our own handle: np.load leaks the file it opened when the archive is corrupt
         with open(file, "rb") as handle:
-            contents = np.load(handle, allow_pickle=False)
-            if isinstance(contents, np.lib.npyio.NpzFile):
-                oversized = npz_size_problem(contents.zip)  # before numpy allocates
-                if not oversized:
-                    stored = {name: contents[name] for name in contents.files}
-    except MemoryError:
-        raise ValueError(f"cannot read {file}: its arrays need more memory than this machine "
-                         "can allocate; load it on a larger machine, or check that it is "
-                         "the file you expected") from None
-    # RuntimeError: an encrypted member, or a compression method zipfile lacks
-    except (OSError, ValueError, EOFError, KeyError, RuntimeError, zipfile.BadZipFile,
-            zlib.error) as exc:
-        raise ValueError(f"cannot read {file}: {exc}; it is corrupt or not an .npz "
-                         "archive") from exc
-    if oversized:
-        raise ValueError(f"cannot read {file}: {oversized}; it is damaged or was not written "
-                         "by doppelganger_tf: get an intact copy")
+            stored = npz_arrays(handle)
+    except UnreadableArrays as exc:
+        raise ValueError(f"cannot read {file}: {exc.reason}; it is damaged or not an .npz "
+                         "archive written by doppelganger_tf: get an intact copy") from None
     if stored is None:
         raise ValueError(f"{file} holds a single array, not an .npz archive of arrays")
     missing = [name for name in list(keys.values())[:3] if name not in stored]
