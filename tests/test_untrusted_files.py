@@ -153,24 +153,18 @@ def test_dataset_load_refuses_a_hostile_spec_pickle_in_the_original_layout(data,
     assert not marker.exists()
 
 
-@pytest.mark.parametrize("member", ["data_feature", "data_feature_min"])
-def test_dataset_load_refuses_an_object_array_in_the_original_layouts_npz(data, tmp_path, marker,
-                                                                          member):
-    data.save_original(tmp_path / "orig")
-    replace_npz_member(tmp_path / "orig" / "data_train.npz", f"{member}.npy", hostile_npy(marker))
-    with pytest.raises(ValueError, match="data_train.npz: Object arrays cannot be loaded when "
+@pytest.mark.parametrize("layout, file, member", [
+    ("original", "data_train.npz", "data_feature"), ("original", "data_train.npz",
+                                                     "data_feature_min"),
+    ("ours", "data.npz", "features"), ("ours", "data.npz", "attributes"),
+    ("ours", "data.npz", "feature_max")])
+def test_dataset_load_refuses_an_object_array_in_an_npz_of_either_layout(data, tmp_path, marker,
+                                                                         layout, file, member):
+    (data.save_original if layout == "original" else data.save)(tmp_path / layout)
+    replace_npz_member(tmp_path / layout / file, f"{member}.npy", hostile_npy(marker))
+    with pytest.raises(ValueError, match=f"{file}: Object arrays cannot be loaded when "
                                          "allow_pickle=False"):
-        Dataset.load(tmp_path / "orig")
-    assert not marker.exists()
-
-
-@pytest.mark.parametrize("member", ["features", "attributes", "feature_max"])
-def test_dataset_load_refuses_an_object_array_in_our_layouts_npz(data, tmp_path, marker, member):
-    data.save(tmp_path / "ours")
-    replace_npz_member(tmp_path / "ours" / "data.npz", f"{member}.npy", hostile_npy(marker))
-    with pytest.raises(ValueError, match="data.npz: Object arrays cannot be loaded when "
-                                         "allow_pickle=False"):
-        Dataset.load(tmp_path / "ours")
+        Dataset.load(tmp_path / layout)
     assert not marker.exists()
 
 
