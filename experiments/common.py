@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 import shutil
 import sys
 import time
 from pathlib import Path
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Tuple
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -521,17 +522,69 @@ def _fmt(value) -> str:
     return f"{value:.4f}"
 
 
+# an R^2 below this is read as "unusable", not as a figure: the forecaster's squared error is
+# more than twice the variance of the real targets (R^2 = 0 is predicting their mean)
+OUTLIER_R2 = -1.0
+
+
+def _is_nan(value) -> bool:
+    return isinstance(value, (float, np.floating)) and math.isnan(value)
+
+
+def _generic_reason(row: str, column: str, value) -> Optional[str]:
+    """Why a cell is blank or an outlier when the script gave no reason of its own; None for an
+    ordinary cell."""
+    if value is None:
+        if row.startswith("real"):
+            return "real data: nothing was trained or generated, so there is nothing to time"
+        return "not measured for this row"
+    if _is_nan(value):
+        return "the figure could not be computed on this row's data (the run's log says why)"
+    if "r2" in column and value < OUTLIER_R2:
+        return ("the forecaster trained on this model's data predicts the real series with a "
+                "squared error over twice their variance (R2 0 = predicting their mean): read it "
+                "as 'unusable for this forecaster', not as a precise figure")
+    return None
+
+
+def table_notes(metrics: Dict[str, Dict[str, float]], columns: List[str],
+                reasons: Optional[Dict[Tuple[str, str], str]] = None) -> str:
+    """results.md's "Blanks and outliers": every `-` (not measured), `nan` (not computable)
+    and outlier (an R2 below OUTLIER_R2) of the table, with its reason: the script's
+    (``reasons[(row, column)]``, which may also explain an ordinary cell) or a generic one.
+    Cells of a row that share a reason are listed together. "" when there is none."""
+    reasons = reasons or {}
+    grouped: Dict[Tuple[str, str], List[str]] = {}
+    for row, values in metrics.items():
+        for column in columns:
+            value = values.get(column)
+            why = reasons.get((row, column)) or _generic_reason(row, column, value)
+            if why is not None:
+                grouped.setdefault((row, why), []).append(f"{column} {_fmt(value)}")
+    if not grouped:
+        return ""
+    lines = ["Blanks and outliers:"]
+    lines += [f"- {row}: {', '.join(cells)}: {why}." for (row, why), cells in grouped.items()]
+    return "\n".join(lines)
+
+
 def write_results(dataset_name: str, metrics: Dict[str, Dict[str, float]],
-                  columns: List[str], notes: str = "") -> None:
-    """results.json (every metric of every model plus the flags) and results.md."""
+                  columns: List[str], notes: str = "",
+                  reasons: Optional[Dict[Tuple[str, str], str]] = None) -> None:
+    """results.json (every metric of every model plus the flags) and results.md: the table, the
+    script's ``notes`` and why each blank or outlier is there (:func:`table_notes`; ``reasons``:
+    {(row, column): why} for the cells the script can explain)."""
     out = Path(FLAGS.output)
     write_json(out / "results.json", {"dataset": dataset_name, "flags": script_flag_values(),
                                       "models": metrics})
+    explained = table_notes(metrics, columns, reasons)
     with atomic_file(out / "results.md") as f:
         f.write(f"# {dataset_name}: fidelity of generated data\n\n")
         f.write(markdown_table(metrics, columns))
         if notes:
             f.write("\n" + notes.strip() + "\n")
+        if explained:
+            f.write("\n" + explained + "\n")
 
 
 # Errors that mean "the command line or its data are wrong": raised while the flags are checked

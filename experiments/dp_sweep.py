@@ -113,7 +113,10 @@ def run(prepared):
     out = Path(FLAGS.output)
     columns = ["noise_multiplier", "epsilon", "epsilon_poisson", "epsilon_original", "steps",
                "autocorrelation_mse", "wall_time_s"]
-    common.write_results("WWT DP sweep", rows, columns, notes=(
+    blank = "trained without DP: no noise, so no privacy budget to account"
+    reasons = {(NON_DP, column): blank for column in columns
+               if NON_DP in rows and rows[NON_DP].get(column) is None}
+    common.write_results("WWT DP sweep", rows, columns, reasons=reasons, notes=(
         f"delta {FLAGS.dp_delta:g}, clip {FLAGS.dp_l2_norm_clip:g}, {len(train)} samples, "
         f"batch {FLAGS.batch_size}, {FLAGS.epochs} epochs. epsilon: dp_accounting RDP with "
         "both critics composed on the same batch, for the batches drawn: "

@@ -14,6 +14,7 @@ figure5_technology_hist.png, figure21_nearest_neighbours_<model>.png.
 """
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from absl import flags
@@ -63,6 +64,26 @@ def evaluate(real, generated) -> dict:
     metrics["ks_traffic_loss_correlation"] = ev.correlation_distances(
         real, generated, traffic, loss)["ks"]
     return metrics
+
+
+def technology_reasons(name: str, generated, row: dict) -> dict:
+    """{(name, column): why} for a per-technology W1 that is NaN: the model generated no home of
+    that technology (a barely trained generator's attributes can miss a category)."""
+    from doppelganger_tf import evaluation as ev
+
+    tech = FLAGS.technology_attribute
+    codes = ev.attribute_codes(generated, tech)
+    categories = ev.attribute_categories(generated, tech)
+    reasons = {}
+    for label, technology in ((FLAGS.dsl_category, "dsl"), (FLAGS.cable_category, "cable")):
+        column = f"w1_total_traffic_{technology}"
+        value = row.get(column)
+        if value is not None and math.isnan(value):
+            index = categories.index(_category(generated, tech, label))
+            reasons[name, column] = (
+                f"{int((codes == index).sum())} of its {len(generated)} generated homes have "
+                f"{tech}={label} ({technology.upper()}): no total traffic to compare")
+    return reasons
 
 
 def figures(real, runs, out: Path):
@@ -118,7 +139,10 @@ def run(real):
     columns = ["w1_total_traffic_dsl", "w1_total_traffic_cable", "autocorrelation_mse_traffic",
                "w1_midrange_traffic"] + [f"jsd_{n}" for n in real.attribute_names] + [
         "ks_traffic_loss_correlation", "wall_time_s"]
-    common.write_results("MBA", rows, columns, notes=(
+    reasons = {}
+    for name, model_run in runs.items():
+        reasons.update(technology_reasons(name, model_run["generated"], rows[name]))
+    common.write_results("MBA", rows, columns, reasons=reasons, notes=(
         "W1 distances are on the [0,1]-scaled traffic feature (the paper's Table 2 scale: DG "
         "0.68 DSL / 0.74 cable). 'real halves' compares two random halves of the real data."))
     figures(real, runs, Path(FLAGS.output))

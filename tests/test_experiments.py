@@ -104,6 +104,9 @@ def test_wwt_quick_configuration_on_embedded_data(tmp_path):
     assert set(results["models"]) == {"dg", "hmm", "real (held-out)"}
     assert "autocorrelation_mse" in results["models"]["dg"]
     assert results["models"]["real (held-out)"]["forecast_r2_linear_regression"] > -1
+    # the table says why a cell is blank
+    assert ("- real (held-out): wall_time_s -: real data: nothing was trained or generated"
+            in (out / "results.md").read_text())
     assert (out / "figure1_autocorrelation.png").exists()
 
 
@@ -283,6 +286,36 @@ def test_dg_flags_refuse_what_dgconfig_refuses():
     flag_values(["prog", "--adam_beta_2=1"])  # an open bound: DGConfig names it
     with pytest.raises(ValueError, match=r"DGConfig.adam_beta_2 must be a number in \[0, 1\)"):
         common.dg_config(flag_values)
+
+
+def test_results_notes_explain_every_blank_and_outlier():
+    """results.md's "Blanks and outliers": each `-`, `nan` and R2 below -1 with the script's
+    reason, else a generic one; the cells of a row sharing a reason on one line."""
+    from experiments import common
+    rows = {"ar": {"acf": 0.09, "r2_linear": -3770.0, "r2_mlp": 0.97, "wall": 44.0},
+            "naive_gan": {"acf": 0.03, "r2_linear": float("nan"), "r2_mlp": float("nan"),
+                          "wall": 2.0},
+            "hmm": {"acf": 0.02, "r2_linear": -2.5, "r2_mlp": float("nan"), "wall": 5.0},
+            "real (held-out)": {"acf": 0.0001, "r2_linear": 0.97, "r2_mlp": 0.97}}
+    columns = ["acf", "r2_linear", "r2_mlp", "wall"]
+    reasons = {("naive_gan", "r2_linear"): "its series are too short",
+               ("naive_gan", "r2_mlp"): "its series are too short",
+               ("ar", "r2_linear"): "its series settle on a constant",
+               ("hmm", "acf"): "an explained ordinary cell"}
+    lines = common.table_notes(rows, columns, reasons).splitlines()
+    assert lines == [
+        "Blanks and outliers:",
+        "- ar: r2_linear -3.77e+03: its series settle on a constant.",
+        "- naive_gan: r2_linear nan, r2_mlp nan: its series are too short.",
+        "- hmm: acf 0.0200: an explained ordinary cell.",
+        "- hmm: r2_linear -2.5000: the forecaster trained on this model's data predicts the "
+        "real series with a squared error over twice their variance (R2 0 = predicting their "
+        "mean): read it as 'unusable for this forecaster', not as a precise figure.",
+        "- hmm: r2_mlp nan: the figure could not be computed on this row's data (the run's log "
+        "says why).",
+        "- real (held-out): wall -: real data: nothing was trained or generated, so there is "
+        "nothing to time."]
+    assert common.table_notes({"hmm": {"acf": 0.02}}, ["acf"]) == ""
 
 
 def test_scripts_add_nothing_to_sys_path():
