@@ -33,11 +33,16 @@ INSTALL_REQUIRES = [
     "dp-accounting>=0.4.3,<0.7",
     "scikit-learn>=1.3,<1.10",
     "hmmlearn>=0.3,<0.4",
+    # the command line's settings files are TOML (tomllib is in the standard library from 3.11)
+    'tomli>=1.1; python_version < "3.11"',
 ]
 
 # generate_to("....parquet") (optional; the tests cover it). pyarrow 26 needs numpy 2; 19.0.1
 # runs on the reference stack's numpy 1.26
 PARQUET = [f"pyarrow>=14,<20; {REFERENCE}", f"pyarrow>=18; {CURRENT}"]
+
+# the documentation site (mkdocs.yml; `mkdocs build --strict` in .ci/run)
+DOCS = ["mkdocs>=1.6,<2", "mkdocs-material>=9.5,<10", "mkdocstrings[python]>=0.26,<2"]
 
 setup(
     name="doppelganger_tf",
@@ -51,6 +56,6 @@ setup(
     package_data={"doppelganger_tf": ["kernels/*.cc"]},
     python_requires=">=3.9,<3.14",
     install_requires=INSTALL_REQUIRES,
-    extras_require={"test": ["pytest>=7,<10", *PARQUET], "parquet": PARQUET},
+    extras_require={"test": ["pytest>=7,<10", *PARQUET], "parquet": PARQUET, "docs": DOCS},
     entry_points={"console_scripts": ["doppelganger-demo=doppelganger_tf.demo:run_from_command_line"]},
 )
