@@ -13,7 +13,7 @@ with noise other than the run's and its tracker's (seed + 10,000). Prints, per w
   (max+min)/2, with their ratios to the floor;
 - the same W1s against all training pages, over the held-out pages' W1 (results.json's basis);
 - per-page shape: quantiles of the mean and (max+min)/2, the median range max - min, and the
-  median position of the mean within [min, max] (docs/benchmarks.md, "Why the levels drift").
+  median position of the mean within [min, max] (docs/performance.md, "The README's main job").
 Asserts nothing; not part of the test suite.
 """
 from __future__ import annotations

@@ -25,7 +25,7 @@ tracker's, against the real data (with more, also the range over consecutive dra
 The "real halves" row compares two random halves of the real data (mean over 5 splits): the
 floor. Prints one row per run and the mean / min / max over seeds per setting; writes
 ``<output>/results.json``, and for each run the ``evaluate`` report of the weights kept by the
-autocorrelation MSE (``<output>/s<S>_seed<seed>_report/``). Asserts nothing; not part of the test suite (docs/benchmarks.md).
+autocorrelation MSE (``<output>/s<S>_seed<seed>_report/``). Asserts nothing; not part of the test suite (docs/performance.md, "MBA fidelity at 1,200 s").
 """
 from __future__ import annotations
 

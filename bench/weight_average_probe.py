@@ -10,8 +10,8 @@ steps here), with the decays DECAYS per call; the package's option
 generates 500 samples (seed + 1000), scored against the training pages with
 ``fidelity_metrics``; "floor" scores the held-out half against them. Single-threaded: it was
 run beside other work. Prints one line per set of weights and writes
-``weight_average_s<SEED>.json`` in the current directory. Asserts nothing (docs/benchmarks.md,
-"The generator's weight average").
+``weight_average_s<SEED>.json`` in the current directory. Asserts nothing (docs/performance.md,
+"Options measured and not kept").
 """
 import json
 import sys

@@ -3,7 +3,7 @@
 DP-SGD needs every example's gradient clipped to norm C before the sum is noised. A Jacobian
 (tf-privacy's vectorised optimizers, ``pfor``) materialises B copies of the critic's ~0.5M
 gradients, through the gradient penalty's double backward pass: many plain steps' time
-(docs/benchmarks.md, "DP step").
+(docs/performance.md, "The DP step").
 
 The critic is a ReLU MLP, so every use of a kernel W in the per-example loss
 ``D(fake_i) - D(real_i) + lambda * gp_i`` is a matmul whose per-example weight gradient is an outer

@@ -3,8 +3,8 @@
 A training step at batch 100 is two chains of small operations (the critic update on one fake
 batch, the generator pass on another, then the generator's backward pass), each too small for
 TensorFlow's default of splitting every operation over all cores.  Giving each operation fewer
-threads and running two operations at once is faster on 2 cores (docs/benchmarks.md has the
-dated figures).  Generation splits each batch into independent chunks for the same
+threads and running two operations at once is faster on 2 cores (docs/performance.md,
+"Training step").  Generation splits each batch into independent chunks for the same
 reason (``DoppelGANger.generate``).
 
 TensorFlow fixes its thread pools when it runs its first operation, so call

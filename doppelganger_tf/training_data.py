@@ -2,7 +2,7 @@
 
 - "memory" (:class:`TrainingData`): the Dataset encoded as the critics see it, held as
   constants, and an endless stream of batches of its row indices (the step gathers the rows
-  itself: a pipeline that gathers them costs ~4% of a WWT-shape step, docs/benchmarks.md);
+  itself: a pipeline that gathers them costs ~4% of a WWT-shape step);
 - "streamed" (:class:`StreamedTrainingData`): the same index stream, but the pipeline reads
   each batch's rows from the Dataset's arrays (memory-mapped when it was loaded from the
   streamed layout, ``DatasetStreamWriter``) and encodes only them, so a dataset larger than
@@ -196,7 +196,7 @@ class StreamedTrainingData:
     "attributes"}, the rows in the order of the indices.
 
     The reads run in Python (tf.numpy_function) on tf.data's threads: ~2 ms per batch of 100
-    WWT-shape rows, ~12 ms per 1,000 (docs/benchmarks.md). ``fit`` frees its iterators when it
+    WWT-shape rows, ~12 ms per 1,000 (docs/performance.md, "Memory"). ``fit`` frees its iterators when it
     returns; an iterator of :meth:`batches` kept alive until the interpreter exits can hang
     the exit (TensorFlow cannot finish a Python call during shutdown): delete it first."""
 

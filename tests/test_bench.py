@@ -1,5 +1,5 @@
 """The benchmark scripts still run against the package's current API (they are not timed here:
-speed figures live in docs/benchmarks.md)."""
+speed figures live in docs/performance.md)."""
 import subprocess
 import sys
 from pathlib import Path
