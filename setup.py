@@ -57,5 +57,6 @@ setup(
     python_requires=">=3.9,<3.14",
     install_requires=INSTALL_REQUIRES,
     extras_require={"test": ["pytest>=7,<10", *PARQUET], "parquet": PARQUET, "docs": DOCS},
-    entry_points={"console_scripts": ["doppelganger-demo=doppelganger_tf.demo:run_from_command_line"]},
+    entry_points={"console_scripts": ["doppelganger=doppelganger_tf.cli:main",
+                                    "doppelganger-demo=doppelganger_tf.demo:run_from_command_line"]},
 )
