@@ -21,8 +21,8 @@ from .compat import keras
 
 
 class TrainingCheckpoint(keras.callbacks.Callback):
-    """Checkpoint everything a resumed run needs (weights, optimizer slots, the noise RNG,
-    the epoch) every ``every_n_epochs`` epochs, keeping the newest ``max_to_keep`` (None: all).
+    """Checkpoint everything a resumed run needs: weights, optimizer slots, the noise RNG, the
+    epoch.
 
     Resume an interrupted run with the same callback::
 
@@ -31,16 +31,22 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         model.fit(data, epochs=400, initial_epoch=start, callbacks=[checkpoint])
 
     TensorFlow writes each checkpoint fully before pointing its index (the ``checkpoint`` file)
-    at it, so a run killed mid-save resumes from the previous one. ``restore`` checks the
-    checkpoint it loads: a damaged one (unreadable index, missing or truncated files) is never
-    taken for "nothing to resume"; it restores the newest intact one instead and warns, or
-    raises naming the files when none is intact. An index that lists anything but this
-    directory's ckpt-N (TensorFlow would restore it, and its saves delete the files of the old
-    entries, wherever they are) counts as damaged: it is rewritten before any save reads it.
+    at it, so a run killed mid-save resumes from the previous one. An index that lists
+    anything but this directory's ckpt-N (TensorFlow would restore it, and its saves delete
+    the files of the old entries, wherever they are) counts as damaged and is rewritten before
+    any save reads it. In a multi-worker job (docs/scaling.md) every worker runs the callback:
+    the chief writes the checkpoints; the others save to a scratch directory beside it,
+    deleted at once, and restore from the chief's (a shared file system, or a copy, on
+    separate hosts).
 
-    In a multi-worker job (docs/scaling.md) every worker runs the callback: the chief writes
-    the checkpoints; the others save to a scratch directory beside it, deleted at once, and
-    restore from the chief's (a shared file system, or a copy, on separate hosts).
+    Args:
+        directory: Where the checkpoints go.
+        every_n_epochs: Checkpoint every this many epochs.
+        max_to_keep: The newest checkpoints to keep; None keeps all.
+
+    Raises:
+        TypeError: When ``every_n_epochs`` or ``max_to_keep`` is not an int.
+        ValueError: When either is below 1.
     """
 
     INDEX_FILE = "checkpoint"  # TensorFlow's record of the checkpoints, newest last
@@ -93,18 +99,34 @@ class TrainingCheckpoint(keras.callbacks.Callback):
 
     @property
     def latest(self):
-        """Path prefix of the newest checkpoint the index file lists, or None (also when the
-        index is missing or damaged, or names paths other than this directory's ckpt-N:
-        ``restore`` then finds the checkpoints in the directory)."""
+        """The newest checkpoint the index file lists.
+
+        Returns:
+            Its path prefix, or None, also when the index is missing or damaged, or names
+            paths other than this directory's ckpt-N (``restore`` then finds the checkpoints
+            in the directory).
+        """
         listed, problem, _ = self._listed(self.directory)
         return None if problem or not listed else tf.train.latest_checkpoint(str(self.directory))
 
     def restore(self, model) -> int:
-        """Load the newest intact checkpoint into ``model``; returns the epoch to resume from
-        (0 when the directory holds no checkpoint).
+        """Load the newest intact checkpoint into ``model``.
 
-        A damaged newest checkpoint (or index file) makes it restore the newest intact one and
-        warn saying what was skipped; with none intact it raises naming the damaged files."""
+        A damaged newest checkpoint (unreadable index, missing or truncated files) is never
+        taken for "nothing to resume": the newest intact one is restored instead, with a
+        warning saying what was skipped.
+
+        Args:
+            model: The DoppelGANger to load into, built and compiled as the run was.
+
+        Returns:
+            The epoch to resume from (``fit``'s ``initial_epoch``); 0 when the directory holds
+            no checkpoint.
+
+        Raises:
+            ValueError: When no checkpoint is intact (naming the damaged files), or the index
+                is damaged and no checkpoint file is left.
+        """
         self._check_directory()
         candidates, index_problem = self._candidates()
         if not candidates:
@@ -299,10 +321,14 @@ class TrainingDiverged(RuntimeError):
 
 
 class StopOnDivergence(keras.callbacks.Callback):
-    """Stop ``fit`` with :class:`TrainingDiverged` at the first non-finite loss, naming the
-    epoch and the losses: once a weight is NaN every later step is wasted. ``DoppelGANger.fit``
-    adds it unless ``stop_on_divergence=False``. Checked after every call of the train
-    function (``steps_per_execution`` steps)."""
+    """Stop ``fit`` at the first non-finite loss: once a weight is NaN every later step is wasted.
+
+    ``DoppelGANger.fit`` adds it unless ``stop_on_divergence=False``. It checks the losses
+    after every call of the train function (``steps_per_execution`` steps).
+
+    Raises:
+        TrainingDiverged: Naming the epoch and the losses.
+    """
 
     def __init__(self):
         super().__init__()
@@ -324,11 +350,20 @@ class StopOnDivergence(keras.callbacks.Callback):
 
 
 class TrainingTimeLimit(keras.callbacks.Callback):
-    """Stop ``fit`` at the end of the first epoch that ends ``seconds`` or more after training
-    began (the clock starts at ``on_train_begin``, so the first call's graph tracing counts):
-    a training budget in wall time rather than in epochs, as the repository's benchmarks
-    compare settings. After ``fit``: :attr:`stopped_epoch` (0-based, None when the epochs ran
-    out first) and :attr:`elapsed` (seconds from the start to the last epoch's end)."""
+    """A training budget in wall time rather than in epochs.
+
+    Stops ``fit`` at the end of the first epoch that ends ``seconds`` or more after training
+    began (the clock starts at ``on_train_begin``, so the first call's graph tracing counts).
+    After ``fit``, :attr:`stopped_epoch` is the 0-based epoch it stopped at (None when the
+    epochs ran out first) and :attr:`elapsed` the seconds from the start to the last epoch's
+    end.
+
+    Args:
+        seconds: The budget.
+
+    Raises:
+        ValueError: When ``seconds`` is not a finite, positive number.
+    """
 
     def __init__(self, seconds: float):
         super().__init__()
@@ -354,8 +389,13 @@ class TrainingTimeLimit(keras.callbacks.Callback):
 
 
 class ProgressLogger(keras.callbacks.Callback):
-    """One line per ``every`` epochs: losses, elapsed time and the projected time to finish
-    (long runs print this instead of Keras' progress bar)."""
+    """Print losses, elapsed time and the projected time to finish, in place of Keras' progress
+    bar for long runs.
+
+    Args:
+        every: Print every this many epochs (and after the last).
+        print_fn: Receives each line.
+    """
 
     def __init__(self, every: int = 1, print_fn=print):
         super().__init__()
@@ -387,22 +427,28 @@ class ProgressLogger(keras.callbacks.Callback):
 
 
 class PrivacyBudget(keras.callbacks.Callback):
-    """Epsilon spent so far by a DP model, after every epoch: put into the epoch logs
-    (``logs["epsilon"]``, so ``History`` keeps it), printed, and stored on the model
-    (``model.privacy_record``, which ``save()`` writes into model.json).
+    """Account the epsilon a DP model has spent, after every epoch.
 
-    N, the number of training series epsilon is accounted for, is the size of the Dataset
-    ``fit`` trains on (``model.dp_num_samples``); ``num_samples``, where given, must equal it
-    (a mismatch is refused before the first step: a larger N under-reports epsilon).
+    Epsilon goes into the epoch logs (``logs["epsilon"]``, so ``History`` keeps it), is
+    printed, and is stored on the model (``model.privacy_record``, which ``save()`` writes
+    into model.json). Steps spent are the critic optimizer's update count / ``critic_steps``:
+    exact across several ``fit`` calls and resumed runs whose checkpoint restored the
+    optimizers (TrainingCheckpoint does), and never fewer than the epochs this run covers
+    (``initial_epoch`` included).
 
-    Steps spent = the critic optimizer's update count / ``critic_steps``: exact across
-    resumed runs whose checkpoint restored the optimizers (TrainingCheckpoint does), and
-    across several ``fit`` calls; it is never taken below the epochs this run covers
-    (``initial_epoch`` included) in case a run was resumed without its optimizer state.
+    Args:
+        num_samples: N, the number of training series epsilon is accounted for; default: the
+            size of the Dataset ``fit`` trains on (``model.dp_num_samples``), which a given
+            value must equal (a larger N under-reports epsilon).
+        delta: The delta of the reported (epsilon, delta).
+        target_epsilon: Stop training (``model.stop_training``) at the end of the epoch after
+            which one more epoch would exceed it, so the target is never passed.
+        print_fn: Receives each epoch's line.
 
-    target_epsilon: stop training (``model.stop_training``) at the end of the epoch after which
-    one more epoch would exceed it, so the target is never passed. Training that would
-    exceed it already in its first epoch raises instead of running.
+    Raises:
+        ValueError: For a ``num_samples``, ``delta`` or ``target_epsilon`` out of range; a
+            ``num_samples`` other than the training set's size (before the first step); and
+            when the first epoch would already exceed ``target_epsilon``.
     """
 
     def __init__(self, num_samples: Optional[int] = None, delta: float = 1e-5,
@@ -453,7 +499,14 @@ class PrivacyBudget(keras.callbacks.Callback):
                              aux_critic=self.model.aux_critic is not None)
 
     def steps_spent(self, epochs_done: Optional[int] = None) -> int:
-        """Training steps (real batches) the critics have read so far."""
+        """Training steps (real batches) the critics have read so far.
+
+        Args:
+            epochs_done: Epochs this run has finished; the count is never below them.
+
+        Returns:
+            The steps.
+        """
         from .privacy import steps_spent
         counted = steps_spent(self.model)
         if epochs_done is not None and self._steps_per_epoch:

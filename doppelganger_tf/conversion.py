@@ -46,28 +46,46 @@ def from_arrays(cls: Type[Dataset], features, attributes=None, *, feature_names=
                 attribute_min=None, attribute_max=None, transforms=None) -> Dataset:
     """Build a Dataset from raw (unscaled, unencoded) values.
 
-    features: an array [N, T, F] (with optional ``lengths`` [N]; values after each length
-        are ignored) or a list of N arrays [T_i, F] (variable length; T = max T_i).
-    attributes: [N, P] (a numpy or object array, a list of rows or a pandas DataFrame, whose
-        column names are used), or None for no attributes.
-    discrete_features / discrete_attributes: names or indices of the categorical columns;
-        they are one-hot encoded with categories = the sorted unique values.  The other
-        columns are continuous and scaled with ``normalization`` by their global min/max
-        (over active steps for features).  A constant continuous column is an error.
-    feature_outputs / attribute_outputs: use these specs as they are (e.g. a trained model's)
-        instead: the columns must follow their ``column_names()`` (a DataFrame's are picked by
-        name), values must be among their categories, continuous columns go through the
-        outputs' transforms and are scaled with the given ``*_min``/``*_max`` (per encoded
-        column, in transformed units) or else their own min/max.
-    transforms: a log per continuous feature column, as in :meth:`from_dataframe`, but
-        none by default here (array input is often already transformed by hand): None or
-        "none", one of "log1p", "signed_log1p", "auto" for every continuous feature column, or
-        a dict {feature name: transform} (the others get none).
+    Categorical columns are one-hot encoded over their sorted unique values; the others are
+    continuous, scaled with ``normalization`` by their global min/max (over active steps for
+    features). A UserWarning says when float32 scaling cannot resolve a column's typical
+    values (an extreme value squashing the rest: ``transforms="log1p"`` or clipping fixes it).
+    Each list argument also takes a single name (``discrete_attributes="isp"``).
 
-    Each list argument also takes a single name (``discrete_attributes="isp"``).  A
-    continuous column whose width overflows float64 is an error, and a UserWarning says
-    when float32 scaling cannot resolve a column's typical values (an extreme value
-    squashing the rest: ``transforms="log1p"`` or clipping fixes it).
+    Args:
+        features: An array [N, T, F] or a list of N arrays [T_i, F] (variable length; T is the
+            largest T_i).
+        attributes: [N, P] as a numpy or object array, a list of rows or a DataFrame (whose
+            column names are used); None for no attributes.
+        feature_names: Names of the F feature columns.
+        attribute_names: Names of the P attribute columns.
+        discrete_features: Names or indices of the categorical feature columns.
+        discrete_attributes: Names or indices of the categorical attribute columns.
+        normalization: The continuous columns' range, [0, 1] or [-1, 1].
+        lengths: [N] series lengths for an array ``features``; values after each length are
+            ignored.
+        feature_outputs: Specs to use as they are (e.g. a trained model's) instead of
+            inferring them: the columns must follow their ``column_names()``, values must be
+            among their categories, and continuous columns go through their transforms.
+        attribute_outputs: The same for the attributes (a DataFrame's columns are picked by
+            name).
+        feature_min: Per encoded feature column, in transformed units, with ``feature_outputs``;
+            default: the column's own min.
+        feature_max: As ``feature_min``, the max.
+        attribute_min: As ``feature_min``, for the attributes.
+        attribute_max: As ``feature_max``, for the attributes.
+        transforms: A log per continuous feature column, as in :meth:`from_dataframe` but
+            none by default (array input is often transformed by hand already): None or
+            "none", one of "log1p", "signed_log1p", "auto" for every continuous feature
+            column, or a dict {feature name: transform} (the others get none).
+
+    Returns:
+        The Dataset.
+
+    Raises:
+        ValueError: For a constant continuous column, a continuous column whose width overflows
+            float64, values outside given outputs' categories, or ``transforms`` given together
+            with ``feature_outputs`` (which carry their own).
     """
     feature_names = _column_list(feature_names, "feature_names")
     attribute_names = _column_list(attribute_names, "attribute_names")
@@ -105,37 +123,50 @@ def from_dataframe(cls: Type[Dataset], df: pd.DataFrame, *, id_column, feature_c
     """Build a Dataset from a long-form DataFrame: one row per time step per id.
 
     Samples follow the ids' order of first appearance (sample i is the i-th distinct id;
-    ``pd.unique(df[id_column])`` gives the mapping).  Rows are ordered by ``time_column``
-    within each id when given, else kept in file order.  Attribute columns must be constant
-    within each id.  T is the longest series, or ``max_length`` (a longer series is an
-    error), rounded up to a multiple of ``sample_len`` when given (the extra steps are
-    padding).  Each list argument also takes a single name (``feature_columns="views"``).
+    ``pd.unique(df[id_column])`` gives the mapping). A column not named in ``discrete_*`` /
+    ``continuous_*`` takes its type from its dtype: object, string, bool and ``category``
+    columns are discrete (one-hot over their sorted distinct values), numeric ones continuous
+    (scaled with ``normalization`` by their global min/max); :meth:`describe` prints each
+    decision and flags numeric columns with few distinct values. The Dataset remembers the id
+    and time columns (names, dtypes, each series' id and start, the step or shared calendar)
+    and the value columns' dtypes, so :meth:`to_dataframe` returns the same columns. Each list
+    argument also takes a single name (``feature_columns="views"``).
 
-    Column types: a column named in ``discrete_*`` / ``continuous_*`` has that type; any
-    other is inferred from its dtype: object, string, bool and ``category`` columns are
-    discrete (one-hot over their sorted distinct values), numeric ones continuous (scaled with
-    ``normalization`` by their global min/max).  :meth:`describe` prints each decision and
-    flags numeric columns with few distinct values.
+    Args:
+        df: The frame.
+        id_column: The series' id.
+        feature_columns: The measurements (features).
+        attribute_columns: The metadata (attributes), constant within each id.
+        time_column: Orders the rows within each id; default: file order.
+        discrete_features: Feature columns to treat as categorical whatever their dtype.
+        discrete_attributes: Attribute columns to treat as categorical.
+        continuous_features: Feature columns to treat as continuous.
+        continuous_attributes: Attribute columns to treat as continuous.
+        normalization: The continuous columns' range, [0, 1] or [-1, 1].
+        max_length: T; default: the longest series.
+        sample_len: Rounds T up to a multiple of it (the extra steps are padding).
+        missing: "error" refuses missing values; "interpolate" fills them within each series
+            (linear, edge fill at its ends; a missing discrete attribute is its own
+            category); "drop_series" drops the series that have any. :meth:`describe`
+            reports the counts.
+        transforms: A log applied to continuous feature columns before scaling and inverted
+            on every way out (:meth:`to_dataframe`, :meth:`feature_values`, generated data,
+            saved Datasets and models): "log1p" (values >= 0), "signed_log1p"
+            (sign(x) * log1p(abs(x)), any sign), "none", or "auto": log1p or signed_log1p for
+            a heavy-tailed column (largest magnitude at least 100x its median nonzero
+            magnitude), scaled for columns of small values (log1p(x / 0.001)). One name for
+            every continuous feature column, or a dict {column: name} (the others get
+            "auto"); a :class:`~doppelganger_tf.outputs.ColumnTransform` gives a scale. The
+            feature_min/feature_max of a transformed column are in transformed units
+            (docs/data.md, "Transforms").
 
-    ``missing``: "error" (default) refuses missing values, "interpolate" fills them inside each
-    series (linear, edge fill at its ends; a missing discrete attribute is its own category),
-    "drop_series" drops the series that have any (see :mod:`doppelganger_tf.missing`); the
-    counts are in :meth:`describe`.
+    Returns:
+        The Dataset.
 
-    ``transforms``: a log applied to continuous feature columns before their min/max scaling
-    and inverted on the way out (:meth:`to_dataframe`, :meth:`feature_values`, generated data,
-    saved Datasets and models): "log1p" (log1p(x), values >= 0), "signed_log1p"
-    (sign(x) * log1p(|x|), any sign), "none", or "auto" (default): log1p or signed_log1p for a
-    heavy-tailed column, whose largest magnitude is at least 100x its median nonzero magnitude,
-    with a scale for columns of small values (log1p(x / 0.001)); :meth:`describe` says which
-    and why.  One name for every continuous feature column, or a dict {column: name} (the
-    others get "auto"); a :class:`~doppelganger_tf.outputs.ColumnTransform` gives a scale.
-    The Dataset's feature_min/feature_max of a transformed column are in transformed units
-    (docs/data.md, "Transforms").
-
-    The Dataset remembers the id and time columns (names, dtypes, each series' id and start,
-    the step or shared calendar; :mod:`doppelganger_tf.time_axis`) and the value columns'
-    dtypes, so that :meth:`to_dataframe` returns the same columns.
+    Raises:
+        ValueError: For a missing column, an attribute that varies within an id, a series
+            longer than ``max_length``, missing values under ``missing="error"``, or values
+            that do not fit their column's type.
     """
     feature_columns = _column_list(feature_columns, "feature_columns")
     attribute_columns = _column_list(attribute_columns, "attribute_columns")
@@ -164,18 +195,36 @@ def from_wide_dataframe(cls: Type[Dataset], df: pd.DataFrame, id_column, attribu
                         continuous_features=(), continuous_attributes=(),
                         normalization=Normalization.ZERO_ONE, sample_len: Optional[int] = None,
                         missing: str = "error", transforms="auto") -> Dataset:
-    """Build a Dataset from a wide DataFrame: one row per series (its id in ``id_column``),
-    one column per time step (the layout of the Kaggle WWT file), attributes as extra columns.
+    """Build a Dataset from a wide DataFrame: one row per series, one column per time step.
 
-    ``time_columns``: the step columns in time order (default: every column that is neither
-    the id nor an attribute, in frame order); their labels are the time values (strings such
-    as "2015-07-01", numbers or Timestamps), kept as a shared calendar.  The values form one
-    feature, ``feature_name`` (continuous when the columns are numeric; ``discrete_features=
-    feature_name`` or ``continuous_features`` decide otherwise); ``time_name`` names the time
-    column of the long layout of :meth:`to_dataframe`.  Every series has all the steps
-    (missing cells go through ``missing``, as in :meth:`from_dataframe`, whose other arguments
-    these are, ``transforms`` included: a name, or {feature_name: name});
-    :meth:`to_dataframe` returns the wide layout by default.
+    This is the layout of the Kaggle WWT file. The step columns' labels (strings such as
+    "2015-07-01", numbers or Timestamps) are kept as a shared calendar, and every series has
+    all the steps. :meth:`to_dataframe` returns the wide layout by default.
+
+    Args:
+        df: The frame.
+        id_column: The series' id.
+        attribute_columns: The metadata columns.
+        time_columns: The step columns in time order; default: every column that is neither
+            the id nor an attribute, in frame order.
+        feature_name: The name of the one feature the values form (continuous when the
+            columns are numeric, unless ``discrete_features`` names it).
+        time_name: The time column's name in :meth:`to_dataframe`'s long layout.
+        discrete_features: As in :meth:`from_dataframe`.
+        discrete_attributes: As in :meth:`from_dataframe`.
+        continuous_features: As in :meth:`from_dataframe`.
+        continuous_attributes: As in :meth:`from_dataframe`.
+        normalization: As in :meth:`from_dataframe`.
+        sample_len: As in :meth:`from_dataframe`.
+        missing: As in :meth:`from_dataframe`, for missing cells.
+        transforms: As in :meth:`from_dataframe`: a name, or {feature_name: name}.
+
+    Returns:
+        The Dataset.
+
+    Raises:
+        ValueError: For absent or clashing column names, time labels of mixed types, and the
+            errors of :meth:`from_dataframe`.
     """
     attribute_columns = _column_list(attribute_columns, "attribute_columns")
     check_policy(missing)
@@ -258,19 +307,43 @@ def from_long_series(cls: Type[Dataset], df: pd.DataFrame, *, window: int, featu
                      discrete_attributes=(), continuous_features=(), continuous_attributes=(),
                      normalization=Normalization.ZERO_ONE, sample_len: Optional[int] = None,
                      missing: str = "error", transforms="auto") -> Dataset:
-    """Build a Dataset by cutting one long series (or one per id of ``id_column``) into
-    samples: windows of ``window`` consecutive rows (in ``time_column`` order), one starting
-    every ``stride`` rows (default ``window``: no overlap); rows after the last whole window of
-    a series are left out.  Each window is a sample, its id its number 0..W-1 (column
-    ``window_column``), its attributes those of its series (list ``id_column`` in
-    ``attribute_columns`` to keep the series' id as one).  ``start_attribute`` (a name) adds
-    each window's start time as a continuous attribute (seconds since the epoch for datetimes):
-    the model learns it, and :meth:`to_dataframe` returns it in the time column's dtype and
-    starts each generated window at the training window start nearest to it.
+    """Build a Dataset by cutting one long series (or one per id) into windows.
 
-    ``missing``: "error" and "interpolate" work on the long series before cutting,
-    "drop_series" drops the windows that have a missing value.  The other arguments are as in
-    :meth:`from_dataframe`.
+    Each window of ``window`` consecutive rows (in ``time_column`` order) is a sample, its id
+    its number 0..W-1; rows after a series' last whole window are left out. A window's
+    attributes are those of its series (list ``id_column`` in ``attribute_columns`` to keep the
+    series' id as one).
+
+    Args:
+        df: The frame: one row per time step.
+        window: Rows per sample.
+        feature_columns: The measurements (features).
+        time_column: Orders the rows; default: file order.
+        stride: Rows between window starts; default ``window`` (no overlap).
+        id_column: Cut each id's series separately; default: the whole frame is one series.
+        attribute_columns: The metadata columns, constant within each series.
+        start_attribute: A name: adds each window's start time as a continuous attribute
+            (seconds since the epoch for datetimes). The model learns it, and
+            :meth:`to_dataframe` returns it in the time column's dtype and starts each
+            generated window at the nearest training window start.
+        window_column: The name of the windows' id column.
+        discrete_features: As in :meth:`from_dataframe`.
+        discrete_attributes: As in :meth:`from_dataframe`.
+        continuous_features: As in :meth:`from_dataframe`.
+        continuous_attributes: As in :meth:`from_dataframe`.
+        normalization: As in :meth:`from_dataframe`.
+        sample_len: As in :meth:`from_dataframe`.
+        missing: "error" and "interpolate" work on the long series before cutting;
+            "drop_series" drops the windows that have a missing value.
+        transforms: As in :meth:`from_dataframe`.
+
+    Returns:
+        The Dataset.
+
+    Raises:
+        ValueError: For a ``window_column`` or ``start_attribute`` that is already a column,
+            a ``start_attribute`` without a numeric or datetime ``time_column``, no series as
+            long as one window, and the errors of :meth:`from_dataframe`.
     """
     feature_columns = _column_list(feature_columns, "feature_columns")
     attribute_columns = _column_list(attribute_columns, "attribute_columns")

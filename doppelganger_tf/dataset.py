@@ -47,15 +47,30 @@ __all__ = ["Dataset", "DatasetStreamWriter", "FrameInfo", "check_sample_len",
 class Dataset:
     """Encoded training data plus the specs needed to decode it (see the module docstring).
 
-    ``feature_outputs`` / ``attribute_outputs`` list the :class:`Output` of each variable in column
-    order; outputs without a name get ``feature_<i>`` / ``attribute_<i>``.  The constructor
-    validates everything and raises ``ValueError`` saying what is wrong and how to fix it
-    (``validate=False`` skips that, for arrays that are valid by construction).
+    Build one from your values with :meth:`from_dataframe`, :meth:`from_wide_dataframe`,
+    :meth:`from_long_series` or :meth:`from_arrays`, or read one with :meth:`load`; the
+    constructor takes values already encoded and scaled.
 
-    ``frame`` (a :class:`~doppelganger_tf.frames.FrameInfo`, set by the DataFrame
-    constructors) is what the data remember of the frame they came from: id and time columns,
-    dtypes, layout; None for data built from arrays (then :meth:`to_dataframe` numbers series
-    and steps).  Generated data get the training data's ``frame.template()``.
+    Args:
+        features: float32 [N, T, K_enc], the encoded features, zero after each series ends.
+        attributes: float32 [N, A_enc], the encoded attributes.
+        gen_flags: float32 [N, T], 1 on each series' active steps, then 0.
+        feature_outputs: The :class:`Output` of each feature variable, in column order; one
+            without a name gets ``feature_<i>``.
+        attribute_outputs: The same for the attributes (``attribute_<i>``).
+        feature_min: The raw-unit min of each continuous feature column, or None.
+        feature_max: The raw-unit max, or None.
+        attribute_min: As ``feature_min``, for the attributes.
+        attribute_max: As ``feature_max``, for the attributes.
+        validate: False skips the checks, for arrays valid by construction.
+        frame: What the data remember of the frame they came from (id and time columns,
+            dtypes, layout), set by the DataFrame constructors; None for data built from
+            arrays (then :meth:`to_dataframe` numbers series and steps). Generated data get
+            the training data's ``frame.template()``.
+
+    Raises:
+        ValueError: Naming what is wrong with the arrays or specs and how to fix it.
+        TypeError: When ``frame`` is not a :class:`~doppelganger_tf.frames.FrameInfo`.
     """
 
     def __init__(self, features, attributes, gen_flags, feature_outputs: Sequence[Output],
@@ -125,8 +140,14 @@ class Dataset:
                 f"attributes=[{describe(self.attribute_outputs)}])")
 
     def subset(self, indices) -> "Dataset":
-        """A new Dataset of the samples picked by ``indices`` (integers, a boolean mask or a
-        slice), with the same specs, min/max and frame description (their ids and starts)."""
+        """The samples picked by ``indices``, with the same specs, min/max and frame description.
+
+        Args:
+            indices: Integers, a boolean mask or a slice.
+
+        Returns:
+            A new Dataset (the frame description keeps the picked series' ids and starts).
+        """
         if not isinstance(indices, slice):
             indices = np.atleast_1d(np.asarray(indices))
         return Dataset(self.features[indices], self.attributes[indices], self.gen_flags[indices],
@@ -137,10 +158,14 @@ class Dataset:
     # --- validation -------------------------------------------------------------------------------
 
     def validate(self, sample_len: Optional[int] = None) -> None:
-        """Check shapes, values and specs; raise ``ValueError`` naming the problem and the fix.
+        """Check shapes, values and specs.
 
-        With ``sample_len`` (records generated per LSTM step), also check that T is a multiple
-        of it (naming the ``sample_len`` a DataFrame constructor built the Dataset for).
+        Args:
+            sample_len: Records generated per LSTM step; when given, T must be a multiple of
+                it (the error names the ``sample_len`` to build the Dataset with).
+
+        Raises:
+            ValueError: Naming the problem and the fix.
         """
         self._check_specs()
         self._check_shapes()
@@ -285,65 +310,84 @@ class Dataset:
     # --- real units (conversion.py) ---------------------------------------------------------------
 
     def feature_values(self) -> Dict[str, np.ndarray]:
-        """Features in real units: column name -> [N, T] array.
+        """Features in real units.
 
-        Continuous columns are float64 with NaN after each series ends; discrete ones are
-        object arrays of category labels with None after the end.  A continuous output of dim d
-        gives columns ``<name>_0`` .. ``<name>_<d-1>``.
+        Returns:
+            {column name: [N, T] array}. Continuous columns are float64 with NaN after each
+            series ends; discrete ones are object arrays of category labels with None after
+            the end. A continuous output of dim d gives columns ``<name>_0`` .. ``<name>_<d-1>``.
         """
         return conversion.feature_values(self)
 
     def attribute_values(self) -> pd.DataFrame:
-        """Attributes in real units: a DataFrame [N, P], one column per raw attribute column
-        (category labels for discrete ones), indexed by sample 0..N-1."""
+        """Attributes in real units.
+
+        Returns:
+            A DataFrame [N, P], one column per raw attribute column (category labels for
+            discrete ones), indexed by sample 0..N-1.
+        """
         return conversion.attribute_values(self)
 
     def to_dataframe(self, id_column=None, time_column=conversion.DEFAULT, *, layout=None,
                      seed=None, numbered: bool = False) -> pd.DataFrame:
         """The data in real units as a DataFrame, ordered by sample then time.
 
-        ``layout="long"``: one row per active step; ``"wide"``: one row per series (id,
-        attributes, then one column per time value, missing where a series has no value; one
-        feature only).  Default: the layout of the frame the data were read from, else long.
-
         Data read from a DataFrame (or generated by a model trained on such data) come back
         with the input's columns, in its order and dtypes (integer columns rounded; a missing
-        value in an integer or bool column makes it pandas' nullable Int64 / boolean):
+        value in an integer or bool column makes it pandas' nullable Int64 / boolean). Ids are
+        the input's for the data read; generated data get new, unique ids of the input's type
+        (integers 0..N-1, or strings "generated_<i>"). Generated series on a regular time axis
+        start at a start drawn from the training series' starts (in their proportions), so a
+        shared calendar is reproduced exactly, and step by the input's step or frequency; on a
+        shared irregular calendar they take its first values (steps past its end are left
+        out, with a warning); irregular steps are numbered 0..L-1. With a start attribute
+        (:meth:`from_long_series`) each series starts at the training start nearest to its
+        generated attribute.
 
-        - ids: those of the input for the data read; for generated data new, unique ids of the
-          input's type (integers 0..N-1, or strings "generated_<i>");
-        - times: those of the input.  Generated series on a regular time axis start at a start
-          *drawn from the training series' starts* (in their proportions; ``seed`` makes the
-          draw reproducible), so a shared calendar (every series on the same dates) is
-          reproduced exactly, and step by the input's step or frequency; on a shared irregular
-          calendar they take its first values (steps past its end are left out, with a
-          warning); irregular steps are numbered 0..L-1 (:meth:`describe` says which).
-          With a start attribute (:meth:`from_long_series`) each series starts at the
-          training start nearest to its generated attribute.
+        Args:
+            id_column: Renames the id column; default: the input's name, or "id".
+            time_column: Renames the time column; default: the input's name, or "time";
+                None leaves the time out.
+            layout: "long" (one row per active step) or "wide" (one row per series: id,
+                attributes, then one column per time value, missing where a series has no
+                value; one feature only); default: the layout the data were read from, else
+                long.
+            seed: Makes the draw of generated series' starts reproducible.
+            numbered: True gives the columns ``id`` (0..N-1) and ``time`` (0..length-1), the
+                attributes, then the features, as decoded (as for data built from arrays).
 
-        ``id_column`` / ``time_column`` rename those columns (default: the input's names, or
-        "id" and "time"; ``time_column=None`` leaves the time out).  ``numbered=True`` (and
-        data built from arrays) gives the columns ``id`` (0..N-1) and ``time`` (0..length-1),
-        the attributes, then the features, as decoded.  Discrete values are category labels.
+        Returns:
+            The DataFrame; discrete values are category labels.
         """
         return conversion.to_dataframe(self, id_column, time_column, layout=layout, seed=seed,
                                        numbered=numbered)
 
     def describe(self, print_fn=print, seconds: Optional[float] = None) -> None:
-        """Print how the data were read: the series and their lengths, the id and time columns
-        (step, calendar or numbered), the missing-value handling (counts, dropped ids) and
-        one line per column (discrete with its categories, or continuous with its range;
-        why: the argument that listed it or the dtype it was inferred from; missing values),
-        with a hint for numeric columns whose few distinct values may be categories; then
-        the settings :func:`~doppelganger_tf.suggestion.suggest_config` suggests for these
-        data, each with its reason (``seconds``: a training budget in wall time).  Check it
-        before training; ``print_fn`` receives the text."""
+        """Print how the data were read, and the settings suggested for them. Check it before
+        training.
+
+        The text lists the series and their lengths, the id and time columns (step, calendar or
+        numbered), the missing-value handling (counts, dropped ids) and one line per column
+        (discrete with its categories or continuous with its range, why, and its missing
+        values), with a hint for numeric columns whose few distinct values may be categories;
+        then the settings :func:`~doppelganger_tf.suggestion.suggest_config` suggests, each
+        with its reason.
+
+        Args:
+            print_fn: Receives the text.
+            seconds: A training budget in wall time for the suggestion.
+        """
         from .suggestion import suggest_config
         print_fn(column_types.describe_text(self) + "\n"
                  + str(suggest_config(self, seconds=seconds)))
 
     def scaling(self) -> Dict[str, Optional[np.ndarray]]:
-        """The raw-unit min/max arrays (keyword arguments of the constructor)."""
+        """The raw-unit min/max arrays.
+
+        Returns:
+            {"feature_min", "feature_max", "attribute_min", "attribute_max": array or None}:
+            keyword arguments of the constructor.
+        """
         return {"feature_min": self.feature_min, "feature_max": self.feature_max,
                 "attribute_min": self.attribute_min, "attribute_max": self.attribute_max}
 
@@ -357,27 +401,48 @@ class Dataset:
     # --- storage (storage.py) ---------------------------------------------------------------------
 
     def save(self, path) -> None:
-        """Write our layout: directory ``path`` holding ``data.npz`` (features, attributes,
-        gen_flags and the min/max arrays when present) and ``specs.json``.  Atomic: written
-        into a temporary sibling directory that then replaces ``path`` (which may only hold a
-        dataset saved before)."""
+        """Write the data in this package's layout.
+
+        Atomic: written into a temporary sibling directory that then replaces ``path``.
+
+        Args:
+            path: A directory (absent, or holding only a dataset saved before) that receives
+                ``data.npz`` (features, attributes, gen_flags and the min/max arrays when
+                present) and ``specs.json``.
+        """
         storage.save(self, path)
 
     def save_original(self, directory) -> None:
-        """Write the original release's layout, readable by its code: ``data_train.npz``
-        (data_feature, data_attribute, data_gen_flag, data_feature_min/max and
-        data_attribute_min/max when present) and ``data_{feature,attribute}_output.pkl``
-        (protocol-2 pickles of ``output.Output`` objects).  Names and categories, which those
-        pickles cannot hold, go to a ``specs.json`` beside them that :meth:`load` reads back.
-        Atomic like :meth:`save`."""
+        """Write the original release's layout, readable by its code. Atomic like :meth:`save`.
+
+        Args:
+            directory: Receives ``data_train.npz`` (data_feature, data_attribute,
+                data_gen_flag, data_feature_min/max and data_attribute_min/max when present),
+                ``data_{feature,attribute}_output.pkl`` (protocol-2 pickles of
+                ``output.Output`` objects) and a ``specs.json`` with the names and categories
+                those pickles cannot hold, which :meth:`load` reads back.
+        """
         storage.save_original(self, directory)
 
     @classmethod
     def load(cls, path) -> "Dataset":
-        """Read a directory written by :meth:`save` (``data.npz`` + ``specs.json``), by
-        :class:`DatasetStreamWriter` (``<array>.npy`` + ``specs.json``, the features
-        memory-mapped) or in the original release's layout (``data_train.npz`` +
-        ``data_*_output.pkl``, e.g. written by :meth:`save_original`)."""
+        """Read a saved Dataset.
+
+        Args:
+            path: A directory written by :meth:`save` (``data.npz`` + ``specs.json``), by
+                :class:`DatasetStreamWriter` or ``generate_to`` (``<array>.npy`` +
+                ``specs.json``, the features memory-mapped), or in the original release's
+                layout (``data_train.npz`` + ``data_*_output.pkl``, e.g. written by
+                :meth:`save_original`).
+
+        Returns:
+            The Dataset.
+
+        Raises:
+            FileNotFoundError: When ``path`` holds no saved dataset.
+            ValueError: When ``path`` is a file, or its files are not a readable dataset
+                (docs/untrusted_files.md).
+        """
         return storage.load(cls, path)
 
 

@@ -53,91 +53,97 @@ LISTED_RATIOS = 8
 
 
 class FidelityTracker(keras.callbacks.Callback):
-    """Every ``every`` epochs, generate ``num_samples`` samples (the same noise seed each time)
-    and compute the fidelity ``metrics`` against a reference set; the figures go into the epoch
-    logs as ``"fidelity/<key>"`` (e.g. ``fidelity/acf_mse/views``, ``fidelity/jsd/domain``),
-    each figure's ratio to its real-vs-real floor as ``"fidelity/ratio/<key>"`` ("times the
+    """Track fidelity figures during training, and keep the weights of the best epoch.
+
+    Every ``every`` epochs it generates samples (the same noise seed each time) and computes
+    the fidelity ``metrics`` against a reference set. The figures go into the epoch logs as
+    ``"fidelity/<key>"`` (e.g. ``fidelity/acf_mse/views``, ``fidelity/jsd/domain``), each
+    figure's ratio to its real-vs-real floor as ``"fidelity/ratio/<key>"`` ("times the
     noise"), with ``fidelity/seconds``, the evaluation's wall time.
 
-    The floor. At the start of training the reference subset is split into two random halves
+    The floor: at the start of training the reference subset is split into two random halves
     (seeded by ``seed``) and each figure is computed between them, averaged over 5 splits and
     rescaled to the tracker's sample sizes: what a generator drawing fresh real samples would
     score (``evaluation.fidelity.noise_floors``; a floor is never below
     ``evaluation.fidelity.minimum_floor``, e.g. 1e-3 for the flat share when no real series is
-    flat, so no ratio is infinite). :attr:`floors` holds them.
+    flat, so no ratio is infinite).
 
     Evaluated epochs: the first epoch of each ``fit`` (so loggers that fix their columns at the
     first epoch, like ``CSVLogger``, get every key), each epoch whose number (1-based, counted
     across resumed runs like ``TrainingCheckpoint``) is a multiple of ``every``, the last epoch
     of the fit, and the epoch after which a callback stopped training (at train end when the
     stop came after the tracker's turn: then in :attr:`history` only). Other epochs carry no
-    fidelity keys, as Keras' ``validation_freq`` leaves out ``val_*`` keys: CSVLogger
-    writes "NA" there, and History's lists for these keys hold the evaluated epochs only
-    (:attr:`epochs` says which). ``DoppelGANger.fit`` moves trackers ahead of the other
-    callbacks, so that those reading the logs (CSVLogger, TensorBoard, ProgressLogger,
-    EarlyStopping) see the figures: Keras calls callbacks in list order.
+    fidelity keys, as Keras' ``validation_freq`` leaves out ``val_*`` keys: CSVLogger writes
+    "NA" there, and History's lists for these keys hold the evaluated epochs only.
+    ``DoppelGANger.fit`` moves trackers ahead of the other callbacks, so that those reading the
+    logs (CSVLogger, TensorBoard, ProgressLogger, EarlyStopping) see the figures. A DP model's
+    epsilon does not cover what the tracker reads: it warns.
 
-    reference: the real data to compare with, e.g. a held-out set with the training data's
-        specs and scaling (take it from the same Dataset with ``Dataset.subset``). None: the
-        training data of the ``fit``. Either way ``num_samples`` of its samples (all when it
-        has fewer), drawn once with ``seed``.
-    every: evaluate every this many epochs (>= 1).
-    num_samples: samples generated per evaluation (capped at the reference's size).
-    generated_samples: samples generated per evaluation instead, any number (e.g. 5x the
-        reference's size): the figures then read the model more than the draw of noise, which
-        matters for keep_best when a figure's sampling noise is close to the differences
-        between epochs (W1 within a category of a few hundred samples). Default: as many as
-        the reference subset holds.
-    metrics: families of ``evaluation.fidelity.METRIC_FAMILIES`` ("acf", "mean", "total",
-        "midrange", "attribute", "length", "correlation", "flat").
-    keep_best: which epoch's weights to keep (a copy of every network's weights,
-        ``model.get_weights()``, at the evaluated epoch where it was best, restored when
-        training ends as Keras' ``EarlyStopping(restore_best_weights=True)`` does; the
-        optimizers' state is not restored):
+    Args:
+        reference: The real data to compare with, e.g. a held-out set with the training data's
+            specs and scaling (take it from the same Dataset with ``Dataset.subset``); None:
+            the training data of the ``fit``. Either way ``num_samples`` of its samples (all
+            when it has fewer), drawn once with ``seed``.
+        every: Evaluate every this many epochs (>= 1).
+        num_samples: Samples generated per evaluation (capped at the reference's size).
+        metrics: Families of ``evaluation.fidelity.METRIC_FAMILIES`` ("acf", "mean", "total",
+            "midrange", "attribute", "length", "correlation", "flat").
+        keep_best: Which epoch's weights to keep: a copy of every network's weights
+            (``model.get_weights()``) at the evaluated epoch where it was best, restored when
+            training ends as Keras' ``EarlyStopping(restore_best_weights=True)`` does (the
+            optimizers' state is not restored). ``"auto"`` (recommended): the lowest mean
+            ratio to the floor of :func:`auto_keys` (the autocorrelation, the per-series mean
+            and the flat share of every feature, every attribute and the lengths when they
+            vary; their families are added to ``metrics``). A logs key (with or without the
+            "fidelity/" prefix, e.g. "acf_mse/views"): that figure alone. Several keys (a list,
+            or one string with commas): the lowest mean of their ratios to the floor, logged as
+            ``fidelity/keep_best_floor_ratio``. A mean rather than a geometric mean, which a
+            figure near 0 takes down without bound (an untrained model of flat series kept by
+            its autocorrelation), or the worst ratio, which reads one figure at a time.
+        mode: "min" (every fidelity figure is a distance) or "max", for one keep_best key.
+        restore_best: False keeps the best weights in :attr:`best_weights` without restoring.
+        seed: Seeds the generation noise, the reference subset and the floor's halves.
+        features: Features to score (``fidelity_metrics``'s); default: all.
+        max_lag: The autocorrelation's largest lag; default: T - 2.
+        batch_size: Generation batch size.
+        by_category: Also the per-sample statistics' W1 within each category of each discrete
+            attribute, e.g. ``fidelity/w1_total/traffic/technology=DSL`` (with the "mean",
+            "total" or "midrange" family).
+        print_fn: Receives the line saying which epoch's weights were kept and why, when
+            training ends; None: quiet (:attr:`message` keeps it).
+        generated_samples: Samples generated per evaluation instead of ``num_samples``, any
+            number (e.g. 5x the reference's size): the figures then read the model more than
+            the draw of noise, which matters for keep_best when a figure's sampling noise is
+            close to the differences between epochs.
+        keep_best_targets: One positive target per keep_best key (a list, or one string with
+            commas): the epoch with the lowest mean of each figure over its target is kept,
+            logged as ``fidelity/keep_best_target_ratio`` (below 1: the targets are met on
+            average).
+        warmup: Epochs not eligible for keep_best at the start of training: a share of the
+            epochs (a float in [0, 1); default 0.1: the first 10% of ``fit``'s epochs, at
+            least one, or of a ``TrainingTimeLimit``'s seconds when that comes first) or a
+            number of epochs (an int; 0: none). An untrained generator can score well on some
+            figure; when the run ends inside the warm-up, the last epoch's weights are kept.
 
-        - ``"auto"`` (recommended): the lowest mean ratio to the floor of :func:`auto_keys`:
-          the autocorrelation, the per-series mean and the flat share of every feature, every
-          attribute (JSD / W1) and the lengths when they vary. Their families are added to
-          ``metrics``.
-        - a logs key (with or without the "fidelity/" prefix, e.g. "acf_mse/views"): that
-          figure alone.
-        - several keys (a list, or one string with commas): the lowest mean of their ratios to
-          the floor.
+    Attributes:
+        epochs: The 0-based epochs evaluated.
+        history: {logs key: values at those epochs}.
+        best_epoch: 0-based, as EarlyStopping's.
+        best_value: The kept epoch's value of what keep_best compares.
+        best_weights: The kept weights.
+        restored_epoch: The epoch whose weights were restored.
+        keep_best_keys: The figures keep_best combines.
+        floors: {key: real-vs-real floor}.
+        message: The line on the kept epoch.
+        seconds: The tracker's whole time in this fit: the evaluations, and drawing and
+            summarising the reference and its floor at the start, which
+            ``fidelity/seconds`` leaves out.
 
-        The mean ratio is logged as ``fidelity/keep_best_floor_ratio``. A mean, not a
-        geometric mean nor the worst ratio: a figure near 0 lowers a mean by its own share
-        only, where it takes a geometric mean down without bound (issue 30: an untrained
-        model of flat series kept by its autocorrelation), and every figure's improvement
-        counts, where the worst ratio reads one figure at a time.
-    keep_best_targets: one positive target per keep_best key (a list, or one string with
-        commas), e.g. the values a figure must reach: the epoch with the lowest mean of each
-        figure over its target, logged as ``fidelity/keep_best_target_ratio`` (below 1: the
-        figures meet their targets on average).
-    warmup: epochs not eligible for keep_best, at the start of training: a share of the epochs
-        (a float in [0, 1); default 0.1: the first 10% of ``fit``'s epochs, at least the first
-        epoch, or of a ``TrainingTimeLimit``'s seconds among the callbacks when that comes
-        first) or a number of epochs (an int; 0: none). An untrained generator can score well on
-        some figure (flat series on noisy data); when the run ends inside the warm-up, the last
-        epoch's weights are kept.
-    mode: "min" (every fidelity figure is a distance) or "max", for keep_best (one key only).
-    restore_best: False keeps the best weights in :attr:`best_weights` without restoring them.
-    seed: the generation noise, the reference subset and the floor's halves.
-    features, max_lag: passed to ``fidelity_metrics`` (features to score: default all; the
-        autocorrelation's largest lag: default T - 2).
-    batch_size: generation batch size.
-    by_category: also the per-sample statistics' W1 within each category of each discrete
-        attribute, e.g. ``fidelity/w1_total/traffic/technology=DSL`` (with the "mean",
-        "total" or "midrange" family).
-    print_fn: where the line saying which epoch's weights were kept, and why, goes when
-        training ends (None: quiet; :attr:`message` keeps it).
-
-    After ``fit``: :attr:`epochs` (0-based epochs evaluated), :attr:`history` (logs key ->
-    values at those epochs), :attr:`best_epoch` (0-based, as EarlyStopping's),
-    :attr:`best_value`, :attr:`restored_epoch`, :attr:`keep_best_keys` (the figures keep_best
-    combines), :attr:`floors` (key -> floor), :attr:`message`, :attr:`seconds` (the tracker's
-    whole time in this fit: the evaluations, and drawing and summarising the reference and its
-    floor at the start, which ``fidelity/seconds`` leaves out). A DP model's epsilon does not
-    cover what the tracker reads: it warns.
+    Raises:
+        TypeError: For a ``reference`` that is not a Dataset, or arguments of the wrong type.
+        ValueError: For arguments out of range or that do not go together (e.g.
+            ``keep_best_targets`` without keep_best keys, several keys with ``mode="max"``),
+            and, at the start of ``fit``, figures or features the data do not have.
     """
 
     def __init__(self, reference: Optional[Dataset] = None, every: int = DEFAULT_EVERY,

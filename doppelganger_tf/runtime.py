@@ -41,11 +41,20 @@ def set_cpu_threads(intra_op: Optional[int] = None, inter_op: Optional[int] = No
                     force: bool = False) -> Tuple[int, int]:
     """Set TensorFlow's thread pools for CPU training and generation.
 
-    intra_op: threads one operation may use; inter_op: operations run at the same time.  Each
-    defaults to :func:`recommended_cpu_threads`.  With a GPU visible nothing changes (the
-    defaults suit it) unless ``force``.  Returns the (intra_op, inter_op) in effect.  When
-    TensorFlow has already started, its pools cannot change any more: this warns and returns
-    the settings it keeps.
+    Call it first, before any TensorFlow work. With a GPU visible nothing changes (the
+    defaults suit it) unless ``force``.
+
+    Args:
+        intra_op: Threads one operation may use; default: :func:`recommended_cpu_threads`'s.
+        inter_op: Operations run at the same time; default: :func:`recommended_cpu_threads`'s.
+        force: Set them even with a GPU visible.
+
+    Returns:
+        The (intra_op, inter_op) in effect. When TensorFlow has already started its pools
+        cannot change any more: it warns (RuntimeWarning) and returns the settings it keeps.
+
+    Raises:
+        ValueError: When a thread count is below 1.
     """
     default_intra, default_inter = recommended_cpu_threads()
     wanted = (default_intra if intra_op is None else int(intra_op),

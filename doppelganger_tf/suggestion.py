@@ -81,11 +81,20 @@ TIME_BUDGET_STEP_FACTOR = 50
 
 @dataclass
 class Suggestion:
-    """What :func:`suggest_config` suggests: ``config`` (a :class:`DGConfig`), the training
-    budget (``steps`` generator steps = ``epochs`` epochs of ``steps_per_epoch``; with
-    ``seconds`` a time budget and ``epochs`` its upper bound), ``padded_length`` (the T the
-    data need for ``config.sample_len``; ``rebuild`` when it is not the Dataset's T),
-    ``reasons`` (choice -> one line with the numbers) and ``measurements`` (the figures)."""
+    """What :func:`suggest_config` suggests; ``str()`` gives one line per choice with its reason.
+
+    Attributes:
+        config: The suggested :class:`DGConfig`.
+        epochs: Training epochs; with ``seconds``, an upper bound.
+        steps: Generator steps in all (``epochs`` x ``steps_per_epoch``).
+        steps_per_epoch: N // batch_size.
+        seconds: The wall-time budget asked for, or None.
+        padded_length: The T the data need for ``config.sample_len``.
+        rebuild: True when ``padded_length`` is not the Dataset's T: build it again with
+            ``sample_len=config.sample_len``.
+        reasons: {choice: one line with the numbers behind it}.
+        measurements: The figures read from the data (period, peak, level share...).
+    """
     config: DGConfig
     epochs: int
     steps: int
@@ -97,7 +106,11 @@ class Suggestion:
     measurements: Dict[str, object] = field(default_factory=dict)
 
     def callbacks(self) -> list:
-        """``[TrainingTimeLimit(seconds)]`` with a time budget, else ``[]``."""
+        """The callbacks that enforce the budget.
+
+        Returns:
+            ``[TrainingTimeLimit(seconds)]`` with a time budget, else ``[]``.
+        """
         if self.seconds is None:
             return []
         from .callbacks import TrainingTimeLimit  # imports TensorFlow: only when asked
@@ -110,11 +123,23 @@ class Suggestion:
 
 
 def suggest_config(data, seconds: Optional[float] = None) -> Suggestion:
-    """A :class:`DGConfig` and a training budget for ``data`` (a Dataset), each choice with its
-    reason (docs/tuning.md: the rules, the measurements behind them, when to override).
+    """Suggest a :class:`DGConfig` and a training budget from the data.
 
-    ``seconds``: a training budget in wall time; the suggestion's ``callbacks()`` then hold a
-    ``TrainingTimeLimit(seconds)`` and ``epochs`` is an upper bound.
+    ``sample_len`` comes from the series' dominant period and T, auto-normalisation and the
+    auxiliary critic from how widely the series' levels spread and from the attributes, then
+    the batch and at least 5,000 generator steps; each choice comes with its reason
+    (docs/tuning.md: the rules, the measurements behind them, when to override).
+
+    Args:
+        data: The training Dataset.
+        seconds: A training budget in wall time; the suggestion's ``callbacks()`` then hold
+            a ``TrainingTimeLimit(seconds)`` and ``epochs`` is an upper bound.
+
+    Returns:
+        The :class:`Suggestion`.
+
+    Raises:
+        ValueError: When ``seconds`` is not a positive number.
     """
     seconds = _check_seconds(seconds)
     columns = continuous_columns(data)

@@ -263,9 +263,22 @@ def _widths(dataset) -> Dict[str, float]:
 def summarize(dataset, metrics: Optional[Sequence[str]] = None,
               features: Optional[Sequence[str]] = None, max_lag: Optional[int] = None,
               attributes: Optional[Sequence[str]] = None) -> FidelitySummary:
-    """The statistics the figures of ``metrics`` (families, default all) compare, for the
-    continuous ``features`` (raw column names, default all) and ``attributes`` (names, default
-    all) of ``dataset``; ``max_lag`` as in :func:`fidelity_metrics`."""
+    """The statistics the fidelity figures compare, for one Dataset.
+
+    Args:
+        dataset: The Dataset.
+        metrics: Metric families; default: all.
+        features: Continuous features (raw column names); default: all.
+        max_lag: As in :func:`fidelity_metrics`.
+        attributes: Attribute names; default: all.
+
+    Returns:
+        A :class:`FidelitySummary`, for :func:`fidelity_metrics` and :func:`noise_floors`.
+
+    Raises:
+        ValueError: For unknown families, features or attributes, or a ``max_lag`` out of
+            range.
+    """
     families = check_metric_families(metrics)
     features = tuple(continuous_features(dataset, features))
     max_lag = check_max_lag(max_lag, dataset.max_length)
@@ -430,17 +443,30 @@ def minimum_floor(key: str, summary: FidelitySummary) -> float:
 
 def noise_floors(summary: FidelitySummary, compared: int, *, splits: int = FLOOR_SPLITS,
                  seed: int = 0, by_category: bool = False) -> Dict[str, float]:
-    """The real-vs-real floor of each figure :func:`compare` gives between the summarised
-    (real) samples and ``compared`` other samples: what a generator drawing fresh real samples
-    would score, so that figure / floor reads "times the noise".
+    """The real-vs-real floor of each figure: what a generator drawing fresh real samples would
+    score, so that figure / floor reads "times the noise".
 
-    Each figure is measured between two random halves of the summary's samples (seeded by
-    ``seed``, a fresh permutation per split), averaged over ``splits`` splits (the finite values;
-    NaN where none), then rescaled from the halves' sizes (a, b) to the comparison's (n =
-    ``summary.num_samples``, ``compared``) by the way sampling noise shrinks with size:
-    ``((1/n + 1/compared) / (1/a + 1/b)) ** (order / 2)`` (:func:`figure_order`); e.g. x0.71
-    for a W1 and x0.5 for the ACF MSE when ``compared`` = n. Last, each floor is at least
-    :func:`minimum_floor`."""
+    Each figure :func:`compare` gives is measured between two random halves of the
+    summarised (real) samples (a fresh permutation per split), averaged over ``splits``
+    splits (the finite values; NaN where none), then rescaled from the halves' sizes (a, b)
+    to the comparison's (n = ``summary.num_samples``, ``compared``) by the way sampling noise
+    shrinks with size: ``((1/n + 1/compared) / (1/a + 1/b)) ** (order / 2)``
+    (:func:`figure_order`); e.g. x0.71 for a W1 and x0.5 for the ACF MSE when ``compared`` is
+    n. Last, each floor is at least :func:`minimum_floor`.
+
+    Args:
+        summary: The real data's :class:`FidelitySummary`.
+        compared: The number of samples the figures will compare with the summary's.
+        splits: Random splits to average over.
+        seed: Seeds the splits.
+        by_category: Also the floors of the per-category W1s.
+
+    Returns:
+        {figure key: floor}.
+
+    Raises:
+        ValueError: When the summary holds fewer than 2 samples.
+    """
     n = summary.num_samples
     if n < 2:
         raise ValueError(f"the floor needs at least 2 real samples (two halves), got {n}")
@@ -468,18 +494,29 @@ def fidelity_metrics(real, synthetic, metrics: Optional[Sequence[str]] = None,
                      features: Optional[Sequence[str]] = None, max_lag: Optional[int] = None,
                      *, attributes: Optional[Sequence[str]] = None,
                      by_category: bool = False) -> Dict[str, float]:
-    """Distances between the real and the synthetic Dataset: ``{key: float}`` with the keys of
-    the module docstring, for the requested metric families (default all of
-    :data:`METRIC_FAMILIES`), the continuous ``features`` (raw column names; default all),
-    ``attributes`` (default all) and autocorrelation lags 1..``max_lag`` (default T-2);
-    ``by_category``: also the per-sample statistics' W1 within each category of each discrete
-    attribute (keys ``w1_<statistic>/<feature>/<attribute>=<category>``).
+    """Distances between the real and the synthetic Dataset, one float per figure.
 
     Series figures are on the scaled encoded values ([0, 1] or [-1, 1]) over active steps.
-    ``real`` may be a :class:`FidelitySummary` from :func:`summarize` (summarise the real data
-    once when comparing it with many synthetic sets); the settings are then the summary's, and
-    any given here must agree. Datasets of different specs are a ValueError naming the first
-    difference. NaN marks a figure without data (e.g. no defined per-sample correlation).
+    NaN marks a figure without data (e.g. no defined per-sample correlation).
+
+    Args:
+        real: The real Dataset, or a :class:`FidelitySummary` from :func:`summarize`
+            (summarise the real data once when comparing it with many synthetic sets); the
+            settings are then the summary's, and any given here must agree.
+        synthetic: The synthetic Dataset, with the same specs.
+        metrics: Metric families; default: all of :data:`METRIC_FAMILIES`.
+        features: Continuous features (raw column names); default: all.
+        max_lag: Autocorrelation lags 1..max_lag; default: T - 2.
+        attributes: Attribute names; default: all.
+        by_category: Also the per-sample statistics' W1 within each category of each discrete
+            attribute (keys ``w1_<statistic>/<feature>/<attribute>=<category>``).
+
+    Returns:
+        {key: float}, with the keys of the module docstring.
+
+    Raises:
+        ValueError: For Datasets of different specs (naming the first difference), or
+            settings that differ from a given summary's.
     """
     if isinstance(real, FidelitySummary):
         given = {"metrics": (check_metric_families(metrics) if metrics is not None else None,

@@ -80,27 +80,41 @@ def evaluate(real, synthetic, output=None, *, features: Optional[Sequence[str]] 
              attributes: Optional[Sequence[str]] = None, seed: int = 0,
              max_samples: Optional[int] = None, plots: bool = True,
              max_lag: Optional[int] = None, floor_splits: int = 5) -> dict:
-    """Compare ``synthetic`` with ``real`` (Datasets of the same specs) on every fidelity figure,
-    each beside its real-vs-real floor (module docstring).
+    """Compare ``synthetic`` with ``real`` on every fidelity figure, each beside its
+    real-vs-real floor (module docstring).
 
-    features: continuous feature columns (raw names; default all). attributes: attribute names
-    (default all). seed: the halves and subsets. floor_splits: how many random splits of the
-    real data the figures and floors average over. max_samples: use at most this many real and
-    this many synthetic samples (a seeded random subset), to bound the time on large data.
-    max_lag: autocorrelation lags 1..max_lag (default T-2). output: a directory to write
-    ``report.json`` (this dict), ``report.md`` (one table per family: metric, synthetic, floor,
-    ratio) and, with ``plots``, PNG figures; every file is written atomically.
+    Series figures are on the scaled encoded values ([0, 1] or [-1, 1]) over active steps, as
+    in :mod:`.fidelity`, whose key names the metrics use (per category of a discrete
+    attribute: ``w1_<statistic>/<feature>/<attribute>=<category>``).
 
-    Returns ``{"samples", "settings", "floor", "metrics": {table: {key: {"synthetic",
-    "floor", "ratio"}}}, "autocorrelation": {feature: {"real", "real_other_half",
-    "synthetic": curve}}, "memorization", "figures"}`` (tables: :data:`REPORT_SECTIONS` that
-    have rows; "real" is the reference half; the "flat" table's rows also hold
-    "synthetic_share" and "real_share", the shares of flat series among the synthetic samples
-    compared and among all the real ones); figures without data (e.g. a category one side
-    lacks) and ratios without a positive floor are None.
-    Series figures are on the scaled encoded values ([0, 1] or [-1, 1]) over active steps, as in
-    :mod:`.fidelity`, whose key names the metrics use (per category of a discrete attribute:
-    ``w1_<statistic>/<feature>/<attribute>=<category>``).
+    Args:
+        real: The real Dataset.
+        synthetic: The generated Dataset, with the same specs.
+        output: A directory to write ``report.json`` (the returned dict), ``report.md`` (one
+            table per family: metric, synthetic, floor, ratio) and, with ``plots``, PNG
+            figures; every file is written atomically. None writes nothing.
+        features: Continuous feature columns to score (raw names); default: all.
+        attributes: Attribute names to score; default: all.
+        seed: Seeds the halves and subsets.
+        max_samples: Use at most this many real and this many synthetic samples (a seeded
+            random subset), to bound the time on large data.
+        plots: Write the PNG figures with ``output``.
+        max_lag: Autocorrelation lags 1..max_lag; default: T - 2.
+        floor_splits: How many random splits of the real data the figures and floors average
+            over.
+
+    Returns:
+        ``{"samples", "settings", "floor", "metrics": {table: {key: {"synthetic", "floor",
+        "ratio"}}}, "autocorrelation": {feature: {"real", "real_other_half", "synthetic":
+        curve}}, "memorization", "figures"}``. The tables are the :data:`REPORT_SECTIONS`
+        that have rows; "real" is the reference half; the "flat" table's rows also hold
+        "synthetic_share" and "real_share", the shares of flat series among the synthetic
+        samples compared and among all the real ones. Figures without data (e.g. a category
+        one side lacks) and ratios without a positive floor are None.
+
+    Raises:
+        ValueError: For data that are not Datasets of the same specs, an ``output`` that is
+            a file, fewer than 2 real samples, or settings out of range.
     """
     for name, data in (("real", real), ("synthetic", synthetic)):
         check_dataset(data, name)
