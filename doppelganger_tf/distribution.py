@@ -18,9 +18,20 @@ STRATEGIES = ("default", "mirrored", "multi_worker")
 
 
 def make_strategy(name: str) -> tf.distribute.Strategy:
-    """"default" (one device: TensorFlow's default strategy), "mirrored" (every local GPU, or
-    the CPU) or "multi_worker" (the cluster that TF_CONFIG describes, this process one of its
-    workers)."""
+    """The ``tf.distribute`` strategy DoppelGANger trains under.
+
+    Args:
+        name: "default" (one device: TensorFlow's default strategy), "mirrored" (every local
+            GPU, or the CPU) or "multi_worker" (the cluster that TF_CONFIG describes, this
+            process one of its workers).
+
+    Returns:
+        The strategy.
+
+    Raises:
+        ValueError: For an unknown name, or a multi-worker job whose TF_CONFIG is missing or
+            malformed (:func:`tf_config`).
+    """
     if name == "default":
         return tf.distribute.get_strategy()
     if name == "mirrored":
@@ -32,8 +43,19 @@ def make_strategy(name: str) -> tf.distribute.Strategy:
 
 
 def tf_config(environ=None) -> dict:
-    """The TF_CONFIG of a multi-worker job, checked: {"cluster": {"worker": ["host:port",
-    ...]}, "task": {"type": "worker", "index": i}} (a "chief" entry is allowed too)."""
+    """The TF_CONFIG of a multi-worker job, checked.
+
+    Args:
+        environ: The environment to read; default: ``os.environ``.
+
+    Returns:
+        {"cluster": {"worker": ["host:port", ...]}, "task": {"type": "worker", "index": i}}
+        (a "chief" entry is allowed too).
+
+    Raises:
+        ValueError: When TF_CONFIG is not set, not JSON, has no worker list, or its task does
+            not name one of the cluster's members; the message shows a correct example.
+    """
     environ = os.environ if environ is None else environ
     example = ('TF_CONFIG=\'{"cluster": {"worker": ["host1:12345", "host2:12345"]}, '
                '"task": {"type": "worker", "index": 0}}\'')
@@ -64,8 +86,15 @@ def tf_config(environ=None) -> dict:
 
 
 def is_chief(strategy=None) -> bool:
-    """Whether this process writes a job's files: always, except on the workers of a
-    multi-worker job other than the chief (worker 0 when no "chief" task is listed)."""
+    """Whether this process writes a job's files.
+
+    Args:
+        strategy: The strategy; default: the current one.
+
+    Returns:
+        True, except on the workers of a multi-worker job other than the chief (worker 0
+        when no "chief" task is listed).
+    """
     strategy = strategy or tf.distribute.get_strategy()
     return bool(strategy.extended.should_checkpoint)
 

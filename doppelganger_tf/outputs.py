@@ -25,16 +25,22 @@ import numpy as np
 
 
 class OutputType(enum.Enum):
+    """The kind of a variable: continuous (scaled values) or discrete (one-hot categories)."""
+
     CONTINUOUS = "continuous"
     DISCRETE = "discrete"
 
 
 class Normalization(enum.Enum):
+    """The range continuous values are scaled to: [0, 1] (``ZERO_ONE``) or [-1, 1]
+    (``MINUSONE_ONE``)."""
+
     ZERO_ONE = "zero_one"
     MINUSONE_ONE = "minusone_one"
 
     @property
     def low(self) -> float:
+        """The range's lower end: 0.0 or -1.0."""
         return 0.0 if self is Normalization.ZERO_ONE else -1.0
 
 
@@ -57,13 +63,18 @@ _FLOAT_MAX = np.finfo(np.float64).max
 @dataclass(frozen=True)
 class ColumnTransform:
     """A monotone map of a continuous column, applied before its min/max scaling and inverted
-    after unscaling (so generated values come back in the input's units).
+    after unscaling, so generated values come back in the input's units.
 
-    ``kind``: "log1p", y = log1p(x / scale), for values >= 0; "signed_log1p",
-    y = sign(x) * log1p(|x| / scale), for columns with negative values too.  ``scale`` (> 0,
-    default 1: numpy's log1p) is where the log takes over from the linear part: values well
-    below it are barely changed, so a column of small values (fractions such as 0.001) needs a
-    scale of their order for the log to spread them ("auto" picks one).
+    Args:
+        kind: "log1p", y = log1p(x / scale), for values >= 0; or "signed_log1p",
+            y = sign(x) * log1p(abs(x) / scale), for columns with negative values too.
+        scale: Where the log takes over from the linear part (> 0; 1 is numpy's log1p):
+            values well below it are barely changed, so a column of small values (fractions
+            such as 0.001) needs a scale of their order for the log to spread them ("auto"
+            picks one).
+
+    Raises:
+        ValueError: For an unknown kind or a scale that is not a finite number > 0.
     """
 
     kind: str
@@ -86,12 +97,25 @@ class ColumnTransform:
         return self.kind == "signed_log1p"
 
     def text(self) -> str:
-        """How describe() and messages name it: ``log1p`` or ``log1p(x / 0.001)``."""
+        """How describe() and messages name it.
+
+        Returns:
+            ``log1p``, or with a scale ``log1p(x / 0.001)``.
+        """
         return self.kind if self.scale == 1.0 else f"{self.kind}(x / {self.scale:g})"
 
     def forward(self, values) -> np.ndarray:
-        """Input units -> transformed units (float64).  Refusing values outside the domain
-        (negative ones for log1p) is the caller's: it knows the column and the row."""
+        """Input units to transformed units.
+
+        Refusing values outside the domain (negative ones for log1p) is the caller's: it knows
+        the column and the row.
+
+        Args:
+            values: An array in input units.
+
+        Returns:
+            float64 values in transformed units.
+        """
         x = np.asarray(values, np.float64)
         magnitude = np.abs(x) if self.signed else x
         with np.errstate(over="ignore"):
@@ -102,8 +126,15 @@ class ColumnTransform:
         return np.sign(x) * y if self.signed else y
 
     def inverse(self, values) -> np.ndarray:
-        """Transformed units -> input units (float64, always finite: expm1 of a value beyond
-        the largest float64 gives that largest value, not inf)."""
+        """Transformed units to input units.
+
+        Args:
+            values: An array in transformed units.
+
+        Returns:
+            float64 values in input units, always finite: expm1 of a value beyond the largest
+            float64 gives that largest value, not inf.
+        """
         y = np.asarray(values, np.float64)
         with np.errstate(over="ignore"):
             x = self.scale * np.expm1(np.abs(y) if self.signed else y)
@@ -111,13 +142,25 @@ class ColumnTransform:
         return np.sign(y) * x if self.signed else x
 
     def to_json(self):
+        """The name, or {"kind", "scale"} when the scale is not 1."""
         return self.kind if self.scale == 1.0 else {"kind": self.kind, "scale": self.scale}
 
     @classmethod
     def parse(cls, value, column=None) -> Optional["ColumnTransform"]:
-        """A transform from its name ("none" is None; "log1p", "signed_log1p"), a
-        ColumnTransform, or its JSON ({"kind": ..., "scale": ...}); "auto" is resolved from the
-        data by the readers, not here."""
+        """A transform from any of the ways to name one.
+
+        Args:
+            value: A name ("none" gives None; "log1p", "signed_log1p"), a ColumnTransform, its
+                JSON ({"kind": ..., "scale": ...}) or None.
+            column: The column's name, for error messages.
+
+        Returns:
+            The ColumnTransform, or None for none.
+
+        Raises:
+            ValueError: For an unknown value, and for "auto", which only the Dataset readers
+                resolve (from the data).
+        """
         if value is None or isinstance(value, ColumnTransform):
             return value
         where = "" if column is None else f" for column {column!r}"
@@ -137,17 +180,26 @@ class ColumnTransform:
 
 @dataclass(frozen=True)
 class Output:
-    """One variable of the data.
+    """One variable of the data: its type, encoded width, scaling, name and categories.
 
-    type: CONTINUOUS or DISCRETE.
-    dim: number of encoded columns (the number of categories for DISCRETE).
-    normalization: ZERO_ONE or MINUSONE_ONE, required for CONTINUOUS, ignored for DISCRETE.
-    name: column name used when converting to/from pandas (defaults are assigned by Dataset).
-    categories: for DISCRETE, the category labels in column order (defaults to 0..dim-1).
-    is_gen_flag: True only for the two generation-flag columns the model appends to features.
-    transform: for CONTINUOUS, a :class:`ColumnTransform` (or its name) applied to each raw
-        column before scaling and inverted after unscaling; None (or "none") for none.  The
-        Dataset's and model's min/max of such a column are in transformed units.
+    Args:
+        type: ``OutputType.CONTINUOUS`` or ``DISCRETE`` (or their values as strings).
+        dim: The number of encoded columns (the number of categories for DISCRETE).
+        normalization: ``Normalization.ZERO_ONE`` or ``MINUSONE_ONE``; required for
+            CONTINUOUS, ignored for DISCRETE.
+        name: The column name used when converting to and from pandas (Dataset assigns
+            defaults).
+        categories: For DISCRETE, the category labels in column order (default: 0..dim-1).
+        is_gen_flag: True only for the two generation-flag columns the model appends to the
+            features.
+        transform: For CONTINUOUS, a :class:`ColumnTransform` (or its name) applied to each raw
+            column before scaling and inverted after unscaling; None (or "none") for none. The
+            Dataset's and model's min/max of such a column are in transformed units.
+
+    Raises:
+        ValueError: For a dim below 1, a continuous output without a normalization or with
+            categories, a discrete one with a transform, repeated categories or categories
+            that do not match dim, or an unknown type or transform.
     """
 
     type: OutputType
@@ -190,19 +242,29 @@ class Output:
 
     @property
     def is_continuous(self) -> bool:
+        """True for a CONTINUOUS output."""
         return self.type is OutputType.CONTINUOUS
 
     def labels(self) -> Tuple:
-        """Category labels (DISCRETE) in column order; 0..dim-1 when none were given."""
+        """The category labels (DISCRETE) in column order.
+
+        Returns:
+            ``categories``, or 0..dim-1 when none were given.
+        """
         return self.categories if self.categories is not None else tuple(range(self.dim))
 
     def column_names(self) -> List[str]:
-        """Names of the raw (decoded) columns this output stands for."""
+        """The names of the raw (decoded) columns this output stands for.
+
+        Returns:
+            ``[name]``, or ``name_0`` .. ``name_<dim-1>`` for a continuous output of dim > 1.
+        """
         if not self.is_continuous or self.dim == 1:
             return [self.name]
         return [f"{self.name}_{i}" for i in range(self.dim)]
 
     def to_dict(self) -> dict:
+        """The JSON form: {"type", "dim"} and the fields that are set."""
         d = {"type": self.type.value, "dim": self.dim}
         if self.normalization is not None:
             d["normalization"] = self.normalization.value
@@ -218,6 +280,11 @@ class Output:
 
     @classmethod
     def from_dict(cls, d: dict) -> "Output":
+        """An Output from :meth:`to_dict`'s form.
+
+        Raises:
+            ValueError: For unknown fields, or without "type" and "dim".
+        """
         unknown = set(d) - {"type", "dim", "normalization", "name", "categories", "is_gen_flag",
                             "transform"}
         if unknown:
@@ -231,6 +298,7 @@ class Output:
                    transform=d.get("transform"))
 
     def with_name(self, name: str) -> "Output":
+        """The same output under another name."""
         return Output(self.type, self.dim, self.normalization, name, self.categories,
                       self.is_gen_flag, self.transform)
 
@@ -339,7 +407,16 @@ def load_original_specs(path_or_bytes) -> List[Output]:
     """Load a ``data_attribute_output.pkl`` / ``data_feature_output.pkl`` of the original release.
 
     These are Python-2 (or 3) pickles of ``output.Output`` objects; the ``output`` module is not
-    needed.  Returns a list of :class:`Output`.
+    needed, and no other class is unpickled (docs/untrusted_files.md).
+
+    Args:
+        path_or_bytes: The file's path, or its bytes.
+
+    Returns:
+        A list of :class:`Output`.
+
+    Raises:
+        ValueError: When the file is not a pickled list of valid output specs.
     """
     if isinstance(path_or_bytes, (bytes, bytearray)):
         raw = bytes(path_or_bytes)

@@ -57,8 +57,11 @@ _TEMPORARY = ".tmp-"  # in the names of files being created (a killed creator's 
 
 
 class IncompleteShardsError(ValueError):
-    """A sharded directory some of whose shards have not finished; ``missing``: their
-    indices."""
+    """A sharded directory some of whose shards have not finished.
+
+    Attributes:
+        missing: The indices of the unfinished shards.
+    """
 
     def __init__(self, message: str, missing: List[int]):
         super().__init__(message)

@@ -101,15 +101,23 @@ def _stored_arrays(dataset: Dataset, original: bool) -> Dict[str, np.ndarray]:
 
 
 class DatasetStreamWriter:
-    """Write ``num_samples`` samples into directory ``path`` batch by batch, memory flat in N:
-    each array goes to its own ``<name>.npy`` (plus ``specs.json``), appended row block by row
-    block with plain writes (a memory map would keep every written page resident), which
-    :meth:`Dataset.load` reads back memory-mapped. Atomic: the directory appears only once all
-    samples were appended and the block exited cleanly::
+    """Write a Dataset batch by batch, memory flat in N, for :meth:`Dataset.load` to read back
+    memory-mapped.
+
+    Each array goes to its own ``<name>.npy`` (plus ``specs.json``), appended row block by row
+    block with plain writes (a memory map would keep every written page resident). Atomic: the
+    directory appears only once all samples were appended and the block exited cleanly::
 
         with DatasetStreamWriter("out/generated", 1_000_000) as writer:
             for batch in batches:          # Datasets with the same specs
                 writer.append(batch)
+
+    Args:
+        path: The directory to write.
+        num_samples: The number of samples that will be appended.
+
+    Raises:
+        ValueError: When ``num_samples`` is not an integer >= 1.
     """
 
     def __init__(self, path, num_samples: int):
@@ -131,7 +139,16 @@ class DatasetStreamWriter:
         return self
 
     def append(self, batch: Dataset) -> None:
-        """Append the samples of ``batch`` (a Dataset with the specs and T of the first)."""
+        """Append the samples of ``batch``.
+
+        Args:
+            batch: A Dataset with the specs, frame description and T of the first batch.
+
+        Raises:
+            RuntimeError: Outside a with-block.
+            ValueError: When the batch would exceed ``num_samples``, or does not match the
+                first batch.
+        """
         if self._directory is None:
             raise RuntimeError("use DatasetStreamWriter in a with-block")
         if self.written + len(batch) > self.num_samples:
@@ -244,8 +261,12 @@ def load(cls: Type[Dataset], path) -> Dataset:
 
 
 class UnreadableArrays(ValueError):
-    """An .npz that :func:`npz_arrays` cannot read; ``reason`` says why, for the caller's
-    message."""
+    """An .npz that :func:`npz_arrays` cannot read.
+
+    Attributes:
+        reason: Why, for the caller's message.
+        kind: The type of the error numpy or zipfile raised, if any.
+    """
 
     def __init__(self, reason: str, kind: str = ""):
         super().__init__(reason)

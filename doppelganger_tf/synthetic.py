@@ -220,11 +220,21 @@ def make_wwt_like(num_samples: int = 1000, length: int = 550,
 
 def make_wwt_like_dataframe(num_samples: int = 1000, length: int = 550,
                             seed: int = 0) -> pd.DataFrame:
-    """The data of :func:`make_wwt_like` (same arguments, same values) in long form.
+    """The data of :func:`make_wwt_like` (the same values) in long form. SYNTHETIC data, not real
+    WWT.
 
-    One row per page per day, pages in order and days in order within a page; columns
-    ``page`` (int id 0..N-1), ``day`` (0..length-1, day 0 = 2015-07-01), ``domain``,
-    ``access``, ``agent`` (strings) and ``views`` (float64).  SYNTHETIC data, not real WWT.
+    Args:
+        num_samples: Pages.
+        length: Days per page.
+        seed: Seeds the data.
+
+    Returns:
+        One row per page per day, pages in order and days in order within a page; columns
+        ``page`` (int id 0..N-1), ``day`` (0..length-1, day 0 = 2015-07-01), ``domain``,
+        ``access``, ``agent`` (strings) and ``views`` (float64).
+
+    Raises:
+        ValueError: When ``num_samples`` or ``length`` is not a positive integer.
     """
     views, attrs = make_wwt_like(num_samples, length, seed)
     n, length = views.shape[0], views.shape[1]
@@ -240,9 +250,21 @@ def make_wwt_like_dataframe(num_samples: int = 1000, length: int = 550,
 
 
 def wwt_like_dataset(num_samples: int = 1000, length: int = 550, seed: int = 0):
-    """:func:`make_wwt_like` as a :class:`doppelganger_tf.Dataset`: feature "views" holds
-    log1p(views) scaled to [-1, 1] (expm1 turns generated values back into views); attributes
-    domain, access, agent."""
+    """The data of :func:`make_wwt_like` as a Dataset. SYNTHETIC data, not real WWT.
+
+    Args:
+        num_samples: Pages.
+        length: Days per page.
+        seed: Seeds the data.
+
+    Returns:
+        A :class:`~doppelganger_tf.dataset.Dataset` whose feature "views" holds log1p(views)
+        scaled to [-1, 1] (expm1 turns generated values back into views), with the attributes
+        domain, access and agent.
+
+    Raises:
+        ValueError: When ``num_samples`` or ``length`` is not a positive integer.
+    """
     from .dataset import Dataset
     from .outputs import Normalization
 
