@@ -41,8 +41,10 @@ from ..transforms import decode_gen_flags, encode_gen_flags, harden
 
 
 class Baseline:
-    """Base class: stores what ``generate`` needs from the training data, checks arguments and
-    builds the output Dataset.  Subclasses implement ``_fit`` and ``_generate``."""
+    """Base class of the baselines: it keeps what ``generate`` needs from the training data,
+    checks arguments and builds the output Dataset. Subclasses implement ``_fit`` and
+    ``_generate``.
+    """
 
     default_epochs: int = 1
 
@@ -53,7 +55,21 @@ class Baseline:
 
     def fit(self, dataset: Dataset, epochs: Optional[int] = None, seed: Optional[int] = None,
             verbose: int = 0) -> "Baseline":
-        """Train on ``dataset``; ``epochs=None`` uses ``default_epochs``.  Returns ``self``."""
+        """Train on a Dataset.
+
+        Args:
+            dataset: The training Dataset.
+            epochs: Training epochs; None uses the model's ``default_epochs``.
+            seed: Makes the training repeatable.
+            verbose: Keras' verbosity for the neural baselines.
+
+        Returns:
+            ``self``.
+
+        Raises:
+            TypeError: When ``dataset`` is not a Dataset.
+            ValueError: When ``epochs`` is not a positive integer.
+        """
         if not isinstance(dataset, Dataset):
             raise TypeError(f"fit expects a doppelganger_tf Dataset, got {type(dataset).__name__}")
         epochs = self.default_epochs if epochs is None else epochs
@@ -72,8 +88,19 @@ class Baseline:
         return self
 
     def generate(self, n: int, seed: Optional[int] = None) -> Dataset:
-        """``n`` synthetic samples as a Dataset with the training data's specs and scaling; the
-        same ``seed`` gives the same data."""
+        """Generate samples; the same ``seed`` gives the same data.
+
+        Args:
+            n: The number of samples.
+            seed: Seeds the generation.
+
+        Returns:
+            A Dataset with the training data's specs and scaling.
+
+        Raises:
+            RuntimeError: Before ``fit``.
+            ValueError: When ``n`` is not a positive number.
+        """
         if not self._fitted:
             raise RuntimeError(f"{type(self).__name__} is not trained; call fit(dataset) first")
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
@@ -94,23 +121,52 @@ class Baseline:
         raise NotImplementedError
 
     def sample_attributes(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        """Whole attribute rows of the training set drawn uniformly with replacement: the
-        empirical ("training multinomial") distribution of the full attribute vector."""
+        """Whole attribute rows of the training set drawn uniformly with replacement: the empirical
+        ("training multinomial") distribution of the full attribute vector.
+
+        Args:
+            n: Rows to draw.
+            rng: A numpy Generator.
+
+        Returns:
+            [n, A_enc].
+        """
         rows = rng.integers(0, len(self.training_attributes), size=n)
         return self.training_attributes[rows]
 
     def sample_lengths(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        """Lengths drawn from the empirical length distribution of the training set."""
+        """Lengths drawn from the empirical length distribution of the training set.
+
+        Args:
+            n: Lengths to draw.
+            rng: A numpy Generator.
+
+        Returns:
+            [n].
+        """
         return self.training_lengths[rng.integers(0, len(self.training_lengths), size=n)]
 
     @property
     def record_outputs(self) -> List[Output]:
-        """Specs of one record: the feature outputs, then the generation-flag pair."""
+        """The specs of one record.
+
+        Returns:
+            The feature outputs, then the generation-flag pair.
+        """
         return self.feature_outputs + [gen_flag_output()]
 
     def to_dataset(self, features, attributes, gen_flags) -> Dataset:
-        """Generated columns -> a valid Dataset: continuous values clipped to their range,
-        discrete blocks one-hot (argmax), features zero after each series ends."""
+        """Generated columns as a valid Dataset: continuous values clipped to their range,
+        discrete blocks one-hot (argmax), features zero after each series ends.
+
+        Args:
+            features: [n, T, K_enc].
+            attributes: [n, A_enc].
+            gen_flags: [n, T].
+
+        Returns:
+            The Dataset, with the training data's specs and scaling.
+        """
         gen_flags = np.asarray(gen_flags, np.float32)
         features = harden(features, self.feature_outputs) * gen_flags[:, :, None]
         attributes = harden(attributes, self.attribute_outputs)

@@ -34,11 +34,13 @@ from .base import Baseline
 
 
 class HMMBaseline(Baseline):
-    """Gaussian HMM over the feature vectors; attributes and lengths from the training data.
+    """Gaussian HMM over the feature vectors (hmmlearn); attributes and lengths from the training
+    data.
 
-    n_components: hidden states (reduced to the number of training steps when fewer).
-    tol: EM convergence threshold on the log-likelihood gain.
-    min_covar: floor on the emission variances.
+    Args:
+        n_components: Hidden states (reduced to the number of training steps when fewer).
+        tol: EM convergence threshold on the log-likelihood gain.
+        min_covar: Floor on the emission variances.
     """
 
     default_epochs = 50

@@ -111,7 +111,19 @@ class WGANGP(keras.Model):
 
 
 class NaiveGANBaseline(Baseline):
-    """WGAN-GP with MLP generator and critic over whole flattened samples."""
+    """WGAN-GP with an MLP generator and critic over whole flattened samples.
+
+    Args:
+        noise_dim: Size of the generator's noise.
+        hidden_layers: Hidden layers of the generator and of the critic.
+        hidden_units: Units per hidden layer.
+        batch_size: Training batch size.
+        gradient_penalty_weight: The gradient penalty's weight.
+        learning_rate: Adam's learning rate.
+        beta_1: Adam's beta_1.
+        beta_2: Adam's beta_2.
+        generate_batch_size: Samples generated at a time.
+    """
 
     default_epochs = 100
 

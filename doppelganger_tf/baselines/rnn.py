@@ -39,7 +39,13 @@ from .base import (Baseline, InitialRecordGaussian, adam, dataset_records, hard_
 
 class RNNBaseline(Baseline):
     """LSTM with teacher forcing over records (features + generation flags), conditioned on the
-    attributes at every step."""
+    attributes at every step.
+
+    Args:
+        lstm_units: Units of the LSTM.
+        batch_size: Training batch size.
+        learning_rate: Adam's learning rate.
+    """
 
     default_epochs = 10
 

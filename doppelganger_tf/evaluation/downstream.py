@@ -33,11 +33,16 @@ REGRESSOR_NAMES = ("mlp", "linear_regression", "kernel_ridge")
 # --- inputs ---------------------------------------------------------------------------------------
 
 def series_matrix(dataset, scaled: bool = False) -> np.ndarray:
-    """All features of a Dataset flattened per sample: float64 [N, T * K_enc], step-major (the
-    K_enc columns of step 0, then of step 1, ...), zero after each series' end.
+    """All features of a Dataset flattened per sample, for the downstream models.
 
-    scaled=False: continuous columns in real units; scaled=True: the Dataset's encoded values.
-    Discrete features are one-hot either way.
+    Args:
+        dataset: The Dataset.
+        scaled: False: continuous columns in real units; True: the encoded values. Discrete
+            features are one-hot either way.
+
+    Returns:
+        float64 [N, T * K_enc], step-major (the K_enc columns of step 0, then of step 1, ...),
+        zero after each series' end.
     """
     x = dataset.features.astype(np.float64)
     if not scaled and dataset.feature_min is not None:
@@ -53,9 +58,20 @@ def series_matrix(dataset, scaled: bool = False) -> np.ndarray:
 def forecasting_windows(series, history: int, horizon: int):
     """Split series into (inputs, targets) for forecasting.
 
-    series: [N, T] with NaN after each series' end (as from ``feature_series``).  Only samples
-    with at least ``history + horizon`` active steps are used.  Returns (X [N', history],
-    Y [N', horizon]): the first ``history`` values and the ``horizon`` values that follow.
+    Only samples with at least ``history + horizon`` active steps are used.
+
+    Args:
+        series: [N, T] with NaN after each series' end (as from ``feature_series``).
+        history: Values given.
+        horizon: Values predicted.
+
+    Returns:
+        (X [N', history], Y [N', horizon]): the first ``history`` values and the ``horizon``
+        values that follow.
+
+    Raises:
+        ValueError: When ``series`` is not [N, T], history or horizon is not positive, or their
+            sum exceeds T.
     """
     x = np.asarray(series, np.float64)
     if x.ndim != 2:
@@ -73,9 +89,16 @@ def forecasting_windows(series, history: int, horizon: int):
 # --- models ---------------------------------------------------------------------------------------
 
 def make_classifiers(max_iter: int = 200, random_state: int = 0) -> Dict[str, object]:
-    """The five classifiers of Fig. 13, each a Pipeline(StandardScaler, model):
-    mlp (one hidden layer of 64), naive_bayes (Gaussian), logistic_regression, decision_tree,
-    linear_svm (LinearSVC)."""
+    """The five classifiers of Fig. 13, each a Pipeline(StandardScaler, model).
+
+    Args:
+        max_iter: Iterations of the iterative models.
+        random_state: Seeds them.
+
+    Returns:
+        {name: unfitted estimator}: mlp (one hidden layer of 64), naive_bayes (Gaussian),
+        logistic_regression, decision_tree, linear_svm (LinearSVC).
+    """
     from sklearn.linear_model import LogisticRegression
     from sklearn.naive_bayes import GaussianNB
     from sklearn.neural_network import MLPClassifier
@@ -96,8 +119,16 @@ def make_classifiers(max_iter: int = 200, random_state: int = 0) -> Dict[str, ob
 
 
 def make_regressors(max_iter: int = 200, random_state: int = 0) -> Dict[str, object]:
-    """The three regressors of Fig. 24, each standardising inputs and targets:
-    mlp (one hidden layer of 64), linear_regression, kernel_ridge (RBF kernel, alpha 1)."""
+    """The three regressors of Fig. 24, each standardising inputs and targets.
+
+    Args:
+        max_iter: Iterations of the MLP.
+        random_state: Seeds it.
+
+    Returns:
+        {name: unfitted estimator}: mlp (one hidden layer of 64), linear_regression,
+        kernel_ridge (RBF kernel, alpha 1).
+    """
     from sklearn.compose import TransformedTargetRegressor
     from sklearn.kernel_ridge import KernelRidge
     from sklearn.linear_model import LinearRegression
@@ -123,11 +154,22 @@ def _ignore_convergence_warnings():
 
 def evaluate_classifiers(x_train, y_train, x_test, y_test, classifiers=None, max_iter: int = 200,
                          random_state: int = 0) -> Dict[str, float]:
-    """Fit each classifier on (x_train [N, D], y_train [N]) and return its accuracy on
-    (x_test [M, D], y_test [M]): name -> fraction correct.
+    """Fit each classifier on the training rows and score its accuracy on the test rows.
 
-    ``classifiers`` (name -> unfitted estimator) defaults to :func:`make_classifiers`.  If the
-    training labels hold a single class (e.g. a collapsed generator), every model predicts it.
+    If the training labels hold a single class (e.g. a collapsed generator), every model
+    predicts it.
+
+    Args:
+        x_train: [N, D].
+        y_train: [N].
+        x_test: [M, D].
+        y_test: [M].
+        classifiers: {name: unfitted estimator}; default: :func:`make_classifiers`.
+        max_iter: As in :func:`make_classifiers`.
+        random_state: As in :func:`make_classifiers`.
+
+    Returns:
+        {name: fraction correct}.
     """
     from sklearn.base import clone
     x_train, x_test = np.asarray(x_train, np.float64), np.asarray(x_test, np.float64)
@@ -150,12 +192,24 @@ def evaluate_classifiers(x_train, y_train, x_test, y_test, classifiers=None, max
 def evaluate_regressors(x_train, y_train, x_test, y_test, regressors=None, max_iter: int = 200,
                         random_state: int = 0, kernel_ridge_max_samples: Optional[int] = 5000
                         ) -> Dict[str, float]:
-    """Fit each regressor on (x_train [N, D], y_train [N, H]) and return its R^2 on
-    (x_test, y_test): ``sklearn.metrics.r2_score`` averaged uniformly over the H outputs.
+    """Fit each regressor on the training rows and score its R^2 on the test rows.
 
-    ``regressors`` defaults to :func:`make_regressors`.  Kernel ridge needs an N x N kernel, so
-    a model named ``kernel_ridge`` is trained on at most ``kernel_ridge_max_samples`` training
-    rows, picked at random with ``random_state`` (None: all).
+    Args:
+        x_train: [N, D].
+        y_train: [N, H].
+        x_test: [M, D].
+        y_test: [M, H].
+        regressors: {name: unfitted estimator}; default: :func:`make_regressors`.
+        max_iter: As in :func:`make_regressors`.
+        random_state: Seeds the models and the kernel ridge's rows.
+        kernel_ridge_max_samples: Kernel ridge needs an N x N kernel, so a model named
+            ``kernel_ridge`` trains on at most this many rows, picked at random; None: all.
+
+    Returns:
+        {name: ``sklearn.metrics.r2_score`` averaged uniformly over the H outputs}.
+
+    Raises:
+        ValueError: With fewer than 2 training or 1 test rows.
     """
     from sklearn.base import clone
     from sklearn.metrics import r2_score
@@ -186,10 +240,25 @@ def evaluate_regressors(x_train, y_train, x_test, y_test, regressors=None, max_i
 def classifier_accuracies(train_ds, test_ds, attribute_name: str, *, scaled: bool = False,
                           max_iter: int = 200, random_state: int = 0, classifiers=None
                           ) -> Dict[str, float]:
-    """Train each classifier on ``train_ds`` (e.g. generated data) to predict the discrete
-    attribute ``attribute_name`` from all features (:func:`series_matrix`), and return its
-    accuracy on ``test_ds`` (real data): name -> accuracy (paper Fig. 13).  Both Datasets must
-    have the same features, T and attribute categories."""
+    """Accuracy of classifiers that predict a discrete attribute from all features, trained
+    on one Dataset and tested on another (paper Fig. 13).
+
+    Args:
+        train_ds: The training Dataset (e.g. generated data).
+        test_ds: The test Dataset (real data), with the same features, T and attribute
+            categories.
+        attribute_name: The discrete attribute to predict from :func:`series_matrix`.
+        scaled: As in :func:`series_matrix`.
+        max_iter: As in :func:`make_classifiers`.
+        random_state: As in :func:`make_classifiers`.
+        classifiers: As in :func:`evaluate_classifiers`.
+
+    Returns:
+        {name: accuracy}.
+
+    Raises:
+        ValueError: When the Datasets differ in T * K_enc.
+    """
     _same_categories(test_ds, train_ds, attribute_name)
     x_train, x_test = series_matrix(train_ds, scaled), series_matrix(test_ds, scaled)
     if x_train.shape[1] != x_test.shape[1]:
@@ -202,9 +271,20 @@ def classifier_accuracies(train_ds, test_ds, attribute_name: str, *, scaled: boo
 
 def ranking_correlation(acc_real: Dict[str, float], acc_gen: Dict[str, float]) -> float:
     """Spearman's rank correlation between two accuracy dicts over the same algorithms (paper
-    Table 5): algorithms ranked by accuracy when trained on real data vs on generated data
-    (both tested on real).  1 = same order, -1 = reversed; ties get average ranks; NaN when
-    either side is constant."""
+    Table 5): the algorithms ranked by accuracy when trained on real data and on generated
+    data (both tested on real).
+
+    Args:
+        acc_real: {algorithm: accuracy} trained on real data.
+        acc_gen: {algorithm: accuracy} trained on generated data.
+
+    Returns:
+        1 for the same order, -1 reversed; ties get average ranks; NaN when either side is
+        constant.
+
+    Raises:
+        ValueError: When the dicts name different algorithms, or fewer than two.
+    """
     from scipy.stats import spearmanr
     if set(acc_real) != set(acc_gen):
         raise ValueError(f"the two dicts name different algorithms: {sorted(acc_real)} vs "
@@ -223,12 +303,26 @@ def forecasting_r2(train_ds, test_ds, feature_name: str, history: int = 500, hor
                    *, scaled: bool = False, max_iter: int = 200, random_state: int = 0,
                    kernel_ridge_max_samples: Optional[int] = 5000, regressors=None
                    ) -> Dict[str, float]:
-    """Forecasting R^2 (paper Fig. 24, WWT: 500 days -> next 50): regressors trained on windows
-    of ``train_ds`` (e.g. generated data) and scored on ``test_ds`` (real data).
+    """Forecasting R^2 (paper Fig. 24, WWT: 500 days -> the next 50): regressors trained on
+    windows of one Dataset and scored on another's.
 
-    The continuous feature ``feature_name`` (a raw column name) is cut with
-    :func:`forecasting_windows` (samples shorter than history + horizon are skipped) and passed
-    to :func:`evaluate_regressors`.  Returns name -> R^2 (uniform average over the horizon).
+    The feature is cut with :func:`forecasting_windows` (samples shorter than history +
+    horizon are skipped) and passed to :func:`evaluate_regressors`.
+
+    Args:
+        train_ds: The training Dataset (e.g. generated data).
+        test_ds: The test Dataset (real data).
+        feature_name: A continuous feature (raw column name).
+        history: Days given.
+        horizon: Days predicted.
+        scaled: As in :func:`feature_series`.
+        max_iter: As in :func:`evaluate_regressors`.
+        random_state: As in :func:`evaluate_regressors`.
+        kernel_ridge_max_samples: As in :func:`evaluate_regressors`.
+        regressors: As in :func:`evaluate_regressors`.
+
+    Returns:
+        {name: R^2}, the uniform average over the horizon.
     """
     x_train, y_train = forecasting_windows(feature_series(train_ds, feature_name, scaled),
                                            history, horizon)

@@ -27,15 +27,25 @@ CRITICS = ("main", "aux", "sum")
 
 
 def critic_scores(model, dataset, batch_size: int = 1000, critic: str = "main") -> np.ndarray:
-    """Critic scores [N] of the real samples in ``dataset`` (float64).
+    """Critic scores of real samples, as the critic saw them in training.
 
-    model: a trained ``DoppelGANger``; dataset: a ``Dataset`` in the model's encoding. The
-    samples go through ``model.prepare`` (auto-normalisation and generation-flag columns), i.e.
-    exactly what the critic saw during training. The critics have no dropout or batch norm, so
-    scoring is deterministic and does not depend on the batch size.
+    The samples go through ``model.prepare`` (auto-normalisation and generation-flag columns).
+    The critics have no dropout or batch norm, so scoring is deterministic and does not depend
+    on the batch size.
 
-    critic: "main" (features and attributes), "aux" (the auxiliary critic: attributes incl.
-    min/max only) or "sum" (main + aux).
+    Args:
+        model: A trained ``DoppelGANger``.
+        dataset: A ``Dataset`` in the model's encoding.
+        batch_size: Samples scored at a time.
+        critic: "main" (features and attributes), "aux" (the auxiliary critic: attributes and
+            min/max only) or "sum" (main + aux).
+
+    Returns:
+        float64 [N].
+
+    Raises:
+        ValueError: For an unknown critic, "aux" or "sum" on a model without the auxiliary
+            critic, or a batch_size below 1.
     """
     if critic not in CRITICS:
         raise ValueError(f"critic must be one of {CRITICS}, got {critic!r}")
@@ -72,13 +82,21 @@ def threshold_attack(member_scores, nonmember_scores, subsample_seed: Optional[i
                      ) -> Dict[str, float]:
     """The LOGAN white-box attack on balanced candidate sets (definition in the module doc).
 
-    member_scores, nonmember_scores: 1-D critic scores (higher = "looks like training data").
-    The sets must be the same size so that chance is 50%; with ``subsample_seed`` a larger set
-    is instead subsampled at random (that seed) to the size of the smaller.
+    Args:
+        member_scores: 1-D critic scores of training samples (higher = "looks like training
+            data").
+        nonmember_scores: 1-D scores of held-out samples; the sets must be the same size, so
+            that chance is 50%.
+        subsample_seed: Instead, subsample the larger set at random (this seed) to the size of
+            the smaller.
 
-    Returns {"success_rate": expected accuracy of calling the top half members,
-    "auc": P(member score > non-member score) + P(equal) / 2 (threshold-free; 0.5 = chance),
-    "threshold": the n-th highest score, "num_members", "num_nonmembers"}.
+    Returns:
+        {"success_rate": the expected accuracy of calling the top half members, "auc":
+        P(member score > non-member score) + P(equal) / 2 (threshold-free; 0.5 = chance),
+        "threshold": the n-th highest score, "num_members", "num_nonmembers"}.
+
+    Raises:
+        ValueError: For sets of different sizes without ``subsample_seed``.
     """
     members = _scores(member_scores, "member_scores")
     nonmembers = _scores(nonmember_scores, "nonmember_scores")

@@ -25,17 +25,24 @@ def nearest_neighbours(generated, real, k: int = 3, block_size: int = 1024
                        ) -> Tuple[np.ndarray, np.ndarray]:
     """The k real samples closest to each generated sample.
 
-    generated: [M, ...] (e.g. [M, T] one feature, or [M, T, K]); real: [N, ...] of the same
-    trailing shape; both flattened to one row per sample and free of NaN.  The distance is the
-    squared error summed over the flattened series (squared Euclidean distance).
+    The distance is the squared error summed over the flattened series (squared Euclidean).
+    The work goes by blocks of ``block_size`` generated x ``block_size`` real samples (one
+    [block, block] distance matrix at a time, never an M x N x D array). Candidates are picked
+    with the fast ||g||^2 + ||r||^2 - 2 g.r expansion, then their distances are recomputed
+    exactly from the differences, so an exact copy has distance 0.
 
-    Returns (indices int64 [M, k] into ``real``, distances float64 [M, k]), nearest first (ties:
-    the lower index first).  k is capped at N.
+    Args:
+        generated: [M, ...] (e.g. [M, T] for one feature, or [M, T, K]), free of NaN.
+        real: [N, ...] of the same trailing shape, free of NaN.
+        k: Neighbours per generated sample; capped at N.
+        block_size: Samples per block.
 
-    Memory: the work goes by blocks of ``block_size`` generated x ``block_size`` real samples
-    (one [block, block] distance matrix at a time, never an M x N x D array).  Candidates are
-    picked with the fast ||g||^2 + ||r||^2 - 2 g.r expansion, then their distances are
-    recomputed exactly from the differences, so an exact copy has distance 0.
+    Returns:
+        (indices int64 [M, k] into ``real``, distances float64 [M, k]), nearest first (ties: the
+        lower index first).
+
+    Raises:
+        ValueError: For samples of different sizes, or k or block_size below 1.
     """
     gen = _flatten(generated, "generated")
     ref = _flatten(real, "real")

@@ -19,17 +19,26 @@ AUTOCORRELATION_BLOCK = 1024
 
 def autocorrelation(series, lengths: Optional[np.ndarray] = None, max_lag: Optional[int] = None,
                     per_sample: bool = False):
-    """Average autocorrelation curve of one feature, lags 1..max_lag (default T-2).
+    """Average autocorrelation curve of one feature.
 
-    series: [N, T]. For each sample and lag, the Pearson correlation between x[:-lag] and x[lag:]
-    over the sample's active steps (``lengths``; default all T); undefined (constant or too
-    short) -> 0. Returns the mean over samples, shape [max_lag], or with ``per_sample`` each
-    sample's curve, [N, max_lag] (whose mean over axis 0 is the average curve).
+    For each sample and lag, the Pearson correlation between x[:-lag] and x[lag:] over the
+    sample's active steps; undefined (constant or too short) counts as 0. Every lag is computed
+    at once: the cross sums of x[s] x[s+lag] from one FFT per sample, the windows' sums and sums
+    of squares from cumulative sums, each sample centred on its mean (so the one-pass variances
+    do not cancel); tests/test_metrics.py checks it against the direct per-lag computation.
 
-    Every lag at once: the cross sums of x[s] x[s+lag] from one FFT per sample, the windows'
-    sums and sums of squares from cumulative sums, on each sample centred on its mean (so the
-    one-pass variances do not cancel). tests/test_metrics.py checks it against the direct
-    per-lag computation.
+    Args:
+        series: [N, T].
+        lengths: Each sample's active steps; default: all T.
+        max_lag: Lags 1..max_lag; default: T - 2.
+        per_sample: Return each sample's curve instead of the mean.
+
+    Returns:
+        The mean over samples, [max_lag]; with ``per_sample`` each sample's curve,
+        [N, max_lag] (whose mean over axis 0 is the average curve).
+
+    Raises:
+        ValueError: When ``series`` is not [N, T] or T < 3.
     """
     x = np.asarray(series, np.float64)
     if x.ndim != 2:
@@ -76,7 +85,18 @@ def _autocorrelation_block(x: np.ndarray, lengths: np.ndarray, max_lag: int) -> 
 
 
 def autocorrelation_mse(curve_a, curve_b) -> float:
-    """Mean squared error between two autocorrelation curves."""
+    """Mean squared error between two autocorrelation curves.
+
+    Args:
+        curve_a: A curve.
+        curve_b: A curve of the same shape.
+
+    Returns:
+        The MSE.
+
+    Raises:
+        ValueError: When the shapes differ.
+    """
     a, b = np.asarray(curve_a), np.asarray(curve_b)
     if a.shape != b.shape:
         raise ValueError(f"curves differ in shape: {a.shape} vs {b.shape}")
@@ -84,8 +104,18 @@ def autocorrelation_mse(curve_a, curve_b) -> float:
 
 
 def jensen_shannon_divergence(p, q) -> float:
-    """Jensen-Shannon divergence (not its square root, the distance) in bits, base 2: 0 for
-    identical histograms, 1 for disjoint ones. Inputs are normalised to sum to 1."""
+    """Jensen-Shannon divergence (not its square root, the distance) in bits, base 2.
+
+    Args:
+        p: A 1-D histogram; normalised to sum to 1.
+        q: A histogram of the same length.
+
+    Returns:
+        0 for identical histograms, 1 for disjoint ones.
+
+    Raises:
+        ValueError: For histograms of different shapes, not 1-D, negative or with a zero total.
+    """
     p, q = np.asarray(p, np.float64), np.asarray(q, np.float64)
     if p.shape != q.shape or p.ndim != 1:
         raise ValueError(f"histograms must be 1-D of equal length, got {p.shape} and {q.shape}")
@@ -113,38 +143,74 @@ def _sample_1d(values, what: str) -> np.ndarray:
 
 
 def wasserstein1(a, b) -> float:
-    """Wasserstein-1 (earth mover's) distance between the empirical distributions of two 1-D
-    samples (any lengths), via ``scipy.stats.wasserstein_distance``.  It is in the units of the
-    values: shifting one sample by c gives distance |c|."""
+    """Wasserstein-1 (earth mover's) distance between the empirical distributions of two samples.
+
+    Computed by ``scipy.stats.wasserstein_distance``.
+
+    Args:
+        a: A 1-D sample.
+        b: A 1-D sample of any length.
+
+    Returns:
+        The distance, in the units of the values: shifting one sample by c gives abs(c).
+    """
     from scipy.stats import wasserstein_distance
     return float(wasserstein_distance(_sample_1d(a, "the first sample"),
                                       _sample_1d(b, "the second sample")))
 
 
 def totals_wasserstein(real_totals, gen_totals) -> float:
-    """W1 between per-sample totals of a feature, real [N] vs generated [M] (paper Table 2).
+    """W1 between the per-sample totals of a feature, real against generated (paper Table 2).
 
-    The distance is in the units of the totals given: the paper's Table 2 numbers are on totals
-    of the [0, 1]-scaled feature (see :func:`feature_totals` with ``scaled=True``)."""
+    Args:
+        real_totals: [N].
+        gen_totals: [M].
+
+    Returns:
+        The distance in the units of the totals given: the paper's Table 2 numbers are on totals
+        of the [0, 1]-scaled feature (:func:`feature_totals` with ``scaled=True``).
+    """
     return wasserstein1(real_totals, gen_totals)
 
 
 def ks_statistic(a, b) -> float:
-    """Two-sample Kolmogorov-Smirnov statistic: the largest vertical gap between the two
-    empirical CDFs, in [0, 1] (0 for identical samples)."""
+    """Two-sample Kolmogorov-Smirnov statistic.
+
+    Args:
+        a: A 1-D sample.
+        b: A 1-D sample.
+
+    Returns:
+        The largest vertical gap between the two empirical CDFs, in [0, 1] (0 for identical
+        samples).
+    """
     from scipy.stats import ks_2samp
     return float(ks_2samp(_sample_1d(a, "the first sample"),
                           _sample_1d(b, "the second sample")).statistic)
 
 
 def cdf_distances(a, b) -> Dict[str, float]:
-    """Distances between the empirical CDFs of two 1-D samples (paper Fig. 7/8):
-    ``{"ks": Kolmogorov-Smirnov statistic, "wasserstein": W1}``."""
+    """Distances between the empirical CDFs of two 1-D samples (paper Fig. 7/8).
+
+    Args:
+        a: A 1-D sample.
+        b: A 1-D sample.
+
+    Returns:
+        ``{"ks": Kolmogorov-Smirnov statistic, "wasserstein": W1}``.
+    """
     return {"ks": ks_statistic(a, b), "wasserstein": wasserstein1(a, b)}
 
 
 def empirical_cdf(values) -> Tuple[np.ndarray, np.ndarray]:
-    """(sorted values [n], cumulative fractions [n]: i/n for the i-th smallest, i = 1..n)."""
+    """The empirical CDF of a 1-D sample.
+
+    Args:
+        values: The sample.
+
+    Returns:
+        (sorted values [n], cumulative fractions [n]: i/n for the i-th smallest, i = 1..n).
+    """
     x = np.sort(_sample_1d(values, "values"))
     return x, np.arange(1, x.size + 1) / x.size
 
@@ -152,11 +218,19 @@ def empirical_cdf(values) -> Tuple[np.ndarray, np.ndarray]:
 def shared_histograms(samples: Dict[str, np.ndarray], bins: int = 20,
                       value_range: Optional[Tuple[float, float]] = None
                       ) -> Tuple[Dict[str, np.ndarray], np.ndarray]:
-    """Histograms of several 1-D samples on common bins (e.g. the (max+min)/2 values of real and
-    generated data, paper Fig. 6).
+    """Histograms of several 1-D samples on common bins (e.g. the (max+min)/2 values of real
+    and generated data, paper Fig. 6).
 
-    samples: label -> values.  bins: number of equal-width bins over ``value_range`` (default:
-    the min..max over all samples).  Returns (label -> int64 counts [bins], edges [bins + 1]).
+    Args:
+        samples: {label: values}.
+        bins: The number of equal-width bins.
+        value_range: The bins' (low, high); default: the min..max over all samples.
+
+    Returns:
+        ({label: int64 counts [bins]}, edges [bins + 1]).
+
+    Raises:
+        ValueError: Without samples.
     """
     arrays = {label: _sample_1d(v, f"sample {label!r}") for label, v in samples.items()}
     if not arrays:
@@ -197,16 +271,34 @@ def _series_2d(series, what: str = "series") -> np.ndarray:
 
 
 def series_totals(series, lengths: Optional[np.ndarray] = None) -> np.ndarray:
-    """Per-sample sum over the active steps.  series [N, T]; active steps are the first
-    ``lengths[i]`` (default: the non-NaN steps, as in ``Dataset.feature_values()``).  -> [N]."""
+    """Per-sample sum over the active steps.
+
+    Args:
+        series: [N, T].
+        lengths: Sample i's active steps are its first ``lengths[i]``; default: the non-NaN
+            steps, as in ``Dataset.feature_values()``.
+
+    Returns:
+        [N].
+    """
     x = _series_2d(series)
     mask = _active_mask(x, lengths)
     return np.where(mask, x, 0.0).sum(axis=1)
 
 
 def series_midrange(series, lengths: Optional[np.ndarray] = None) -> np.ndarray:
-    """Per-sample (max + min) / 2 over the active steps (paper Fig. 6).  series [N, T]; active
-    steps as in :func:`series_totals`; every sample needs one.  -> [N]."""
+    """Per-sample (max + min) / 2 over the active steps (paper Fig. 6).
+
+    Args:
+        series: [N, T].
+        lengths: Active steps as in :func:`series_totals`.
+
+    Returns:
+        [N].
+
+    Raises:
+        ValueError: When a sample has no active step.
+    """
     x = _series_2d(series)
     mask = _active_mask(x, lengths)
     if not mask.any(axis=1).all():
@@ -218,11 +310,24 @@ def series_midrange(series, lengths: Optional[np.ndarray] = None) -> np.ndarray:
 
 def flat_samples(series, lengths: Optional[np.ndarray] = None, tolerance: float = 0.0,
                  tail: float = 1.0) -> np.ndarray:
-    """Whether each sample is flat: bool [N], True where its values over the last ``tail``
-    share of its active steps (rounded up, at least 2 steps) span at most ``tolerance``
-    (max - min). ``tail=1``: the whole series; ``tail=0.5``: its second half, where a generator
-    whose output settles on a constant shows it. A sample of one active step is never flat:
-    nothing in it could vary. series [N, T]; active steps as in :func:`series_totals`."""
+    """Whether each sample is flat: its values over the last ``tail`` share of its active steps
+    (rounded up, at least 2 steps) span at most ``tolerance`` (max - min).
+
+    A sample of one active step is never flat: nothing in it could vary.
+
+    Args:
+        series: [N, T].
+        lengths: Active steps as in :func:`series_totals`.
+        tolerance: The largest span that counts as flat.
+        tail: 1: the whole series; 0.5: its second half, where a generator whose output settles
+            on a constant shows it.
+
+    Returns:
+        bool [N].
+
+    Raises:
+        ValueError: When ``tail`` is not in (0, 1].
+    """
     x = _series_2d(series)
     if not 0 < tail <= 1:
         raise ValueError(f"tail must be a share of the active steps in (0, 1], got {tail!r}")
@@ -241,8 +346,17 @@ def flat_samples(series, lengths: Optional[np.ndarray] = None, tolerance: float 
 def pearson_per_sample(x, y, lengths: Optional[np.ndarray] = None) -> np.ndarray:
     """Per-sample Pearson correlation between two series over their common active steps.
 
-    x, y: [N, T]; active steps as in :func:`series_totals` (without lengths: steps finite in
-    both).  Returns [N] float64, NaN where undefined (fewer than 2 steps or a constant series).
+    Args:
+        x: [N, T].
+        y: [N, T].
+        lengths: Active steps as in :func:`series_totals`; without them, the steps finite in
+            both.
+
+    Returns:
+        float64 [N], NaN where undefined (fewer than 2 steps or a constant series).
+
+    Raises:
+        ValueError: When x and y differ in shape.
     """
     a, b = _series_2d(x, "x"), _series_2d(y, "y")
     if a.shape != b.shape:
@@ -265,8 +379,18 @@ def pearson_per_sample(x, y, lengths: Optional[np.ndarray] = None) -> np.ndarray
 
 
 def length_histogram(lengths, max_length: int) -> np.ndarray:
-    """Counts of series lengths 1..max_length (paper Fig. 9): int64 [max_length], entry i
-    counts the series of length i + 1."""
+    """Counts of series lengths 1..max_length (paper Fig. 9).
+
+    Args:
+        lengths: The series' lengths.
+        max_length: T.
+
+    Returns:
+        int64 [max_length]; entry i counts the series of length i + 1.
+
+    Raises:
+        ValueError: For no lengths, or lengths that are not integers in 1..max_length.
+    """
     lengths = np.asarray(lengths).ravel()
     if lengths.size == 0:
         raise ValueError("lengths is empty")
@@ -276,13 +400,30 @@ def length_histogram(lengths, max_length: int) -> np.ndarray:
 
 
 def length_jsd(real_lengths, gen_lengths, max_length: int) -> float:
-    """Jensen-Shannon divergence (bits) between the length histograms over 1..max_length."""
+    """Jensen-Shannon divergence (bits) between two sets of lengths' histograms over 1..max_length.
+
+    Args:
+        real_lengths: The real series' lengths.
+        gen_lengths: The generated series' lengths.
+        max_length: T.
+
+    Returns:
+        The divergence.
+    """
     return jensen_shannon_divergence(length_histogram(real_lengths, max_length),
                                      length_histogram(gen_lengths, max_length))
 
 
 def length_wasserstein(real_lengths, gen_lengths) -> float:
-    """W1 between the length distributions, in time steps."""
+    """W1 between two length distributions.
+
+    Args:
+        real_lengths: The real series' lengths.
+        gen_lengths: The generated series' lengths.
+
+    Returns:
+        The distance, in time steps.
+    """
     return wasserstein1(real_lengths, gen_lengths)
 
 
@@ -305,12 +446,18 @@ def _feature_column(dataset, feature_name: str) -> Tuple[object, int]:
 
 
 def feature_series(dataset, feature_name: str, scaled: bool = True) -> np.ndarray:
-    """One continuous feature column as float64 [N, T] with NaN after each series' end.
+    """One continuous feature column of a Dataset, with NaN after each series' end.
 
-    scaled=True: the Dataset's encoded values (globally scaled to [0, 1] or [-1, 1] by the
-    feature's normalisation, as in the original release's data files); False: real units
-    (``Dataset.feature_values()``).  ``feature_name`` is a raw column name (``<name>`` for a
-    1-column output, ``<name>_<i>`` otherwise).
+    Args:
+        dataset: The Dataset.
+        feature_name: A raw column name (``<name>`` for a 1-column output, ``<name>_<i>``
+            otherwise).
+        scaled: True: the encoded values (globally scaled to [0, 1] or [-1, 1] by the feature's
+            normalisation, as in the original release's data files); False: real units
+            (``Dataset.feature_values()``).
+
+    Returns:
+        float64 [N, T].
     """
     _, column = _feature_column(dataset, feature_name)
     if scaled:
@@ -321,23 +468,48 @@ def feature_series(dataset, feature_name: str, scaled: bool = True) -> np.ndarra
 
 
 def feature_totals(dataset, feature_name: str, scaled: bool = True) -> np.ndarray:
-    """Per-sample sum of a continuous feature over its active steps -> [N].
+    """Per-sample sum of a continuous feature over its active steps.
 
-    scaled=True (default) sums the scaled values (e.g. [0, 1]): the scale of the paper's Table 2;
-    scaled=False sums real units.  See :func:`feature_series`."""
+    Args:
+        dataset: The Dataset.
+        feature_name: As in :func:`feature_series`.
+        scaled: True sums the scaled values (e.g. [0, 1]), the scale of the paper's Table 2;
+            False sums real units.
+
+    Returns:
+        [N].
+    """
     return series_totals(feature_series(dataset, feature_name, scaled), dataset.lengths)
 
 
 def feature_midrange(dataset, feature_name: str, scaled: bool = True) -> np.ndarray:
-    """Per-sample (max + min) / 2 of a continuous feature over its active steps -> [N]
-    (paper Fig. 6); ``scaled`` as in :func:`feature_series`."""
+    """Per-sample (max + min) / 2 of a continuous feature over its active steps (paper Fig. 6).
+
+    Args:
+        dataset: The Dataset.
+        feature_name: As in :func:`feature_series`.
+        scaled: As in :func:`feature_series`.
+
+    Returns:
+        [N].
+    """
     return series_midrange(feature_series(dataset, feature_name, scaled), dataset.lengths)
 
 
 def feature_correlation(dataset, feature_a: str, feature_b: str) -> np.ndarray:
     """Per-sample Pearson correlation between two continuous features over the active steps
-    (paper Fig. 8), with undefined values (constant series, length 1) dropped: [N'] with
-    N' <= N.  Pearson is invariant to the min/max scaling, so the scaled values are used."""
+    (paper Fig. 8).
+
+    Pearson is invariant to the min/max scaling, so the scaled values are used.
+
+    Args:
+        dataset: The Dataset.
+        feature_a: A raw feature column name.
+        feature_b: Another.
+
+    Returns:
+        [N'] with N' <= N: undefined values (constant series, length 1) dropped.
+    """
     return _drop_nan(pearson_per_sample(feature_series(dataset, feature_a),
                                         feature_series(dataset, feature_b), dataset.lengths))
 
@@ -358,19 +530,42 @@ def _discrete_attribute(dataset, name: str) -> Tuple[object, int, int]:
 
 
 def attribute_categories(dataset, name: str) -> List:
-    """The category labels of a discrete attribute, in column (histogram) order."""
+    """The category labels of a discrete attribute, in column (histogram) order.
+
+    Args:
+        dataset: The Dataset.
+        name: The attribute.
+
+    Returns:
+        The labels.
+    """
     return list(_discrete_attribute(dataset, name)[0].labels())
 
 
 def attribute_codes(dataset, name: str) -> np.ndarray:
-    """int64 [N]: each sample's category index (into :func:`attribute_categories`)."""
+    """Each sample's category of a discrete attribute.
+
+    Args:
+        dataset: The Dataset.
+        name: The attribute.
+
+    Returns:
+        int64 [N]: indices into :func:`attribute_categories`.
+    """
     _, start, stop = _discrete_attribute(dataset, name)
     return np.argmax(dataset.attributes[:, start:stop], axis=1).astype(np.int64)
 
 
 def attribute_histogram(dataset, name: str) -> np.ndarray:
-    """Counts of each category of a discrete attribute, int64 [C] in category order
-    (paper Fig. 5)."""
+    """Counts of each category of a discrete attribute (paper Fig. 5).
+
+    Args:
+        dataset: The Dataset.
+        name: The attribute.
+
+    Returns:
+        int64 [C], in category order.
+    """
     out, _, _ = _discrete_attribute(dataset, name)
     return np.bincount(attribute_codes(dataset, name), minlength=out.dim).astype(np.int64)
 
@@ -385,8 +580,17 @@ def _same_categories(real_ds, gen_ds, name: str) -> List:
 
 
 def attribute_jsd(real_ds, gen_ds, name: str) -> float:
-    """Jensen-Shannon divergence (bits, 0..1) between the category histograms of a discrete
-    attribute in two Datasets with the same categories."""
+    """Jensen-Shannon divergence between the category histograms of a discrete attribute in two
+    Datasets with the same categories.
+
+    Args:
+        real_ds: The real Dataset.
+        gen_ds: The generated Dataset.
+        name: The attribute.
+
+    Returns:
+        The divergence in bits, 0..1.
+    """
     _same_categories(real_ds, gen_ds, name)
     return jensen_shannon_divergence(attribute_histogram(real_ds, name),
                                      attribute_histogram(gen_ds, name))
@@ -395,21 +599,30 @@ def attribute_jsd(real_ds, gen_ds, name: str) -> float:
 def wasserstein_by_attribute(real_ds, gen_ds, feature_name: str, attribute_name: str,
                              values: Optional[Sequence] = None, scaled: bool = True,
                              normalize: Optional[str] = None) -> Dict[object, float]:
-    """W1 between real and generated per-sample totals of a feature, per category of a
-    discrete attribute (paper Table 2: total bandwidth of DSL and of cable users in MBA).
+    """W1 between real and generated per-sample totals of a feature, per category of a discrete
+    attribute (paper Table 2: total bandwidth of DSL and of cable users in MBA).
 
-    For each category c (``values``; default all categories in order), the samples whose
-    attribute is c are taken from each Dataset, their totals computed with
-    :func:`feature_totals`, and :func:`wasserstein1` of the two sets returned as ``{c: W1}``
-    (NaN when either Dataset has no sample of c).
+    For each category c, the samples whose attribute is c are taken from each Dataset, their
+    totals computed with :func:`feature_totals`, and :func:`wasserstein1` of the two sets taken.
 
-    Scale of the distance:
-    - ``scaled=True`` (default): totals of the Dataset's scaled feature ([0, 1] for ZERO_ONE),
-      the scale of the paper's numbers (DG: 0.68 DSL, 0.74 cable).  Both Datasets must share
-      the feature's min/max for this to be meaningful (a model's output does).
-    - ``scaled=False``: totals in real units.
-    - ``normalize="range"`` additionally divides every total by the range (max - min) of the
-      real totals over all real samples, making W1 unit-free; None (default) leaves it.
+    Args:
+        real_ds: The real Dataset.
+        gen_ds: The generated Dataset.
+        feature_name: The continuous feature.
+        attribute_name: The discrete attribute.
+        values: The categories; default: all, in order.
+        scaled: True: totals of the scaled feature ([0, 1] for ZERO_ONE), the scale of the
+            paper's numbers (DG: 0.68 DSL, 0.74 cable); both Datasets must then share the
+            feature's min/max (a model's output does). False: real units.
+        normalize: "range" divides every total by the range (max - min) of the real totals over
+            all real samples, making W1 unit-free; None leaves them.
+
+    Returns:
+        {c: W1}, NaN where either Dataset has no sample of c.
+
+    Raises:
+        ValueError: For an unknown ``normalize`` or category, or ``normalize="range"`` when the
+            real totals are all equal.
     """
     if normalize not in (None, "range"):
         raise ValueError(f"normalize must be None or 'range', got {normalize!r}")
@@ -436,14 +649,32 @@ def wasserstein_by_attribute(real_ds, gen_ds, feature_name: str, attribute_name:
 
 
 def midrange_wasserstein(real_ds, gen_ds, feature_name: str, scaled: bool = True) -> float:
-    """W1 between the per-sample (max + min) / 2 of a feature in two Datasets (Fig. 6)."""
+    """W1 between the per-sample (max + min) / 2 of a feature in two Datasets (Fig. 6).
+
+    Args:
+        real_ds: The real Dataset.
+        gen_ds: The generated Dataset.
+        feature_name: The continuous feature.
+        scaled: As in :func:`feature_series`.
+
+    Returns:
+        The distance.
+    """
     return wasserstein1(feature_midrange(real_ds, feature_name, scaled),
                         feature_midrange(gen_ds, feature_name, scaled))
 
 
 def length_distances(real_ds, gen_ds) -> Dict[str, float]:
-    """``{"jsd": JSD of the length histograms over 1..T, "wasserstein": W1 in steps}`` (Fig. 9).
-    T is the larger of the two Datasets' max lengths."""
+    """Distances between the length distributions of two Datasets (Fig. 9).
+
+    Args:
+        real_ds: The real Dataset.
+        gen_ds: The generated Dataset.
+
+    Returns:
+        ``{"jsd": JSD of the length histograms over 1..T, "wasserstein": W1 in steps}``, T the
+        larger of the two Datasets' max lengths.
+    """
     t = max(real_ds.max_length, gen_ds.max_length)
     return {"jsd": length_jsd(real_ds.lengths, gen_ds.lengths, t),
             "wasserstein": length_wasserstein(real_ds.lengths, gen_ds.lengths)}
@@ -451,6 +682,16 @@ def length_distances(real_ds, gen_ds) -> Dict[str, float]:
 
 def correlation_distances(real_ds, gen_ds, feature_a: str, feature_b: str) -> Dict[str, float]:
     """KS statistic and W1 between the CDFs of per-sample Pearson correlations of two features
-    in two Datasets (paper Fig. 8), undefined correlations dropped."""
+    in two Datasets (paper Fig. 8), undefined correlations dropped.
+
+    Args:
+        real_ds: The real Dataset.
+        gen_ds: The generated Dataset.
+        feature_a: A continuous feature.
+        feature_b: Another.
+
+    Returns:
+        ``{"ks", "wasserstein"}`` as :func:`cdf_distances`.
+    """
     return cdf_distances(feature_correlation(real_ds, feature_a, feature_b),
                          feature_correlation(gen_ds, feature_a, feature_b))
