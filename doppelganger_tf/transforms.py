@@ -20,7 +20,17 @@ AUTONORM_EPS = 1e-4  # widening of each sample's [min, max], as in the original
 # --- global scaling ------------------------------------------------------------------------------
 
 def global_scale(values, vmin, vmax, normalization: Normalization):
-    """Raw values -> [0, 1] (ZERO_ONE) or [-1, 1] (MINUSONE_ONE), using the global min/max."""
+    """Scale raw values by the global min/max.
+
+    Args:
+        values: Raw values.
+        vmin: The column's min (broadcast against ``values``).
+        vmax: The column's max.
+        normalization: The target range.
+
+    Returns:
+        Values in [0, 1] (ZERO_ONE) or [-1, 1] (MINUSONE_ONE).
+    """
     span = np.asarray(vmax, np.float64) - np.asarray(vmin, np.float64)
     scaled = (np.asarray(values, np.float64) - vmin) / span
     if normalization is Normalization.MINUSONE_ONE:
@@ -29,7 +39,17 @@ def global_scale(values, vmin, vmax, normalization: Normalization):
 
 
 def global_unscale(scaled, vmin, vmax, normalization: Normalization):
-    """Inverse of :func:`global_scale` (float64 result, raw units)."""
+    """The inverse of :func:`global_scale`.
+
+    Args:
+        scaled: Scaled values.
+        vmin: The column's min.
+        vmax: The column's max.
+        normalization: The range they were scaled to.
+
+    Returns:
+        float64 values in raw units.
+    """
     x = np.asarray(scaled, np.float64)
     if normalization is Normalization.MINUSONE_ONE:
         x = (x + 1.0) / 2.0
@@ -53,9 +73,16 @@ AUTO_SCALE_QUANTILE = 0.1
 
 
 def choose_transform(values) -> Tuple[Optional[ColumnTransform], str]:
-    """The transform "auto" gives a continuous column's finite values, and why (the text of
-    ``describe()``): log1p (values >= 0) or signed_log1p (some negative) when the largest
-    magnitude is at least ``AUTO_TAIL_RATIO`` times the median nonzero magnitude, else None."""
+    """The transform "auto" gives a continuous column, and why.
+
+    Args:
+        values: The column's finite values.
+
+    Returns:
+        (transform, reason): a :class:`ColumnTransform` log1p (values >= 0) or signed_log1p
+        (some negative), with a scale for columns of small values, when the largest magnitude is at least ``AUTO_TAIL_RATIO`` times the median nonzero magnitude,
+        else None; the reason is the text of ``describe()``.
+    """
     x = np.asarray(values, np.float64).ravel()
     x = x[np.isfinite(x)]
     magnitude = np.abs(x)
@@ -86,9 +113,16 @@ _SPREAD_SAMPLE = 100_000  # values the typical range is estimated from (a seeded
 
 
 def typical_range(values) -> Tuple[float, float, str]:
-    """(low, high, what it is): where a column's typical values lie, robust to the extreme values
-    that squash the rest.  Its interquartile range; for a column that is mostly one value (e.g.
-    zeros), from that value to its other values' IQR, or to the next most common value."""
+    """Where a column's typical values lie, robust to the extreme values that squash the rest.
+
+    Args:
+        values: The column's values.
+
+    Returns:
+        (low, high, what it is): the interquartile range; for a column that is mostly one value
+        (e.g. zeros), from that value to its other values' IQR, or to the next most common
+        value.
+    """
     x = np.asarray(values, np.float64).ravel()
     if x.size > _SPREAD_SAMPLE:  # the range only sets a tolerance: a subsample estimates it
         x = x[np.random.default_rng(0).integers(0, x.size, _SPREAD_SAMPLE)]
@@ -106,13 +140,21 @@ def typical_range(values) -> Tuple[float, float, str]:
 
 
 def scaling_loss(values, scaled, vmin, vmax, normalization: Normalization) -> Optional[dict]:
-    """How much precision float32 global scaling loses on ``values`` (raw, float64), given
-    ``scaled = global_scale(values, vmin, vmax, normalization)``.
+    """How much precision float32 global scaling loses on a column.
 
-    None when the column's typical values (:func:`typical_range`) decode within ``RESOLUTION``
-    times that range's width; else a dict: ``max_error`` (their largest decoding error, raw
-    units), ``low``, ``high`` and ``kind`` of the typical range, ``distinct`` (distinct values of
-    the column) and ``collapsed`` (how many of them share a float32 code with another value).
+    Args:
+        values: Raw float64 values.
+        scaled: ``global_scale(values, vmin, vmax, normalization)``.
+        vmin: The column's min.
+        vmax: The column's max.
+        normalization: The range.
+
+    Returns:
+        None when the column's typical values (:func:`typical_range`) decode within
+        ``RESOLUTION`` times that range's width; else a dict: ``max_error`` (their largest
+        decoding error, raw units), ``low``, ``high`` and ``kind`` of the typical range,
+        ``distinct`` (distinct values of the column) and ``collapsed`` (how many of them share a
+        float32 code with another value).
     """
     x = np.asarray(values, np.float64).ravel()
     low, high, kind = typical_range(x)
@@ -143,20 +185,42 @@ def scaling_loss(values, scaled, vmin, vmax, normalization: Normalization) -> Op
 # --- generation flags ----------------------------------------------------------------------------
 
 def gen_flags_from_lengths(lengths, max_length: int) -> np.ndarray:
-    """[N] lengths -> [N, T] float32 flags (1 for t < length)."""
+    """Activity flags from series lengths.
+
+    Args:
+        lengths: [N].
+        max_length: T.
+
+    Returns:
+        float32 [N, T]: 1 for t < length.
+    """
     lengths = np.asarray(lengths)
     return (np.arange(max_length)[None, :] < lengths[:, None]).astype(np.float32)
 
 
 def lengths_from_gen_flags(gen_flags) -> np.ndarray:
+    """Series lengths from activity flags.
+
+    Args:
+        gen_flags: [N, T], 1 on the active steps.
+
+    Returns:
+        int64 [N].
+    """
     return np.asarray(gen_flags).sum(axis=1).round().astype(np.int64)
 
 
 def check_sample_len(max_length: int, sample_len: int) -> None:
-    """Raise ValueError unless ``sample_len`` is a positive integer dividing ``max_length``.
+    """Check that T is a multiple of ``sample_len``: the model generates ``sample_len`` steps
+    per LSTM step (:func:`encode_gen_flags` splits T into chunks). The one check of this rule.
 
-    The one check of this rule: the model generates ``sample_len`` steps per LSTM step, so its
-    series length T must be a multiple of it (:func:`encode_gen_flags` splits T into chunks)."""
+    Args:
+        max_length: T.
+        sample_len: S.
+
+    Raises:
+        ValueError: Unless ``sample_len`` is a positive integer dividing ``max_length``.
+    """
     check_positive_int(sample_len, "sample_len")
     if max_length % sample_len:
         divisors = [d for d in range(1, max_length + 1) if max_length % d == 0]
@@ -168,16 +232,31 @@ def check_sample_len(max_length: int, sample_len: int) -> None:
 
 
 def check_positive_int(value, name: str) -> None:
-    """Raise ValueError unless ``value`` is an integer >= 1 (numpy's included, bool not)."""
+    """Check an integer argument.
+
+    Args:
+        value: The value (numpy integers count, bool does not).
+        name: Its name, for the message.
+
+    Raises:
+        ValueError: Unless ``value`` is an integer >= 1.
+    """
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
 
 
 def encode_gen_flags(gen_flags, sample_len: int) -> np.ndarray:
-    """[N, T] activity flags -> the two generation-flag feature columns [N, T, 2].
+    """The two generation-flag feature columns of a set of activity flags.
 
-    Column 0 is 1 when the series continues after this step; column 1 is 1 from the last active
-    step to the end of its S-chunk ("ends here"); both are 0 after that chunk.
+    Column 0 is 1 when the series continues after this step; column 1 is 1 from the last
+    active step to the end of its S-chunk ("ends here"); both are 0 after that chunk.
+
+    Args:
+        gen_flags: [N, T] activity flags.
+        sample_len: S.
+
+    Returns:
+        [N, T, 2].
     """
     gen_flags = np.asarray(gen_flags, np.float32)
     n, t = gen_flags.shape
@@ -189,10 +268,16 @@ def encode_gen_flags(gen_flags, sample_len: int) -> np.ndarray:
 
 
 def decode_gen_flags(flag_columns) -> np.ndarray:
-    """Generated flag columns [N, T, 2] -> activity flags [N, T].
+    """Activity flags from generated flag columns.
 
-    Step t is active while every earlier step's argmax said "continue" (step 0 always is), so the
-    series ends at the first step whose argmax says "ends here".
+    Step t is active while every earlier step's argmax said "continue" (step 0 always is), so
+    the series ends at the first step whose argmax says "ends here".
+
+    Args:
+        flag_columns: [N, T, 2].
+
+    Returns:
+        [N, T].
     """
     flag_columns = np.asarray(flag_columns)
     says_continue = (np.argmax(flag_columns, axis=2) == 0).astype(np.float32)
@@ -205,9 +290,18 @@ def decode_gen_flags(flag_columns) -> np.ndarray:
 
 def harden(values, outputs: Sequence[Output], clip: bool = True, copy: bool = True
            ) -> np.ndarray:
-    """Discrete blocks -> one-hot argmax; continuous blocks clipped to their normalisation range
-    (unless ``clip=False``).  Any leading shape; returns float32 (``copy=False``: in place
-    when ``values`` already is a float32 array)."""
+    """Valid encoded values from generated ones: discrete blocks one-hot (argmax), continuous
+    blocks clipped to their normalisation range.
+
+    Args:
+        values: Any leading shape, the outputs' columns last.
+        outputs: The outputs of the columns.
+        clip: False leaves continuous values unclipped.
+        copy: False works in place when ``values`` already is a float32 array.
+
+    Returns:
+        float32 values.
+    """
     # np.asarray copies only when it must (numpy 2's copy=False would raise instead)
     values = np.array(values, dtype=np.float32) if copy else np.asarray(values, np.float32)
     for out, start, stop in output_blocks(outputs):
@@ -222,9 +316,15 @@ def harden(values, outputs: Sequence[Output], clip: bool = True, copy: bool = Tr
 # --- per-sample auto-normalisation ---------------------------------------------------------------
 
 def minmax_attribute_outputs(feature_outputs: Sequence[Output]) -> List[Output]:
-    """The extra (min/max) attribute outputs auto-normalisation adds: per continuous feature
-    column, ``mid = (max+min)/2`` with the feature's normalisation and ``half = (max-min)/2`` in
-    ZERO_ONE."""
+    """The extra (min/max) attribute outputs auto-normalisation adds.
+
+    Args:
+        feature_outputs: The feature outputs.
+
+    Returns:
+        Per continuous feature column, ``mid = (max+min)/2`` with the feature's normalisation
+        and ``half = (max-min)/2`` in ZERO_ONE.
+    """
     extra = []
     for out in feature_outputs:
         if out.type is not OutputType.CONTINUOUS:
@@ -247,10 +347,18 @@ def normalize_per_sample(features, gen_flags, feature_outputs: Sequence[Output],
                          ) -> Tuple[np.ndarray, np.ndarray]:
     """Scale each sample's continuous features by its own min/max.
 
-    Returns (normalised features [N, T, K], extra attributes [N, 2 * n_continuous_columns]) with
-    the extra attributes interleaved (mid, half) per column, as :func:`minmax_attribute_outputs`.
-    ``masked=False`` matches the original (min/max over all T_max steps, padding zeros included);
-    ``masked=True`` takes min/max over active steps only and keeps padded steps at 0.
+    Args:
+        features: [N, T, K].
+        gen_flags: [N, T].
+        feature_outputs: The feature outputs.
+        masked: False matches the original (min/max over all T_max steps, padding zeros
+            included); True takes min/max over active steps only and keeps padded steps at 0.
+        eps: Widens each sample's [min, max] on both sides (max + eps, min - eps), as the
+            original does.
+
+    Returns:
+        (normalised features [N, T, K], extra attributes [N, 2 * n_continuous_columns]), the
+        extra attributes interleaved (mid, half) per column, as :func:`minmax_attribute_outputs`.
     """
     features = np.array(features, dtype=np.float64, copy=True)
     gen_flags = np.asarray(gen_flags, np.float64)
@@ -278,8 +386,18 @@ def normalize_per_sample(features, gen_flags, feature_outputs: Sequence[Output],
 
 def renormalize_per_sample(features, extra_attributes, gen_flags,
                            feature_outputs: Sequence[Output]) -> np.ndarray:
-    """Inverse of :func:`normalize_per_sample`: max = mid + half, min = mid - half; steps after
-    the end of each series are zeroed."""
+    """The inverse of :func:`normalize_per_sample`: max = mid + half, min = mid - half; steps after
+    the end of each series are zeroed.
+
+    Args:
+        features: Normalised features [N, T, K].
+        extra_attributes: [N, 2 * n_continuous_columns], (mid, half) per column.
+        gen_flags: [N, T].
+        feature_outputs: The feature outputs.
+
+    Returns:
+        Features [N, T, K] in the global scale.
+    """
     features = np.array(features, dtype=np.float32, copy=True)
     extra = np.asarray(extra_attributes, np.float32)
     for i, (col, norm) in enumerate(_continuous_columns(feature_outputs)):
