@@ -368,8 +368,7 @@ def read_frame(path, time_column: Optional[str] = None):
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in FILE_SUFFIXES:
-        raise ValueError(f"{path}: give a .csv or .parquet file (the suffix says which), or a "
-                         "saved Dataset directory where one is accepted")
+        raise ValueError(f"{path}: give a .csv or .parquet file (the suffix says which)")
     if path.is_dir():
         raise ValueError(f"{path} is a directory; give a .csv or .parquet file")
     if not path.exists():

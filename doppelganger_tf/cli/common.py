@@ -109,6 +109,19 @@ def one_line(error: BaseException) -> str:
     return text or type(error).__name__
 
 
+# the Python API's argument names in the readers' messages -> the command line's options
+OPTION_WORDS = (("time_column", "--time"), ("id_column", "--id"),
+                ("feature_columns", "--features"), ("attribute_columns", "--attributes"),
+                ("discrete_features", "--discrete"), ("discrete_attributes", "--discrete"),
+                ("continuous_features", "--continuous"),
+                ("continuous_attributes", "--continuous"))
+DATA_COMMANDS = ("describe", "fit", "evaluate")
+
+
 def error_line(command: Optional[str], error: BaseException) -> None:
     where = f"{PROGRAM} {command}" if command else PROGRAM
-    print(f"{where}: error: {one_line(error)}", file=sys.stderr, flush=True)
+    text = one_line(error)
+    if command in DATA_COMMANDS:
+        for word, option in OPTION_WORDS:
+            text = text.replace(word, option)
+    print(f"{where}: error: {text}", file=sys.stderr, flush=True)
