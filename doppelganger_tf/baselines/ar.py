@@ -99,3 +99,30 @@ class ARBaseline(Baseline):
             records.append(self._step(inputs).numpy())
         features, gen_flags = split_records(np.stack(records, axis=1))
         return features, attributes, gen_flags
+
+    def continue_series(self, prefix: Dataset, length: int) -> np.ndarray:
+        """Point forecasts of each series from its observed first steps.
+
+        Args:
+            prefix: series whose active steps (the same number k >= ``order`` in every
+                series) are the observation, encoded as the training data.
+            length: the steps of each returned series (> k).
+
+        Returns:
+            float32 [N, length, K_enc]: the observed steps, then the MLP rolled on from them.
+
+        Raises:
+            ValueError: prefixes of different lengths, or shorter than ``order``.
+        """
+        observed = np.unique(prefix.lengths)
+        if len(observed) != 1 or observed[0] < self.order:
+            raise ValueError(f"every prefix must have the same number of observed steps, at "
+                             f"least order={self.order}; got lengths {observed.tolist()}")
+        records = [*dataset_records(prefix)[:, :observed[0]].transpose(1, 0, 2)]
+        attributes = tf.constant(prefix.attributes, tf.float32)
+        while len(records) < length:
+            window = np.concatenate(records[-self.order:], axis=1)
+            inputs = tf.concat([tf.constant(window, tf.float32), attributes], axis=1)
+            records.append(self._step(inputs).numpy())
+        return split_records(np.stack(records, axis=1))[0]
+
