@@ -67,8 +67,6 @@ def main(argv: Optional[List[str]] = None) -> int:
     debug = os.environ.get("DOPPELGANGER_TRACEBACK", "") not in ("", "0")
     try:
         with _one_line_warnings():
-            if args.command in ("fit", "generate"):
-                _threads()
             return args.run(args)
     except KeyboardInterrupt:
         print(f"\n{PROGRAM} {args.command}: interrupted", file=sys.stderr, flush=True)
@@ -78,15 +76,6 @@ def main(argv: Optional[List[str]] = None) -> int:
             raise
         error_line(args.command, error)
         return EXIT_USER_ERROR
-
-
-def _threads():
-    """TensorFlow's CPU thread pools as the package recommends (a warning only when TensorFlow
-    has started already, e.g. main() called twice in one process)."""
-    from ..runtime import set_cpu_threads
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        set_cpu_threads()
 
 
 @contextlib.contextmanager

@@ -6,7 +6,8 @@ import argparse
 import sys
 from typing import Optional
 
-from ..settings import DataOptions, MISSING, NORMALIZATIONS, TRANSFORMS, Settings
+from ..settings import (DataOptions, MISSING, NORMALIZATIONS, TRANSFORMS, Settings,
+                        SettingsError)
 
 PROGRAM = "doppelganger"
 
@@ -18,6 +19,19 @@ class UserError(ValueError):
 def say(text: str = "") -> None:
     """A message for the user (stdout)."""
     print(text, flush=True)
+
+
+def cpu_threads():
+    """TensorFlow's CPU thread pools as the package recommends, before its first operation (the
+    commands call it once the input is checked, so that a user error does not wait for
+    TensorFlow to load; silent when TensorFlow has started already, e.g. main() called twice
+    in one process)."""
+    import warnings
+
+    from ..runtime import set_cpu_threads
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        set_cpu_threads()
 
 
 def names(text: str):
@@ -92,7 +106,15 @@ def data_options(args, settings: Optional[Settings] = None) -> DataOptions:
     for key, value in given.items():
         if value is not None:
             values[key] = value
-    return DataOptions(**values)
+    try:
+        return DataOptions(**values)
+    except SettingsError as error:
+        text = str(error)
+        for key, value in given.items():  # named as the command line's option where it gave it
+            if value is not None and f"data.{key}" in text:
+                option = "--transform" if key == "transforms" else "--" + key.replace("_", "-")
+                text = text.replace(f"data.{key}.", f"{option} ").replace(f"data.{key}", option)
+        raise UserError(text) from None
 
 
 def _flat(lists):

@@ -10,7 +10,7 @@ import threading
 import time
 from pathlib import Path
 
-from .common import UserError, add_data_options, data_options, say
+from .common import UserError, add_data_options, cpu_threads, data_options, say
 from ..settings import TrainingOptions, load_settings, save_settings
 
 HELP = "train a model on a CSV or Parquet file"
@@ -263,6 +263,7 @@ def run(args) -> int:
                         f" nothing to resume; give --epochs above {done} to train on, or "
                         f"another --output")
 
+    cpu_threads()
     from ..compat import keras
     from ..model import DoppelGANger
     keras.utils.set_random_seed(training.seed)
@@ -346,7 +347,8 @@ def train_and_report(args, run_dir, model, train, held, training, every, seconds
 
 def _budget(training, seconds) -> str:
     if seconds:
-        return f"{training.minutes:g} minutes (at most {training.epochs:,} epochs)"
+        unit = "minute" if training.minutes == 1 else "minutes"
+        return f"{training.minutes:g} {unit} (at most {training.epochs:,} epochs)"
     return f"{training.epochs:,} epochs"
 
 

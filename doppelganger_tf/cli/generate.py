@@ -6,7 +6,7 @@ import argparse
 import time
 from pathlib import Path
 
-from .common import UserError, say
+from .common import UserError, cpu_threads, say
 from ..settings import read_frame
 
 HELP = "generate samples from a trained model"
@@ -74,8 +74,10 @@ def run(args) -> int:
     if output.exists() and not args.overwrite and args.shard is None:
         raise UserError(f"--output {output} exists: give a new path, or --overwrite to replace "
                         "it")
+    path = model_path(args.model)
+    cpu_threads()
     from ..model import DoppelGANger
-    model = DoppelGANger.load(model_path(args.model))
+    model = DoppelGANger.load(path)
     started = time.perf_counter()
     written = model.generate_to(output, n, attributes=attributes, length=args.length,
                                 seed=args.seed, batch_size=args.batch_size, shard=args.shard,
