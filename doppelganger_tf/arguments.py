@@ -15,17 +15,19 @@ SEED_LIMIT = 2 ** 63
 
 
 def integer(name: str, value, minimum: Optional[int] = None,
-            maximum: Optional[int] = None) -> int:
+            maximum: Optional[int] = None, meaning: Optional[str] = None) -> int:
     """``value`` as a Python int, if it is an integer (numpy's included, bool not) within
-    [minimum, maximum]; else a TypeError / ValueError naming ``name``."""
+    [minimum, maximum]; else a TypeError / ValueError naming ``name`` (and saying what it
+    means, when ``meaning`` is given)."""
+    said = f" ({meaning})" if meaning else ""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {value!r} "
+        raise TypeError(f"{name} must be an integer{said}, got {value!r} "
                         f"({type(value).__name__})")
     value = int(value)
     if minimum is not None and value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+        raise ValueError(f"{name} must be >= {minimum}{said}, got {value}")
     if maximum is not None and value > maximum:
-        raise ValueError(f"{name} must be <= {maximum}, got {value}")
+        raise ValueError(f"{name} must be <= {maximum}{said}, got {value}")
     return value
 
 

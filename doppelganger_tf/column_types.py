@@ -27,7 +27,8 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
-from .encoding import _warn, listed_columns
+from .column_arguments import listed_columns
+from .user_warning import warn_user
 
 FEW_INTEGERS = 10  # a numeric column with at most this many distinct integers gets a hint
 FEW_VALUES = 3     # ... and one with at most this many distinct values of any kind
@@ -231,7 +232,7 @@ def warn_inexact_integers(values, what: str) -> None:
     if not changed:
         return
     largest = max(changed, key=abs)
-    _warn(f"{what} holds integers beyond 2**53 that float64, in which continuous columns are "
+    warn_user(f"{what} holds integers beyond 2**53 that float64, in which continuous columns are "
           f"scaled, cannot hold: {len(changed)} values are rounded (the largest, {largest}, "
           f"becomes {int(float(largest))}); if they are identifiers or codes make the column "
           "discrete, if they are measurements subtract an offset (or rescale) first")

@@ -16,17 +16,20 @@ values (see :func:`doppelganger_tf.transforms.scaling_loss`).
 from __future__ import annotations
 
 import math
-import os
-import sys
-import warnings
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, List, Optional, Sequence, Tuple
 
 import numpy as np
 import pandas as pd
 
-from .outputs import (TRANSFORM_NAMES, ColumnTransform, Normalization, Output, OutputType,
-                      output_blocks, total_dim)
-from .transforms import RESOLUTION, choose_transform, global_scale, global_unscale, scaling_loss
+from .column_arguments import column_transforms, listed_columns
+from .outputs import ColumnTransform, Normalization, Output, OutputType, output_blocks, total_dim
+from .transforms import RESOLUTION, global_scale, global_unscale, scaling_loss
+from .user_warning import warn_user
+
+# column_transforms and listed_columns live in column_arguments and are importable from here too
+__all__ = ["ContinuousEncoding", "DiscreteEncoding", "RANGE_TOL", "check_encoded", "check_min_max",
+           "check_scaling", "column_transforms", "decoded_columns", "encode_columns", "encoding_of",
+           "listed_columns"]
 
 RANGE_TOL = 1e-5  # slack on normalisation ranges and one-hot values (float32 rounding)
 
@@ -270,77 +273,6 @@ def check_scaling(low, high, outputs: Sequence[Output], what: str) -> None:
     check_min_max(np.asarray(low), np.asarray(high), outputs, what)
 
 
-def column_transforms(argument, names: List[str], columns, discrete: set, default: str
-                      ) -> Tuple[List[Optional[ColumnTransform]], Dict[str, str]]:
-    """The ``transforms`` argument of the readers -> (a ColumnTransform or None per feature
-    column of ``names``, {column: why} for each continuous column).
-
-    ``argument``: one transform name (or ColumnTransform) for every continuous feature column,
-    or a dict {column name: transform} whose unlisted columns get ``default``.  "auto" is
-    decided from the column's ``columns`` values (:func:`transforms.choose_transform`);
-    ``discrete``: the indices of the discrete columns, which take no transform."""
-    if isinstance(argument, dict):
-        absent = [c for c in argument if str(c) not in names]
-        if absent:
-            raise ValueError(f"transforms names {absent[0]!r}, which is not a feature column "
-                             f"({names}); transforms apply to continuous feature columns")
-        requested = {str(c): v for c, v in argument.items()}
-        for i in discrete:
-            if names[i] in requested and requested[names[i]] not in ("none", None):
-                raise ValueError(
-                    f"transforms gives {requested[names[i]]!r} to feature column "
-                    f"{names[i]!r}, which is discrete (categories take no transform); drop it "
-                    f"from transforms, or list it in continuous_features if it holds numbers")
-        requested = [requested.get(name, default) for name in names]
-    else:
-        requested = [argument] * len(names)
-    chosen, reasons = [], {}
-    for i, (name, spec) in enumerate(zip(names, requested)):
-        if i in discrete:
-            chosen.append(None)
-            continue
-        if isinstance(spec, str) and spec == "auto":
-            transform, reasons[name] = choose_transform(_finite_numbers(columns[i]))
-        else:
-            if not isinstance(spec, (str, ColumnTransform, type(None))):
-                raise ValueError(f"transforms takes, per column, one of "
-                                 f"{list(TRANSFORM_NAMES)} or a ColumnTransform; got "
-                                 f"{spec!r} for {name!r}")
-            transform = ColumnTransform.parse(spec, name)
-            reasons[name] = "given in transforms"
-        chosen.append(transform)
-    return chosen, reasons
-
-
-def _finite_numbers(values) -> np.ndarray:
-    """A continuous column's finite values as float64 (none when they are not numbers: encoding
-    then refuses the column, naming the problem)."""
-    try:
-        x = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError):
-        return np.zeros(0)
-    return x[np.isfinite(x)]
-
-
-def listed_columns(items, names: List[str], argument: str, what: str) -> set:
-    """The indices of the raw ``what`` columns (feature / attribute) that the ``argument``
-    (e.g. ``discrete_features``) lists by name or index."""
-    chosen = set()
-    for item in items:
-        if isinstance(item, (int, np.integer)) and not isinstance(item, bool):
-            if not 0 <= item < len(names):
-                raise ValueError(f"{argument} has index {item}, out of range for "
-                                 f"{len(names)} {what} columns")
-            chosen.add(int(item))
-        elif str(item) in names:
-            chosen.add(names.index(str(item)))
-        else:
-            article = "an" if what == "attribute" else "a"
-            raise ValueError(f"{argument} names {item!r}, which is not {article} {what} "
-                             f"column ({names})")
-    return chosen
-
-
 # --- categories -----------------------------------------------------------------------------------
 
 def _is_missing_or_infinite(value) -> bool:
@@ -467,7 +399,7 @@ def _scale(values, name: str, what: str, locate: Locate, normalization: Normaliz
     if loss is not None:
         collapsed = (f", and {loss['collapsed']} of its {loss['distinct']} distinct values share "
                      "a float32 code with another value" if loss["collapsed"] else "")
-        _warn(f"continuous {what} column {name!r} spans {lo:g}..{hi:g}, too wide for float32 "
+        warn_user(f"continuous {what} column {name!r} spans {lo:g}..{hi:g}, too wide for float32 "
               f"scaling: its typical values ({loss['kind']} {loss['low']:.6g}.."
               f"{loss['high']:.6g}) decode up to {loss['max_error']:.3g} away from the input, "
               f"more than {RESOLUTION:.1%} of that range{collapsed}; "
@@ -501,13 +433,3 @@ def _precision_fix(lo: float, name=None, what: str = "feature",
         advice += (f" (transforms={{{name!r}: {kind!r}}} applies the log and inverts it on the "
                    "way out)")
     return advice
-
-
-def _warn(message: str) -> None:
-    """A UserWarning attributed to the first caller outside this package (the user's
-    from_arrays / from_dataframe line), whatever the depth of the helpers in between."""
-    package = os.path.dirname(os.path.abspath(__file__)) + os.sep
-    frame, level = sys._getframe(0), 1
-    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
-        frame, level = frame.f_back, level + 1
-    warnings.warn(message, UserWarning, stacklevel=level)

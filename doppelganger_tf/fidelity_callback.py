@@ -13,7 +13,6 @@ docs/design.md ("Fidelity during training") has the choices and the measured cos
 from __future__ import annotations
 
 import math
-import numbers
 import time
 import warnings
 from typing import Dict, List, Optional, Sequence
@@ -23,33 +22,20 @@ import numpy as np
 from . import arguments
 from .compat import get_untracked, keras
 from .dataset import Dataset
-from .evaluation.fidelity import (METRIC_FAMILIES, check_metric_families, compare,
-                                  fidelity_metrics, noise_floors, summarize)
+from .evaluation.fidelity import compare, fidelity_metrics, noise_floors, summarize
+from .fidelity_options import (AUTO, AUTO_FAMILIES, DEFAULT_EVERY, DEFAULT_METRICS,
+                               DEFAULT_NUM_SAMPLES, DEFAULT_WARMUP, FLOOR_COMBINED, LISTED_RATIOS,
+                               PREFIX, RATIO, SECONDS, TARGET_COMBINED, check_count,
+                               check_families, check_keep_best, check_reference, check_targets,
+                               check_warmup)
+from .fidelity_scores import (auto_keys, finite_or, floor_ratio, mean_ratio, target_ratio,
+                              times)
 
-# the families by default: ACF of each feature, W1 of the per-sample mean and (max+min)/2, the
-# share of flat series, the attributes' JSD / W1 and the lengths (when they vary): all cheap
-DEFAULT_METRICS = ("acf", "mean", "midrange", "attribute", "length", "flat")
-# epochs between evaluations by default: an evaluation of 500 samples measured 1.3% of the
-# training time at the repository's MBA settings and 3.0% on the synthetic WWT data of 550 days
-# (docs/design.md, "Fidelity during training"; bench/fidelity_cost.py)
-DEFAULT_EVERY = 50
-DEFAULT_NUM_SAMPLES = 500
-PREFIX = "fidelity/"
-SECONDS = "seconds"  # the logs key (after the prefix) of an evaluation's wall time
-# logs keys (after the prefix) of each figure's ratio to its real-vs-real floor: RATIO + key
-RATIO = "ratio/"
-# keep_best="auto": the figures it combines (auto_keys) come from these families
-AUTO = "auto"
-AUTO_FAMILIES = ("acf", "mean", "attribute", "length", "flat")
-# the logs key (after the prefix) of the combined figure of keep_best="auto" or several keys:
-# the mean of their ratios to the floor
-FLOOR_COMBINED = "keep_best_floor_ratio"
-# ... and when keep_best_targets gives each key a target
-TARGET_COMBINED = "keep_best_target_ratio"
-# the share of fit's epochs (or of a TrainingTimeLimit's seconds) before any is eligible
-DEFAULT_WARMUP = 0.1
-# the restore message lists at most this many figures' ratios
-LISTED_RATIOS = 8
+# the settings (fidelity_options) and scores (fidelity_scores) are importable from here too
+__all__ = ["AUTO", "AUTO_FAMILIES", "DEFAULT_EVERY", "DEFAULT_METRICS", "DEFAULT_NUM_SAMPLES",
+           "DEFAULT_WARMUP", "FLOOR_COMBINED", "FidelityTracker", "PREFIX", "RATIO", "SECONDS",
+           "TARGET_COMBINED", "auto_keys", "floor_ratio", "mean_ratio", "target_ratio",
+           "trackers_first"]
 
 
 class FidelityTracker(keras.callbacks.Callback):
@@ -160,11 +146,11 @@ class FidelityTracker(keras.callbacks.Callback):
                             f"(held-out real data) or None for the training data, got "
                             f"{type(reference).__name__}")
         self.reference = reference
-        self.every = self._integer("every", every, "evaluate every this many epochs")
-        self.num_samples = self._integer("num_samples", num_samples,
+        self.every = check_count("every", every, "evaluate every this many epochs")
+        self.num_samples = check_count("num_samples", num_samples,
                                          "samples generated per evaluation")
-        self.batch_size = self._integer("batch_size", batch_size, "generation batch size")
-        self.generated_samples = None if generated_samples is None else self._integer(
+        self.batch_size = check_count("batch_size", batch_size, "generation batch size")
+        self.generated_samples = None if generated_samples is None else check_count(
             "generated_samples", generated_samples, "samples generated per evaluation")
         if mode not in ("min", "max"):
             raise ValueError(f"FidelityTracker: mode must be 'min' (lower is better, as for "
@@ -172,9 +158,10 @@ class FidelityTracker(keras.callbacks.Callback):
         self.mode = mode
         self.auto = isinstance(keep_best, str) and keep_best.strip() == AUTO
         # the figures keep_best combines (prefixed logs keys); "auto" names them at train begin
-        self.keep_best_keys = [] if self.auto else self._keep_best_keys(keep_best)
-        self.metrics = self._families(metrics, AUTO_FAMILIES if self.auto else ())
-        self.keep_best_targets = self._targets(keep_best_targets)
+        self.keep_best_keys = [] if self.auto else check_keep_best(keep_best)
+        self.metrics = check_families(metrics, AUTO_FAMILIES if self.auto else ())
+        self.keep_best_targets = check_targets(keep_best_targets, self.auto,
+                                               len(self.keep_best_keys))
         combined = self.auto or len(self.keep_best_keys) > 1
         if (combined or self.keep_best_targets is not None) and mode != "min":
             raise ValueError("FidelityTracker: keep_best='auto', several keys or "
@@ -184,7 +171,7 @@ class FidelityTracker(keras.callbacks.Callback):
         self.keep_best = (PREFIX + TARGET_COMBINED if self.keep_best_targets is not None
                           else PREFIX + FLOOR_COMBINED if combined
                           else self.keep_best_keys[0] if self.keep_best_keys else None)
-        self.warmup = self._warmup(warmup)
+        self.warmup = check_warmup(warmup)
         self.restore_best = arguments.boolean("restore_best", restore_best)
         self.seed = arguments.seed(seed)
         self.features = None if features is None else (
@@ -197,94 +184,6 @@ class FidelityTracker(keras.callbacks.Callback):
         # (source Dataset, its subset, the subset's FidelitySummary, the floors)
         self._reference = None
         self._reset()
-
-    # --- arguments ------------------------------------------------------------------------------
-
-    @staticmethod
-    def _integer(name, value, meaning):
-        try:
-            return arguments.integer(name, value, minimum=1)
-        except (TypeError, ValueError) as error:
-            raise type(error)(f"FidelityTracker: {error} ({meaning})") from None
-
-    @staticmethod
-    def _families(metrics, needed=()) -> tuple:
-        try:
-            families = check_metric_families(metrics)
-        except ValueError as error:
-            raise ValueError(f"FidelityTracker: {error} (the tracker's default: "
-                             f"{DEFAULT_METRICS})") from None
-        return tuple(f for f in METRIC_FAMILIES if f in families or f in needed)
-
-    def _keep_best_keys(self, keep_best) -> List[str]:
-        """keep_best as a list of prefixed logs keys (empty: keep nothing)."""
-        if keep_best is None:
-            return []
-        if isinstance(keep_best, str):
-            keys = [part.strip() for part in keep_best.split(",")]
-        elif isinstance(keep_best, (list, tuple)) and keep_best:
-            keys = list(keep_best)
-        else:
-            raise TypeError(f"FidelityTracker: keep_best must be 'auto', a logs key such as "
-                            f"'acf_mse/<feature>', a list of them (or None), got {keep_best!r}")
-        keys = [self._logs_key(key) for key in keys]
-        if len(set(keys)) != len(keys):
-            raise ValueError(f"FidelityTracker: keep_best names a key twice: {keys}")
-        return keys
-
-    def _targets(self, targets) -> Optional[List[float]]:
-        """keep_best_targets as a list of floats, one per keep_best key (None: no targets)."""
-        if targets is None:
-            return None
-        if self.auto:
-            raise ValueError("FidelityTracker: keep_best_targets needs keep_best keys to give "
-                             "targets for, not 'auto' (which divides each figure by its floor)")
-        if isinstance(targets, str):
-            try:
-                targets = [float(part) for part in targets.split(",")]
-            except ValueError:
-                raise ValueError(f"FidelityTracker: keep_best_targets={targets!r} must be "
-                                 f"numbers separated by commas, e.g. '0.005,0.3'") from None
-        try:
-            targets = [float(value) for value in targets]
-        except (TypeError, ValueError):
-            raise TypeError(f"FidelityTracker: keep_best_targets must be a list of positive "
-                            f"numbers, one per keep_best key, got {targets!r}") from None
-        if len(targets) != len(self.keep_best_keys):
-            raise ValueError(f"FidelityTracker: keep_best_targets has {len(targets)} values "
-                             f"for {len(self.keep_best_keys)} keep_best keys; give one target "
-                             f"per key, in the keys' order")
-        if not all(math.isfinite(value) and value > 0 for value in targets):
-            raise ValueError(f"FidelityTracker: keep_best_targets={targets} must all be "
-                             f"positive and finite (each figure is divided by its target)")
-        return targets
-
-    @staticmethod
-    def _warmup(warmup):
-        """warmup as an int (epochs) or a float in [0, 1) (a share of the run)."""
-        if isinstance(warmup, bool) or not isinstance(warmup, numbers.Real):
-            raise TypeError(f"FidelityTracker: warmup must be a share of the run in [0, 1) "
-                            f"(e.g. 0.1) or a number of epochs (an int), got {warmup!r}")
-        if isinstance(warmup, numbers.Integral):
-            if warmup < 0:
-                raise ValueError(f"FidelityTracker: warmup={warmup} epochs must be >= 0")
-            return int(warmup)
-        if not 0 <= warmup < 1:
-            raise ValueError(f"FidelityTracker: warmup={warmup!r} must be a share of the run "
-                             f"in [0, 1), or an int for a number of epochs (e.g. warmup=50)")
-        return float(warmup)
-
-    @staticmethod
-    def _logs_key(key) -> str:
-        if not isinstance(key, str) or not key:
-            raise TypeError(f"FidelityTracker: keep_best must be 'auto', a logs key such as "
-                            f"'acf_mse/<feature>', a list of them (or None), got {key!r}")
-        key = key if key.startswith(PREFIX) else PREFIX + key
-        if key in (PREFIX + SECONDS, PREFIX + FLOOR_COMBINED, PREFIX + TARGET_COMBINED):
-            raise ValueError(f"FidelityTracker: keep_best={key!r} is the evaluation time or the "
-                             "tracker's own combination, not a fidelity figure: name one of the "
-                             "metrics' keys, e.g. 'acf_mse/<feature>', or keep_best='auto'")
-        return key
 
     # --- state ----------------------------------------------------------------------------------
 
@@ -327,7 +226,7 @@ class FidelityTracker(keras.callbacks.Callback):
                                  "with DoppelGANger.fit(dataset, ...), or pass reference=")
             source = training.dataset
         else:
-            self._check_reference(source)
+            check_reference(source, self.model)
         if self._reference is None or self._reference[0] is not source:
             started = time.perf_counter()
             subset = self._subset(source)  # drawn, summarised and floored once per reference
@@ -359,34 +258,6 @@ class FidelityTracker(keras.callbacks.Callback):
 
     def _generated_count(self, reference_size: int) -> int:
         return reference_size if self.generated_samples is None else self.generated_samples
-
-    def _check_reference(self, reference: Dataset):
-        model = self.model
-        problems = []
-        if reference.max_length != model.max_length:
-            problems.append(f"T={reference.max_length}, the model's is {model.max_length}")
-        for kind, mine in (("feature", model.feature_outputs),
-                           ("attribute", model.attribute_outputs)):
-            theirs = getattr(reference, f"{kind}_outputs")
-            if list(theirs) != list(mine):
-                problems.append(f"its {kind} outputs {[o.name for o in theirs]} differ from "
-                                f"the model's {[o.name for o in mine]} (names, types, dims or "
-                                "categories)")
-        scaling = reference.scaling()
-        for name, expected in model.scaling.items():
-            given = scaling.get(name)
-            if (given is None) != (expected is None) or (given is not None and (
-                    np.shape(given) != np.shape(expected)
-                    or not np.allclose(given, expected, rtol=1e-6, atol=0))):
-                problems.append(f"its {name} differs from the training data's, so its scaled "
-                                "values are not comparable")
-        if problems:
-            raise ValueError(
-                "FidelityTracker: reference= does not match the model: " + "; ".join(problems)
-                + ". Take the held-out set from the same Dataset as the training data "
-                "(Dataset.subset), or build it with the training data's specs and scaling: "
-                "Dataset.from_arrays(..., feature_outputs=train.feature_outputs, "
-                "attribute_outputs=train.attribute_outputs, **train.scaling())")
 
     def _check_keep_best(self):
         """Before training: keep_best must name keys the metrics produce on this data; "auto"
@@ -555,14 +426,14 @@ class FidelityTracker(keras.callbacks.Callback):
         if self.keep_best == PREFIX + FLOOR_COMBINED:
             ratios = {key[len(PREFIX):]: self._at(self._ratio_key(key), best)
                       for key in self.keep_best_keys}
-            worst = sorted(ratios.items(), key=lambda item: -_finite_or(item[1], -1.0))
-            listed = ", ".join(f"{key} {_times(value)}" for key, value in
+            worst = sorted(ratios.items(), key=lambda item: -finite_or(item[1], -1.0))
+            listed = ", ".join(f"{key} {times(value)}" for key, value in
                                worst[:LISTED_RATIOS])
             more = ", ..." if len(worst) > LISTED_RATIOS else ""
-            text = (f"{head}: its figures were {_times(self.best_value)} the real-vs-real floor "
+            text = (f"{head}: its figures were {times(self.best_value)} the real-vs-real floor "
                     f"on average ({listed}{more})")
             if best != last:
-                text += f"; the last epoch's were {_times(self.history[self.keep_best][-1])}"
+                text += f"; the last epoch's were {times(self.history[self.keep_best][-1])}"
             return text
         name = self.keep_best[len(PREFIX):]
         if self.keep_best == PREFIX + TARGET_COMBINED:
@@ -576,7 +447,7 @@ class FidelityTracker(keras.callbacks.Callback):
             ratio = self._at(self._ratio_key(self.keep_best), epoch)
             value = f"{self._at(self.keep_best, epoch):.4g}"
             if math.isfinite(ratio) and not name.startswith(RATIO):
-                value += f", {_times(ratio)} the real-vs-real floor"
+                value += f", {times(ratio)} the real-vs-real floor"
             return value
 
         text = f"{head}, the best by {name} ({figure(best)})"
@@ -590,57 +461,13 @@ class FidelityTracker(keras.callbacks.Callback):
             self.print_fn(message)
 
 
-def auto_keys(summary, figures) -> List[str]:
-    """The figures keep_best="auto" combines, of those ``figures`` (a :func:`compare` dict of
-    ``summary``'s settings) holds: the autocorrelation MSE, the W1 of the per-series mean and
-    the flat share of every feature, the JSD of every discrete attribute of more than one
-    category (one category: nothing to learn, its JSD is always 0), the W1 of every continuous
-    attribute, and the lengths' W1 when they vary."""
-    keys = ([f"acf_mse/{f}" for f in summary.features]
-            + [f"w1_mean/{f}" for f in summary.features]
-            + [f"flat/{f}" for f in summary.features]
-            + [f"jsd/{name}" for name, (labels, _, _) in summary.discrete.items()
-               if len(labels) > 1]
-            + [f"w1/{column}" for column in summary.continuous] + ["length_w1"])
-    return [key for key in keys if key in figures]
-
-
-def floor_ratio(value: float, floor: float) -> float:
-    """A figure over its floor; NaN where either is not finite or the floor not positive."""
-    if not (math.isfinite(value) and math.isfinite(floor) and floor > 0):
-        return float("nan")
-    return value / floor
-
-
-def mean_ratio(ratios) -> float:
-    """The mean of the ratios to the floor; NaN when any is not finite (an evaluation that
-    could not compute one of them is never the best)."""
-    return float(np.mean(np.asarray(ratios, dtype=np.float64)))
-
-
-def target_ratio(values, targets) -> float:
-    """The mean of each figure over its target (below 1: the targets are met on average); NaN
-    when any figure is (an evaluation that could not compute one of them is never the best)."""
-    return float(np.mean(np.divide(np.asarray(values, dtype=np.float64), targets)))
-
-
-def _times(ratio: float) -> str:
-    if not math.isfinite(ratio):
-        return "-"
-    return f"{ratio:.1f}x" if ratio < 10 else f"{ratio:.0f}x"
-
-
-def _finite_or(value: float, default: float) -> float:
-    return value if math.isfinite(value) else default
-
-
 def trackers_first(callbacks) -> list:
     """``callbacks`` (a list or None) with the FidelityTrackers moved to the front, in their
     order: Keras calls callbacks in list order, and those that read the logs (CSVLogger,
     TensorBoard, ProgressLogger, EarlyStopping) must see the figures the trackers add. Each
     tracker also learns the seconds of a TrainingTimeLimit among them (the shortest), for its
     warm-up: Keras gives a callback no list of the others."""
-    from .callbacks import TrainingTimeLimit
+    from .stopping import TrainingTimeLimit
     callbacks = list(callbacks or [])
     trackers = [c for c in callbacks if isinstance(c, FidelityTracker)]
     limits = [c.seconds for c in callbacks if isinstance(c, TrainingTimeLimit)]

@@ -24,7 +24,8 @@ import pandas as pd
 from pandas.api import types as ptypes
 
 from . import column_types
-from .time_axis import TimeAxis, _json_scalar
+from .time_axis import TimeAxis
+from .time_values import json_scalar
 from .transforms import check_positive_int
 
 LAYOUTS = ("long", "wide")
@@ -65,7 +66,7 @@ class FrameInfo:
 
     def to_dict(self) -> dict:
         return {"axis": self.axis.to_dict(), "layout": self.layout,
-                "columns": [_json_scalar(c) for c in self.columns],
+                "columns": [json_scalar(c) for c in self.columns],
                 "dtypes": self.dtypes,
                 "ids": None if self.ids is None else list(self.ids),
                 "starts": None if self.starts is None else list(self.starts),
@@ -305,4 +306,4 @@ def check_layout(layout) -> str:
 
 
 def json_ids(ids: pd.Index) -> List:
-    return [_json_scalar(v) for v in ids.tolist()]
+    return [json_scalar(v) for v in ids.tolist()]

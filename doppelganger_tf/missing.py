@@ -13,7 +13,7 @@ DataFrame constructors.
 - ``"drop_series"``: every series with a missing value in any column is dropped.
 
 Steps that a regular time axis expects but the frame lacks (rows absent, not empty cells) are
-put back as rows of missing values before this runs (:func:`doppelganger_tf.time_axis.find_gaps`),
+put back as rows of missing values before this runs (:func:`doppelganger_tf.time_gaps.find_gaps`),
 so each policy treats them as it treats empty cells; ``"error"`` says that rows were absent.
 
 :func:`apply` returns the handled columns and a JSON-able report (``counts``: missing cells per

@@ -229,7 +229,7 @@ def load(cls: Type[Dataset], path) -> Dataset:
         raise ValueError(f"{path} is a file; Dataset.load expects the directory holding "
                          f"{DATA_FILE} (our layout) or {ORIGINAL_DATA_FILE} (original layout)")
     if (path / "sharding.json").exists():  # written by shards: whole once all finished
-        from .sharded_storage import check_complete  # (that module builds on this one)
+        from .shard_markers import check_complete
         check_complete(path)
     frame = None
     if (path / DATA_FILE).exists():

@@ -113,7 +113,7 @@ class Suggestion:
         """
         if self.seconds is None:
             return []
-        from .callbacks import TrainingTimeLimit  # imports TensorFlow: only when asked
+        from .stopping import TrainingTimeLimit  # imports TensorFlow: only when asked
         return [TrainingTimeLimit(self.seconds)]
 
     def __str__(self) -> str:

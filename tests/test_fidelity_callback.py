@@ -6,6 +6,7 @@ import pytest
 import tensorflow as tf
 
 from doppelganger_tf import DoppelGANger, FidelityTracker, fidelity_callback
+from doppelganger_tf.fidelity_scores import times
 from doppelganger_tf.callbacks import ProgressLogger
 
 from test_model import tiny_config, toy_dataset
@@ -90,7 +91,6 @@ def test_keep_best_restores_the_weights_of_the_best_epoch(model, toy, monkeypatc
         np.testing.assert_array_equal(now, best)
     assert any(not np.array_equal(a, b) for a, b in zip(restored, snapshots[5]))
     floor = tracker.floors["acf_mse/wave"]
-    times = fidelity_callback._times
     assert messages == [tracker.message] == [
         f"FidelityTracker: restored the weights of epoch 3 of the 6 trained, the best by "
         f"acf_mse/wave (0.2, {times(0.2 / floor)} the real-vs-real floor); the last epoch's: "
