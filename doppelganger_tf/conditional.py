@@ -35,6 +35,22 @@ class Completed(NamedTuple):
     # the model's probability of the requested values when one combination is asked for
 
 
+def gives_some_columns(attributes, outputs) -> bool:
+    """True for a DataFrame that names some, not all, of the attribute columns (columns that
+    are not attributes aside: generate warns about those and leaves them out)."""
+    if not isinstance(attributes, pd.DataFrame):
+        return False
+    names = {o.name for o in outputs}
+    known = names & {str(c) for c in attributes.columns}
+    return bool(known) and known != names
+
+
+def attribute_part(attributes: pd.DataFrame, outputs) -> pd.DataFrame:
+    """The columns of ``attributes`` that are attributes of the model."""
+    names = {o.name for o in outputs}
+    return attributes[[c for c in attributes.columns if str(c) in names]]
+
+
 def given_columns(attributes, outputs) -> List[str]:
     """The attribute columns a DataFrame gives, checked; all of them when it gives every one.
 
@@ -78,6 +94,7 @@ def complete_attributes(model, attributes: pd.DataFrame, seed: int, *,
     """
     outputs = list(model.attribute_outputs)
     columns = given_columns(attributes, outputs)
+    attributes = attributes.reset_index(drop=True)
     if not 0 < tolerance <= 1:
         raise ValueError(f"tolerance must be in (0, 1] (a share of the column's range), "
                          f"got {tolerance!r}")

@@ -17,11 +17,12 @@ from typing import NamedTuple, Optional
 import numpy as np
 import tensorflow as tf
 
-from . import arguments, resources, sharded_storage, transforms
+from . import arguments, conditional, resources, sharded_storage, transforms
 from .atomic import check_parents
 from .conversion import to_dataframe
 from .dataset import Dataset, encode_attribute_table
 from .frame_files import FILE_KINDS, file_kind, frame_writer
+from .networks import GeneratorOutput
 
 # rows per independent piece of a generation batch, which TensorFlow runs side by side on the
 # cores (pieces of 100 to 512 rows measured the same)
@@ -216,12 +217,19 @@ class Sampler:
                           "come from randomly initialised weights. Train it with fit(), or "
                           "load a trained model (DoppelGANger.load)", UserWarning,
                           stacklevel=4)
+        seed = self._seed(seed)
         given = None
         if attributes is not None:
             warn_unused_columns(attributes, model.attribute_outputs)
-            given = encode_attribute_table(attributes, model.attribute_outputs,
-                                           model.scaling.get("attribute_min"),
-                                           model.scaling.get("attribute_max"))
+            if conditional.gives_some_columns(attributes, model.attribute_outputs):
+                # the others are sampled given these (rejection sampling, conditional.py)
+                given = conditional.complete_attributes(
+                    model, conditional.attribute_part(attributes, model.attribute_outputs),
+                    seed).attributes
+            else:
+                given = encode_attribute_table(attributes, model.attribute_outputs,
+                                               model.scaling.get("attribute_min"),
+                                               model.scaling.get("attribute_max"))
             if n is None:
                 n = len(given)
             elif arguments.integer("n", n) != len(given):
@@ -239,7 +247,7 @@ class Sampler:
                           "training (extrapolation; check the result, e.g. with "
                           "doppelganger_tf.evaluation.evaluate on a real set of that length)",
                           UserWarning, stacklevel=4)
-        return _Plan(n, given, lengths, int(total), self._seed(seed), batch_size)
+        return _Plan(n, given, lengths, int(total), seed, batch_size)
 
     @staticmethod
     def _seed(seed) -> int:
@@ -263,7 +271,8 @@ class Sampler:
             if given is not None:
                 inputs.append(tf.constant(given[start:start + size]))
             out = self._function(given is not None, chunks, steps)(*inputs)
-            features, mask, _, hard = (np.asarray(t) for t in out)  # views, no copies
+            features, mask, hard = (np.asarray(t) for t in  # views, no copies
+                                    (out.features, out.mask, out.hard_attributes))
             yield (features[:, :total], mask[:, :total], hard,
                    None if lengths is None else lengths[start:start + size])
 
@@ -290,7 +299,7 @@ class Sampler:
                               None if attributes is None else attributes[i], training=False,
                               hard_features_out=True)
                     for i in range(chunks)]
-            return [tf.concat(parts, axis=0) for parts in zip(*outs)]
+            return GeneratorOutput(*[tf.concat(parts, axis=0) for parts in zip(*outs)])
 
         if conditional:
             attr_spec = tf.TensorSpec([None, self.model.num_attribute_columns], tf.float32)

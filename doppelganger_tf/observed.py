@@ -100,7 +100,8 @@ def fit_noise(model, targets: np.ndarray, observed: np.ndarray,
             the model (one draw per sample).
         steps: LSTM steps to generate (each emits S records; at least ceil(T' / S)).
         seed: the seed of the initial noise and of drawn attributes.
-        iterations, learning_rate: Adam on the noise.
+        iterations: Adam steps on the noise.
+        learning_rate: Adam's step size.
         noise_scale: the observation noise the likelihood assumes (share of the encoded range).
 
     Returns:
@@ -270,7 +271,9 @@ def continue_series(model, prefix: Dataset, num: int = 1, length: Optional[int] 
         use_attributes: condition on ``prefix``'s attributes (False: draw them per sample).
         keep_observed: the observed steps come back exactly as given (False: the model's fit
             of them).
-        iterations, learning_rate, noise_scale: the noise fit (:func:`fit_noise`).
+        iterations: the noise fit's Adam steps (:func:`fit_noise`).
+        learning_rate: the noise fit's Adam step size.
+        noise_scale: the observation noise the fit assumes (share of the encoded range).
 
     Returns:
         a Dataset of ``len(prefix) * num`` series of ``length`` steps, in the model's encoding;
@@ -342,7 +345,9 @@ def impute(model, data: Dataset, missing: np.ndarray, num: int = 1, *,
         num: samples per series (different fills of the same gaps).
         seed: same seed, same samples (default: a fresh one).
         use_attributes: condition on ``data``'s attributes (False: draw them per sample).
-        iterations, learning_rate, noise_scale: the noise fit (:func:`fit_noise`).
+        iterations: the noise fit's Adam steps (:func:`fit_noise`).
+        learning_rate: the noise fit's Adam step size.
+        noise_scale: the observation noise the fit assumes (share of the encoded range).
 
     Returns:
         a Dataset of ``len(data) * num`` series (series ``i * num + j`` is fill ``j`` of series

@@ -166,3 +166,15 @@ def test_impute_errors(model, data):
         impute(model, part, np.zeros((2, T)))
     with pytest.raises(ValueError, match=r"give \[N, T\]"):
         impute(model, part, np.zeros((2, T - 1), bool))
+
+
+def test_generate_with_some_attribute_columns_samples_the_others(model):
+    given = pd.DataFrame({"tech": ["fiber"] * 8, "note": ["x"] * 8})
+    with pytest.warns(UserWarning, match=r"\['note'\] are not attributes"):
+        out = model.generate(attributes=given, seed=3)
+    values = out.attribute_values()
+    assert values["tech"].tolist() == ["fiber"] * 8
+    assert set(values["isp"]) <= {"A", "B", "C", "D"}
+    with pytest.warns(UserWarning):
+        again = model.generate(attributes=given, seed=3)
+    np.testing.assert_array_equal(out.features, again.features)
