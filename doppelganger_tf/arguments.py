@@ -1,10 +1,12 @@
-"""Checks of the arguments users pass to generation and training (counts, lengths, seeds).
+"""Checks of the arguments users pass to the package (counts, lengths, seeds, flags): the one
+place that says what an integer argument accepts.
 
 Nothing is coerced silently: ``generate(2.7)``, ``generate("4")`` or ``generate(True)`` are errors
 that name the argument, not 2, 4 or 1 samples.
 """
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Optional
 
@@ -29,6 +31,24 @@ def integer(name: str, value, minimum: Optional[int] = None,
     if maximum is not None and value > maximum:
         raise ValueError(f"{name} must be <= {maximum}{said}, got {value}")
     return value
+
+
+def count(name: str, value, minimum: int = 1) -> int:
+    """``value`` as a Python int, if it is an integer (numpy's included, bool not) >= ``minimum``;
+    else a ValueError naming ``name``, whatever is wrong with it (for the arguments whose checks
+    have always raised ValueError: lengths, windows, sample counts, epochs)."""
+    if (isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral)
+            or value < minimum):
+        bound = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+        raise ValueError(f"{name} must be {bound}, got {value!r}")
+    return int(value)
+
+
+def is_positive_number(value) -> bool:
+    """Whether ``value`` is a finite real number > 0 (numpy's included, bool not): for the
+    arguments in seconds, epsilon and the like, whose callers word their own errors."""
+    return (not isinstance(value, (bool, np.bool_)) and isinstance(value, numbers.Real)
+            and math.isfinite(value) and value > 0)
 
 
 def seed(value) -> int:

@@ -40,10 +40,7 @@ LISTED_RATIOS = 8
 
 def check_count(name, value, meaning) -> int:
     """An int >= 1 argument of the tracker (a TypeError / ValueError naming it and its meaning)."""
-    try:
-        return arguments.integer(name, value, minimum=1)
-    except (TypeError, ValueError) as error:
-        raise type(error)(f"FidelityTracker: {error} ({meaning})") from None
+    return arguments.integer(f"FidelityTracker: {name}", value, minimum=1, meaning=meaning)
 
 
 def check_families(metrics, needed=()) -> tuple:

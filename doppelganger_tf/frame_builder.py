@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
-from . import column_types, frames
+from . import arguments, column_types, frames
 from . import missing as missing_policies
 from .array_builder import column_list, encode_raw_columns
 from .frame_arguments import (check_discrete_kinds, check_distinct_labels, check_frame_columns,
@@ -27,7 +27,6 @@ from .outputs import Normalization
 from .time_axis import capture, shared_calendar
 from .time_gaps import find_gaps
 from .time_values import encode_values, json_scalar, time_kind
-from .transforms import check_positive_int
 
 if TYPE_CHECKING:  # only for annotations: the container module imports this one
     from .dataset import Dataset
@@ -267,9 +266,9 @@ def from_long_series(cls: Type[Dataset], df: pd.DataFrame, *, window: int, featu
     feature_columns = column_list(feature_columns, "feature_columns")
     attribute_columns = column_list(attribute_columns, "attribute_columns")
     check_policy(missing)
-    check_positive_int(window, "window")
+    arguments.count("window", window)
     stride = window if stride is None else stride
-    check_positive_int(stride, "stride")
+    arguments.count("stride", stride)
     source = df
     source_id = id_column
     if id_column is None:
@@ -387,7 +386,7 @@ def _total_length(table, max_length, sample_len, truncate_hint: str) -> int:
     lengths = table.lengths
     longest = int(lengths.max())
     if max_length is not None:
-        check_positive_int(max_length, "max_length")
+        arguments.count("max_length", max_length)
         if longest > max_length:
             counted = ("steps (its absent steps put back)" if table.absent is not None
                        else "rows")
@@ -397,7 +396,7 @@ def _total_length(table, max_length, sample_len, truncate_hint: str) -> int:
                 f"{truncate_hint}) or raise max_length")
     total = longest if max_length is None else int(max_length)
     if sample_len is not None:
-        check_positive_int(sample_len, "sample_len")
+        arguments.count("sample_len", sample_len)
         total = -(-total // sample_len) * sample_len
     return total
 
@@ -409,7 +408,7 @@ def _build(cls, table, decisions, normalization, total, axis, starts, layout, co
     report: column types, missing values, absent steps put back, windows, sample_len, why each
     continuous feature has its transform)."""
     missing_category = set((missing_report or {}).get("missing_category") or {})
-    arguments, transform_reasons = encode_raw_columns(
+    encoded, transform_reasons = encode_raw_columns(
         list(table.features.values()), table.lengths, total, list(table.attributes.values()),
         feature_names=list(table.features), attribute_names=list(table.attributes),
         discrete_features=[d.name for d in decisions if d.role == "feature" and d.discrete],
@@ -440,4 +439,4 @@ def _build(cls, table, decisions, normalization, total, axis, starts, layout, co
         dtypes=dtypes, ids=tuple(frames.json_ids(table.ids)),
         starts=None if starts is None else tuple(json_scalar(v) for v in starts),
         report=report)
-    return cls(**arguments, frame=frame)
+    return cls(**encoded, frame=frame)

@@ -23,10 +23,9 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
-from . import column_types
+from . import arguments, column_types
 from .time_axis import TimeAxis
 from .time_values import json_scalar
-from .transforms import check_positive_int
 
 LAYOUTS = ("long", "wide")
 
@@ -210,8 +209,8 @@ def cut_windows(table: SeriesTable, window: int, stride: int) -> Tuple[SeriesTab
     """Each series cut into windows of ``window`` rows starting every ``stride`` rows (the
     rows after the last whole window are left out) -> (a table of the windows, numbered
     0..W-1, each with its series' attributes; a report of the cut)."""
-    check_positive_int(window, "window")
-    check_positive_int(stride, "stride")
+    arguments.count("window", window)
+    arguments.count("stride", stride)
     lengths = table.lengths
     counts = np.where(lengths >= window, (lengths - window) // stride + 1, 0)
     total = int(counts.sum())

@@ -2,10 +2,9 @@
 the epsilon spent after every epoch."""
 from __future__ import annotations
 
-import math
-import numbers
 from typing import Optional
 
+from . import arguments
 from .compat import keras
 
 
@@ -38,16 +37,17 @@ class PrivacyBudget(keras.callbacks.Callback):
                  target_epsilon: Optional[float] = None, print_fn=print):
         super().__init__()
         from .privacy import check_delta
-        if num_samples is not None and (isinstance(num_samples, bool) or not isinstance(
-                num_samples, numbers.Integral) or num_samples < 1):
-            raise ValueError(f"num_samples must be the training set's size (an int >= 1), or "
-                             f"None to take it from the data fit trains on; got {num_samples!r}")
-        if target_epsilon is not None and (
-                isinstance(target_epsilon, bool) or not isinstance(target_epsilon, numbers.Real)
-                or not 0 < target_epsilon < math.inf):
+        if num_samples is not None:
+            try:
+                num_samples = arguments.count("num_samples", num_samples)
+            except ValueError:
+                raise ValueError(f"num_samples must be the training set's size (an int >= 1), "
+                                 f"or None to take it from the data fit trains on; got "
+                                 f"{num_samples!r}") from None
+        if target_epsilon is not None and not arguments.is_positive_number(target_epsilon):
             raise ValueError(f"target_epsilon must be a finite number > 0 (or None), got "
                              f"{target_epsilon!r}")
-        self.num_samples = None if num_samples is None else int(num_samples)
+        self.num_samples = num_samples
         self.delta = check_delta(delta)
         self.target_epsilon = target_epsilon
         self.print_fn = print_fn

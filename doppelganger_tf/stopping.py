@@ -2,11 +2,11 @@
 (raising :class:`TrainingDiverged`), :class:`TrainingTimeLimit` at a wall-time budget."""
 from __future__ import annotations
 
-import numbers
 import time
 
 import numpy as np
 
+from . import arguments
 from .compat import keras
 
 
@@ -61,8 +61,7 @@ class TrainingTimeLimit(keras.callbacks.Callback):
 
     def __init__(self, seconds: float):
         super().__init__()
-        if (isinstance(seconds, bool) or not isinstance(seconds, numbers.Real)
-                or not np.isfinite(seconds) or seconds <= 0):
+        if not arguments.is_positive_number(seconds):
             raise ValueError(f"TrainingTimeLimit: seconds must be a finite, positive number of "
                              f"seconds of wall time, got {seconds!r} (for no limit, leave the "
                              "callback out)")

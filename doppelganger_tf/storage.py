@@ -28,10 +28,10 @@ from typing import TYPE_CHECKING, Dict, List, Optional, Tuple, Type
 
 import numpy as np
 
+from . import arguments
 from .atomic import atomic_directory, recover
 from .frames import FrameInfo
 from .outputs import Output, dump_original_specs, load_original_specs
-from .transforms import check_positive_int
 
 if TYPE_CHECKING:  # only for annotations: the container module imports this one
     from .dataset import Dataset
@@ -121,7 +121,7 @@ class DatasetStreamWriter:
     """
 
     def __init__(self, path, num_samples: int):
-        check_positive_int(num_samples, "num_samples")
+        arguments.count("num_samples", num_samples)
         self.path = Path(path)
         self.num_samples = int(num_samples)
         self.written = 0

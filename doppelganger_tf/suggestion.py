@@ -15,6 +15,7 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
+from . import arguments
 from .config import DGConfig
 from .outputs import output_blocks
 
@@ -178,8 +179,7 @@ def suggest_config(data, seconds: Optional[float] = None) -> Suggestion:
 def _check_seconds(seconds) -> Optional[float]:
     if seconds is None:
         return None
-    if (isinstance(seconds, bool) or not isinstance(seconds, (int, float, np.number))
-            or not math.isfinite(seconds) or seconds <= 0):
+    if not arguments.is_positive_number(seconds):
         raise ValueError(f"suggest_config: seconds must be a positive number of seconds of wall "
                          f"time, or None for a budget in steps; got {seconds!r}")
     return float(seconds)

@@ -12,6 +12,7 @@ from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from . import arguments
 from .outputs import ColumnTransform, Normalization, Output, OutputType, output_blocks
 
 AUTONORM_EPS = 1e-4  # widening of each sample's [min, max], as in the original
@@ -221,7 +222,7 @@ def check_sample_len(max_length: int, sample_len: int) -> None:
     Raises:
         ValueError: Unless ``sample_len`` is a positive integer dividing ``max_length``.
     """
-    check_positive_int(sample_len, "sample_len")
+    arguments.count("sample_len", sample_len)
     if max_length % sample_len:
         divisors = [d for d in range(1, max_length + 1) if max_length % d == 0]
         padded = -(-max_length // sample_len) * sample_len
@@ -229,20 +230,6 @@ def check_sample_len(max_length: int, sample_len: int) -> None:
             f"the series length T={max_length} is not divisible by sample_len={sample_len}; use "
             f"a sample_len that divides T (one of {divisors}) or pad the series to T={padded} "
             f"(e.g. Dataset.from_dataframe(..., sample_len={sample_len}))")
-
-
-def check_positive_int(value, name: str) -> None:
-    """Check an integer argument.
-
-    Args:
-        value: The value (numpy integers count, bool does not).
-        name: Its name, for the message.
-
-    Raises:
-        ValueError: Unless ``value`` is an integer >= 1.
-    """
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
 
 
 def encode_gen_flags(gen_flags, sample_len: int) -> np.ndarray:

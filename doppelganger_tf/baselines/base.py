@@ -33,6 +33,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 import tensorflow as tf
 
+from .. import arguments
 from ..compat import keras
 from ..dataset import Dataset
 from ..networks import apply_output_activations, gen_flag_output
@@ -73,8 +74,7 @@ class Baseline:
         if not isinstance(dataset, Dataset):
             raise TypeError(f"fit expects a doppelganger_tf Dataset, got {type(dataset).__name__}")
         epochs = self.default_epochs if epochs is None else epochs
-        if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
-            raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+        epochs = arguments.count("epochs", epochs)
         self.feature_outputs: List[Output] = list(dataset.feature_outputs)
         self.attribute_outputs: List[Output] = list(dataset.attribute_outputs)
         self.max_length: int = dataset.max_length
@@ -103,8 +103,7 @@ class Baseline:
         """
         if not self._fitted:
             raise RuntimeError(f"{type(self).__name__} is not trained; call fit(dataset) first")
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-            raise ValueError(f"n must be a positive number of samples, got {n!r}")
+        n = arguments.count("n", n)
         rng = np.random.default_rng(seed)
         features, attributes, gen_flags = self._generate(int(n), rng)
         return self.to_dataset(features, attributes, gen_flags)

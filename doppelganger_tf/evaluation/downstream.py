@@ -24,7 +24,7 @@ from typing import Dict, Optional
 import numpy as np
 
 from ..outputs import output_blocks
-from .metrics import _same_categories, attribute_codes, feature_series
+from .metrics import attribute_codes, feature_series, same_categories
 
 CLASSIFIER_NAMES = ("mlp", "naive_bayes", "logistic_regression", "decision_tree", "linear_svm")
 REGRESSOR_NAMES = ("mlp", "linear_regression", "kernel_ridge")
@@ -259,7 +259,7 @@ def classifier_accuracies(train_ds, test_ds, attribute_name: str, *, scaled: boo
     Raises:
         ValueError: When the Datasets differ in T * K_enc.
     """
-    _same_categories(test_ds, train_ds, attribute_name)
+    same_categories(test_ds, train_ds, attribute_name)
     x_train, x_test = series_matrix(train_ds, scaled), series_matrix(test_ds, scaled)
     if x_train.shape[1] != x_test.shape[1]:
         raise ValueError(f"the Datasets differ in T * K_enc ({x_train.shape[1]} vs "

@@ -32,6 +32,7 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
+from .. import arguments
 from ..atomic import atomic_file
 from .fidelity import (METRIC_FAMILIES, SAMPLE_STATISTICS, FidelitySummary, check_max_lag,
                        check_same_specs, compare, continuous_features, flat_share, summarize)
@@ -121,15 +122,15 @@ def evaluate(real, synthetic, output=None, *, features: Optional[Sequence[str]] 
     check_same_specs(real, synthetic)
     if output is not None and Path(output).exists() and not Path(output).is_dir():
         raise ValueError(f"output {output} is a file; give a directory")
-    seed = _check_count(seed, "seed", minimum=0)
+    seed = arguments.count("seed", seed, minimum=0)
     if max_samples is not None:
-        max_samples = _check_count(max_samples, "max_samples", minimum=2)
+        max_samples = arguments.count("max_samples", max_samples, minimum=2)
     if len(real) < 2:
         raise ValueError(f"the real data hold {len(real)} sample; the floor needs at least 2 "
                          "(two halves)")
     features = continuous_features(real, features)
     max_lag = check_max_lag(max_lag, real.max_length)
-    floor_splits = _check_count(floor_splits, "floor_splits", minimum=1)
+    floor_splits = arguments.count("floor_splits", floor_splits, minimum=1)
     rng = np.random.default_rng(seed)
     real = _at_most(real, max_samples, rng)
     synthetic = _at_most(synthetic, max_samples, rng)
@@ -199,12 +200,6 @@ def evaluate(real, synthetic, output=None, *, features: Optional[Sequence[str]] 
 
 
 # --- helpers of evaluate --------------------------------------------------------------------------
-
-def _check_count(value, what: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{what} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
 
 def _at_most(dataset, count: Optional[int], rng: np.random.Generator):
     """``dataset``, or a seeded random subset of ``count`` samples (in their order) if larger."""
