@@ -46,7 +46,7 @@ DOCS = ["mkdocs>=1.6,<2", "mkdocs-material>=9.5,<10", "mkdocstrings[python]>=0.2
 
 setup(
     name="doppelganger_tf",
-    version="0.2.0",
+    version="0.3.0",
     description="DoppelGANger time-series GAN with metadata, in TensorFlow 2 / Keras",
     long_description=Path(__file__).with_name("README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",

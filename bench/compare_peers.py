@@ -283,8 +283,8 @@ def main():
     parser.add_argument("--ours_python", default=sys.executable,
                         help="interpreter with doppelganger_tf installed (default: this one)")
     parser.add_argument("--ours_config", action="append", metavar="FIELD=VALUE",
-                        help="DGConfig override for our side, e.g. reuse_fake_batch=true "
-                             "(repeatable)")
+                        help="DGConfig override for our side, e.g. critic_steps=2, or a run "
+                             "setting, e.g. lstm_implementation=keras (repeatable)")
     parser.add_argument("--base_python", default="python3",
                         help="interpreter that creates the gretel environment")
     parser.add_argument("--torch", default=DEFAULT_TORCH, dest="torch_spec",

@@ -10,10 +10,11 @@ Backward passes are counted with the usual rules:
   the backward of both (2x each);
 - the generator step back-propagates through the critics' input gradients only (1x).
 
-One faithful step (one critic and one generator update per batch, fresh noise each) is then
+One step (one critic and one generator update per batch, fresh noise each) is then
     generator: 2 forwards + 1 backward (2x)               = 4 G
     each critic: critic update 4 forwards + 8 (backward)  = 12 C, generator step 1 + 1 = 2 C
-so 4 G + 14 C (+ 14 C_aux). ``reuse_fake_batch`` drops one generator forward: 3 G.
+so 4 G + 14 C (+ 14 C_aux); each further critic step adds 1 G + 12 C, each further generator
+step 3 G + 2 C.
 """
 from __future__ import annotations
 
@@ -78,11 +79,10 @@ def training_step_flops(model, batch: int, critic_input=None) -> dict:
     if model.aux_critic is not None:
         critics += critic_forward_flops(model, batch, aux=True)
     cfg = model.config
-    generator_passes = 4 - (1 if cfg.reuse_fake_batch else 0)
-    per_critic_step = 12 * critics
-    per_generator_step = 2 * critics
-    total = (generator_passes * generator + cfg.critic_steps * per_critic_step
-             + cfg.generator_steps * per_generator_step)
+    # a critic step runs the generator forward once, a generator step forward and backward
+    per_critic_step = generator + 12 * critics
+    per_generator_step = 3 * generator + 2 * critics
+    total = cfg.critic_steps * per_critic_step + cfg.generator_steps * per_generator_step
     return {"generator_forward": generator, "critics_forward": critics, "step": total}
 
 

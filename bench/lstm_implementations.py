@@ -1,4 +1,5 @@
-"""Keras' LSTM against the fused LSTM operation (DGConfig.lstm_implementation), in one process.
+"""Keras' LSTM against the fused LSTM operation (DoppelGANger's lstm_implementation), in one
+process.
 
     python bench/lstm_implementations.py                 # WWT shape, 8 blocks of 20 steps each
     python bench/lstm_implementations.py --shape mba --blocks 12

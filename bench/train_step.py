@@ -42,11 +42,10 @@ CPU_THREADS = flags.DEFINE_string("cpu_threads", "auto", THREAD_SETTING_HELP)
 PER_CALL = flags.DEFINE_integer("steps_per_execution", None,
                                 "training steps per train-function call (default: compile's)")
 GEN_N = flags.DEFINE_integer("generate", 20000, "samples to generate for the generation rate")
-LSTM = flags.DEFINE_enum("lstm_implementation", None, list(LSTM_IMPLEMENTATIONS),
-                         "DGConfig.lstm_implementation (default: the config's, 'auto')")
-
+LSTM = flags.DEFINE_enum("lstm_implementation", "auto", list(LSTM_IMPLEMENTATIONS),
+                         "DoppelGANger's lstm_implementation")
 PRECISION = flags.DEFINE_enum("precision", "float32", list(PRECISIONS),
-                              "DGConfig.precision (mixed_float16: for GPUs)")
+                              "DoppelGANger's precision (mixed_float16: for GPUs)")
 # the paper's WWT run: 50,000 samples x 400 epochs at batch 100
 WWT_SCALE_STEPS = 50_000 * 400 // 100
 
@@ -69,9 +68,12 @@ def random_dataset(length, features, categories, normalization, n=1000, seed=0):
                                normalization=Normalization(normalization))
 
 
-def build_training(spec, batch_size=None, steps_per_execution=None, **config_overrides):
-    """(model, dataset, data iterator, compiled train function) for one shape; each call of
-    the function runs ``steps_per_execution`` steps (default: what ``compile`` sets)."""
+def build_training(spec, batch_size=None, steps_per_execution=None, lstm_implementation="auto",
+                   precision="float32", compile_model=None, **config_overrides):
+    """(model, dataset, data iterator, compiled train function) for one shape, run with
+    ``lstm_implementation`` and ``precision``; each call of the function runs
+    ``steps_per_execution`` steps (default: what ``compile`` sets). ``compile_model(model,
+    steps_per_execution=...)``: compiles instead of ``model.compile`` (bench/dp_step.py)."""
     config = spec["config"]
     if batch_size is not None:
         config_overrides["batch_size"] = batch_size
@@ -80,8 +82,11 @@ def build_training(spec, batch_size=None, steps_per_execution=None, **config_ove
     dataset = random_dataset(spec["length"], spec["features"], spec["categories"],
                              spec["normalization"], n=max(1000, config.batch_size))
     tf.keras.utils.set_random_seed(0)
-    model = DoppelGANger.from_dataset(dataset, config, seed=0)
-    model.compile(steps_per_execution=steps_per_execution or STEPS_PER_EXECUTION)
+    model = DoppelGANger.from_dataset(dataset, config, seed=0,
+                                      lstm_implementation=lstm_implementation,
+                                      precision=precision)
+    (compile_model or DoppelGANger.compile)(
+        model, steps_per_execution=steps_per_execution or STEPS_PER_EXECUTION)
     data = iter(model.training_batches(dataset, seed=0))  # what fit(dataset) feeds the step
     return model, dataset, data, model.make_train_function()
 
@@ -103,7 +108,8 @@ def time_steps(model, data, step, steps, warmup):
 
 def time_training_steps(shape_name, steps, warmup, batch_size=None, **config_overrides):
     """Seconds per training step at shape `shape_name` (a key of SHAPES), as time_steps.
-    `batch_size` and `config_overrides` (DGConfig fields) change the shape's configuration."""
+    `batch_size` and `config_overrides` (DGConfig fields, or build_training's run settings and
+    compile_model) change the shape's configuration."""
     model, _, data, step = build_training(SHAPES[shape_name], batch_size, **config_overrides)
     return time_steps(model, data, step, steps, warmup)
 
@@ -113,10 +119,9 @@ def thread_text(threads):
 
 
 def bench_shape(name, spec, peak, compute_dtype):
-    overrides = {"precision": PRECISION.value}
-    if LSTM.value is not None:
-        overrides["lstm_implementation"] = LSTM.value
-    model, _, data, step = build_training(spec, steps_per_execution=PER_CALL.value, **overrides)
+    model, _, data, step = build_training(spec, steps_per_execution=PER_CALL.value,
+                                          lstm_implementation=LSTM.value,
+                                          precision=PRECISION.value)
     times = time_steps(model, data, step, STEPS.value, WARMUP.value)
     per_call = compat.steps_per_execution(model)
     step_flops = flops.training_step_flops(model, spec["config"].batch_size)["step"]
@@ -126,7 +131,7 @@ def bench_shape(name, spec, peak, compute_dtype):
     gen_rate = GEN_N.value / (time.perf_counter() - start)
     times = np.array(times)
     print(f"{name} (LSTM: {model.feature_generator.lstm_implementation}, "
-          f"{model.config.precision}): T={spec['length']} "
+          f"{model.precision}): T={spec['length']} "
           f"S={spec['config'].sample_len} batch="
           f"{spec['config'].batch_size}  train step median {np.median(times) * 1e3:.1f} ms "
           f"(p10 {np.percentile(times, 10) * 1e3:.1f}, p90 {np.percentile(times, 90) * 1e3:.1f}, "

@@ -5,7 +5,7 @@ The main names are importable from the package; they load lazily, so the numpy-o
 """
 import importlib
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 _EXPORTS = {
     "Output": "outputs", "OutputType": "outputs", "Normalization": "outputs",

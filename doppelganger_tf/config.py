@@ -1,7 +1,11 @@
-"""Every hyper-parameter of DoppelGANger in one dataclass, defaulting to the paper's WWT setup."""
+"""Every hyper-parameter of DoppelGANger in one dataclass, defaulting to the paper's WWT setup,
+and the two settings of how a model runs on a machine (``lstm_implementation``, ``precision``),
+which are arguments of ``DoppelGANger(...)`` rather than hyper-parameters."""
 from __future__ import annotations
 
 import dataclasses
+import functools
+import json
 import math
 import numbers
 from dataclasses import dataclass
@@ -9,13 +13,10 @@ from typing import Optional
 
 import numpy as np
 
-# DGConfig.lstm_implementation's values (fused_lstm.resolve_implementation turns "auto" into one
-# of the other two)
+# the run settings' values: how the LSTM runs (fused_lstm.resolve_implementation turns "auto"
+# into one of the other two) and Keras dtype policies (variables stay float32 in all three)
 LSTM_IMPLEMENTATIONS = ("auto", "keras", "fused")
-# DGConfig.precision's values: Keras dtype policies (variables stay float32 in all three)
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
-# DGConfig.dp_clipping's values
-DP_CLIPPINGS = ("ghost", "vectorized")
 
 
 @dataclass
@@ -39,16 +40,6 @@ class DGConfig:
     # feature (measurement) generator
     feature_lstm_units: int = 100
     feature_lstm_layers: int = 1
-    # how the LSTM runs (the same model and weights either way): "auto" = the fused CPU
-    # operation (fused_lstm.py, built with g++ on first use) on machines without a GPU where it
-    # builds, else Keras' LSTM (cuDNN on GPUs); "keras"; "fused" (an error where it cannot build)
-    lstm_implementation: str = "auto"
-    # arithmetic of the networks (a speed option for GPUs, not the original's float32):
-    # "mixed_float16" / "mixed_bfloat16" compute the hidden layers in half precision with
-    # float32 weights; output activations, critic scores, losses and the gradient penalty's
-    # norm stay float32, and float16 runs scale the losses (Keras' LossScaleOptimizer). The
-    # fused CPU LSTM always runs in float32. DP runs need float32.
-    precision: str = "float32"
 
     # critics: hidden Dense(ReLU) layers then Dense(1), no normalisation
     critic_hidden_layers: int = 4
@@ -67,11 +58,6 @@ class DGConfig:
     # False = the original (per-sample min/max over all T_max steps, padding included);
     # True = over active steps only, padding kept at zero (better for variable-length data)
     auto_normalize_masked: bool = False
-    # True = each generated series' normalised continuous values are stretched to span exactly
-    # the normalisation's range (as every real series does after auto-normalisation), in
-    # training and generation, so the generated min/max attributes are the series' own min/max
-    # (a deviation; docs/design.md "Options"); False = the original
-    exact_sample_range: bool = False
     # decay of an exponential moving average of the generator's weights, updated after every
     # generator step; generation uses the average (a GAN practice the original did not use:
     # it damps the step-to-step drift of what the generator produces; docs/design.md
@@ -90,19 +76,10 @@ class DGConfig:
     generator_steps: int = 1  # generator updates per batch
     # the original draws batches with replacement; False shuffles without replacement
     sample_with_replacement: bool = True
-    # speed option (not the original): the generator step reuses the last critic step's fake
-    # batch (scored by the updated critics) instead of running the generator again on the
-    # batch's noise with a fresh LSTM initial state (the original), saving one generator
-    # forward pass per batch
-    reuse_fake_batch: bool = False
 
     # differential privacy (DP-SGD on both critics); None = off
     dp_noise_multiplier: Optional[float] = None
     dp_l2_norm_clip: float = 1.0
-    # how per-example gradients are clipped (same result, different cost): "ghost" = per-example
-    # norms from activations and their gradients (about one plain step), "vectorized" =
-    # tensorflow-privacy's VectorizedDPKerasAdamOptimizer (a per-example Jacobian, many times slower: docs/benchmarks.md)
-    dp_clipping: str = "ghost"
     # DP runs draw each batch by Poisson sampling (every example independently with probability
     # batch_size / N), the sampling the accountant's analysis assumes, so epsilon is exact;
     # False keeps the fixed-size batches above (the original's: its epsilon assumed Poisson
@@ -123,16 +100,15 @@ class DGConfig:
                 got = (f"{value!r} ({type(value).__name__})" if isinstance(error, TypeError)
                        else repr(value))
                 raise type(error)(f"DGConfig.{field.name} must be {rule}, got {got}") from None
-        if self.dp_noise_multiplier is not None and self.precision != "float32":
-            raise ValueError("DP training (dp_noise_multiplier set) runs in float32: its noise is "
-                             "calibrated to float32 gradients; set precision='float32', got "
-                             f"{self.precision!r}")
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
     @classmethod
     def from_dict(cls, d: dict) -> "DGConfig":
+        """The config ``to_dict`` wrote, also one of an earlier version: a field removed since
+        is dropped at its old default and an error at any other value (RETIRED_FIELDS)."""
+        d = without_retired_fields(d)
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = set(d) - known
         if unknown:
@@ -267,8 +243,6 @@ FIELD_RULES = {
     "batch_norm_epsilon": _POSITIVE,  # added to the variance before its square root
     "feature_lstm_units": Integer(min=1),
     "feature_lstm_layers": Integer(min=1),
-    "lstm_implementation": Choice(LSTM_IMPLEMENTATIONS),
-    "precision": Choice(PRECISIONS),
     "critic_hidden_layers": Integer(min=0),
     "critic_hidden_units": Integer(min=1),
     "use_aux_critic": Boolean(),
@@ -280,7 +254,6 @@ FIELD_RULES = {
     "aux_gradient_penalty_weight": _NON_NEGATIVE,
     "auto_normalize": Boolean(),
     "auto_normalize_masked": Boolean(),
-    "exact_sample_range": Boolean(),
     # at 1 the average would never move from the initial weights
     "generator_average_decay": Real(low=0, high=1, closed="left"),
     "generator_learning_rate": _POSITIVE,
@@ -294,10 +267,142 @@ FIELD_RULES = {
     "critic_steps": Integer(min=1),
     "generator_steps": Integer(min=1),
     "sample_with_replacement": Boolean(),
-    "reuse_fake_batch": Boolean(),
     # noise 0 would be DP in name only (an infinite epsilon): None switches DP off
     "dp_noise_multiplier": OrNone(_POSITIVE, meaning="no DP"),
     "dp_l2_norm_clip": _POSITIVE,
-    "dp_clipping": Choice(DP_CLIPPINGS),
     "dp_poisson_sampling": Boolean(),
 }
+
+
+# --- how a model runs: arguments of DoppelGANger(...), not hyper-parameters ----------------------
+
+# the rules of DoppelGANger's run settings (their defaults: run_settings' arguments)
+RUN_SETTING_RULES = {"lstm_implementation": Choice(LSTM_IMPLEMENTATIONS),
+                     "precision": Choice(PRECISIONS)}
+
+
+class RunSettingError(ValueError):
+    """A run setting the model cannot take (its message names the setting and the choices)."""
+
+
+def run_settings(config: DGConfig, lstm_implementation: str = "auto",
+                 precision: str = "float32") -> dict:
+    """The settings of how a model of ``config`` runs on this machine, checked; neither changes
+    the model (its architecture and weights), so they are not in DGConfig.
+
+    Args:
+        config: the model's hyper-parameters (DP needs float32).
+        lstm_implementation: "auto" (the fused CPU operation of fused_lstm.py where it builds
+            and no GPU is present, else Keras' LSTM), "keras" or "fused" (an error where it
+            cannot build). The same LSTM maths and weights; results differ in float rounding.
+        precision: "float32" (the original's), or "mixed_float16" / "mixed_bfloat16": the
+            hidden layers compute in half precision on float32 weights, a speed option for
+            GPUs (docs/design.md, "Options").
+
+    Returns:
+        {"lstm_implementation": ..., "precision": ...} as plain strings.
+
+    Raises:
+        RunSettingError: a value outside the choices, or DP at a half precision.
+    """
+    settings = {}
+    for name, value in (("lstm_implementation", lstm_implementation), ("precision", precision)):
+        rule = RUN_SETTING_RULES[name]
+        try:
+            settings[name] = rule.check(value)
+        except (TypeError, ValueError):
+            raise RunSettingError(f"{name} must be {rule}, got {value!r}") from None
+    if config.dp_noise_multiplier is not None and settings["precision"] != "float32":
+        raise RunSettingError("DP training (dp_noise_multiplier set) runs in float32: its noise "
+                              "is calibrated to float32 gradients; set precision='float32', "
+                              f"got {settings['precision']!r}")
+    return settings
+
+
+def take_run_settings(config: dict):
+    """(``config`` less the run settings, those it held): a saved config of doppelganger_tf
+    0.2 or earlier, when they were DGConfig fields, keeps running as it ran."""
+    rest = {k: v for k, v in config.items() if k not in RUN_SETTING_RULES}
+    return rest, {k: v for k, v in config.items() if k in RUN_SETTING_RULES}
+
+
+# --- fields removed from DGConfig -----------------------------------------------------------------
+
+class RetiredFieldError(ValueError):
+    """A DGConfig field removed since, at a value other than its old default."""
+
+
+@dataclass(frozen=True)
+class Retired:
+    """A DGConfig field removed in doppelganger_tf ``version``. At ``default``, what every model
+    had unless it asked otherwise, a config holding it (e.g. a saved model's) loads as before;
+    another value cannot be honoured: ``message`` says why it went and what to do."""
+    default: object
+    why: str
+    fix: str  # formatted with name=, value= and default= (the default as JSON writes it)
+    version: str = "0.3.0"
+    moved: bool = False  # still an option, elsewhere (``fix`` says where)
+
+    def is_default(self, value) -> bool:
+        if isinstance(self.default, bool):  # not 0, "false" or None
+            return isinstance(value, (bool, np.bool_)) and bool(value) == self.default
+        return isinstance(value, str) and value == self.default
+
+    def message(self, name, value) -> str:
+        what = ("moved out of DGConfig" if self.moved else "was removed") + \
+            f" in doppelganger_tf {self.version}"
+        return (f"DGConfig.{name}={value!r} {what} ({self.why}); "
+                + self.fix.format(name=name, value=value, default=json.dumps(self.default)))
+
+
+_MOVED_FIX = ("pass it to the model instead: DoppelGANger.from_dataset(data, config, "
+              "{name}={value!r}) (also DoppelGANger(...) and DoppelGANger.load(path, "
+              "{name}=...); the experiment scripts' --{name} flag is unchanged)")
+_TRAINING_ONLY_FIX = ("it changed only how a model trained, not what it generates: to load a "
+                      "model saved with it, set \"{name}\": {default} in its model.json; to "
+                      "train with it, use doppelganger_tf 0.2.0")
+
+RETIRED_FIELDS = {
+    "reuse_fake_batch": Retired(
+        False, why="it measured worse: ~19% faster, but a worse autocorrelation MSE on every "
+        "seed (MBA: 0.048 against 0.014 on average); docs/performance.md, 'Options measured "
+        "and not kept'", fix=_TRAINING_ONLY_FIX),
+    "exact_sample_range": Retired(
+        False, why="it measured worse: mixed per-sample levels, worse linear forecasts and a "
+        "higher autocorrelation MSE; docs/performance.md, 'Options measured and not kept'",
+        fix="it changed what the model generates, which this version cannot reproduce: load "
+        "the model with doppelganger_tf 0.2.0, or train a new one without it "
+        "(generator_average_decay=0.98 brings the per-sample levels closer)"),
+    "dp_clipping": Retired(
+        "ghost", why="tensorflow-privacy's vectorized optimizer clips as the default ghost "
+        "clipping does, ~11x slower and on the reference stack only: it remains a cross-check "
+        "in the tests",
+        fix=_TRAINING_ONLY_FIX),
+    "lstm_implementation": Retired(
+        "auto", why="it says how the LSTM runs, not what the model is", fix=_MOVED_FIX,
+        moved=True),
+    "precision": Retired(
+        "float32", why="it says how the networks compute on a machine, not what the model is",
+        fix=_MOVED_FIX, moved=True),
+}
+
+
+def without_retired_fields(fields: dict) -> dict:
+    """``fields`` (DGConfig's, by name) less the RETIRED_FIELDS at their old default; at another
+    value one is a RetiredFieldError saying why it went and what to do."""
+    for name in sorted(RETIRED_FIELDS.keys() & fields.keys()):
+        if not RETIRED_FIELDS[name].is_default(fields[name]):
+            raise RetiredFieldError(RETIRED_FIELDS[name].message(name, fields[name]))
+    return {k: v for k, v in fields.items() if k not in RETIRED_FIELDS}
+
+
+def _without_retired_fields(init):
+    """DGConfig's constructor, taking a retired field as from_dict does: code written for an
+    earlier version gets the reason and the fix rather than "unexpected keyword argument"."""
+    @functools.wraps(init)
+    def __init__(self, *args, **fields):
+        init(self, *args, **without_retired_fields(fields))
+    return __init__
+
+
+DGConfig.__init__ = _without_retired_fields(DGConfig.__init__)

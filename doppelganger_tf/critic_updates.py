@@ -1,13 +1,13 @@
 """How a critic learns from one batch, chosen once in ``DoppelGANger.compile()``: plainly, or
-with DP-SGD (per-example clipping and Gaussian noise) by ghost clipping or by
-tensorflow-privacy's vectorized optimizer. The training step calls whichever it was given."""
+with DP-SGD (per-example clipping by ghost clipping, then Gaussian noise). The training step
+calls whichever it was given."""
 from __future__ import annotations
 
 import tensorflow as tf
 
-from . import dp_clipping, privacy, wgan_gp
+from . import dp_clipping, wgan_gp
 from .compat import keras
-from .precision import scale_loss, unscale_gradients
+from .precision import apply_gradients
 
 
 def adam(config, learning_rate):
@@ -27,16 +27,11 @@ class PlainCriticUpdate:
 
     def __call__(self, critic, optimizer, real, fake, gp_weight, alpha):
         """Update ``critic`` on flat real and fake inputs [B, D]; returns (loss, gp) means."""
-        replicas = tf.distribute.get_strategy().num_replicas_in_sync
         with tf.GradientTape() as tape:
             per_example, gp = wgan_gp.critic_loss_per_example(critic.score_flat, real, fake,
                                                               gp_weight, alpha)
             loss = tf.reduce_mean(per_example)
-            # gradients are summed over replicas
-            scaled = scale_loss(optimizer, loss / tf.cast(replicas, tf.float32))
-        variables = critic.trainable_variables
-        grads = unscale_gradients(optimizer, tape.gradient(scaled, variables))
-        optimizer.apply_gradients(zip(grads, variables))
+        apply_gradients(optimizer, tape, loss, critic.trainable_variables)
         return loss, tf.reduce_mean(gp)
 
 
@@ -60,33 +55,17 @@ class GhostClippedCriticUpdate(PlainCriticUpdate):
         denominator = cfg.batch_size if self.poisson_batches else tf.shape(real)[0]
         grads = dp_clipping.noised_mean(sums, denominator, cfg.dp_l2_norm_clip,
                                         cfg.dp_noise_multiplier, self.rng)
+        # already the batch's mean gradient: DP runs on one replica in float32, so none of
+        # precision.apply_gradients' scalings applies
         optimizer.apply_gradients(zip(grads, [v for pair in dense for v in pair]))
         return tf.reduce_mean(per_example), tf.reduce_mean(gp)
 
 
-class VectorizedDPCriticUpdate(PlainCriticUpdate):
-    """DP-SGD by tensorflow-privacy's VectorizedDPKerasAdamOptimizer (a per-example Jacobian,
-    the reference stack only): a cross-check of ghost clipping."""
-
-    def optimizer(self, learning_rate):
-        return privacy.dp_adam(self.config, learning_rate)
-
-    def __call__(self, critic, optimizer, real, fake, gp_weight, alpha):
-        with tf.GradientTape() as tape:
-            per_example, gp = wgan_gp.critic_loss_per_example(critic.score_flat, real, fake,
-                                                              gp_weight, alpha)
-        # the DP optimizer clips per example: it takes the loss vector, never its mean
-        optimizer.minimize(per_example, critic.trainable_variables, tape=tape)
-        return tf.reduce_mean(per_example), tf.reduce_mean(gp)
-
-
 def critic_update(config, rng, poisson_batches: bool):
-    """The update that ``config`` asks for (DGConfig.dp_noise_multiplier, dp_clipping)."""
+    """The update that ``config`` asks for (DGConfig.dp_noise_multiplier)."""
     if config.dp_noise_multiplier is None:
         return PlainCriticUpdate(config)
     if tf.distribute.get_strategy().num_replicas_in_sync > 1:
         raise ValueError("DP training runs on one device: per-example clipping does not "
                          "combine with gradients summed over replicas")
-    if config.dp_clipping == "vectorized":
-        return VectorizedDPCriticUpdate(config)
     return GhostClippedCriticUpdate(config, rng, poisson_batches)

@@ -11,9 +11,9 @@ compiler (``$CXX``, default ``g++``) against the installed TensorFlow's headers,
 ``~/.cache/doppelganger_tf``), one library per TensorFlow version, source, compiler, flags and
 CPU. Where it cannot be built, :func:`load_kernels` raises :class:`FusedLSTMUnavailable` with the
 compiler's first error (the whole output is in a ``.log`` file beside the library), and
-``DGConfig(lstm_implementation="auto")`` uses Keras' LSTM instead. A failed build is remembered
-in a ``.failed`` file beside the library, so later processes do not spend the compile time again:
-delete that file, or set ``DOPPELGANGER_TF_REBUILD=1``, to try again.
+``DoppelGANger(..., lstm_implementation="auto")`` uses Keras' LSTM instead. A failed build is
+remembered in a ``.failed`` file beside the library, so later processes do not spend the compile
+time again: delete that file, or set ``DOPPELGANGER_TF_REBUILD=1``, to try again.
 """
 from __future__ import annotations
 
@@ -117,7 +117,7 @@ def library_path(compiler: str, directory: Path) -> Path:
     if shutil.which(compiler) is None:
         raise FusedLSTMUnavailable(
             f"no C++ compiler {compiler!r} on PATH to build the fused LSTM (set CXX, or install "
-            "g++; DGConfig(lstm_implementation='keras') avoids the build)")
+            "g++; lstm_implementation='keras' avoids the build)")
     try:
         version = subprocess.run([compiler, "--version"], capture_output=True, text=True,
                                  timeout=60).stdout.splitlines()[:1]
@@ -231,7 +231,7 @@ def _fail(compiler: str, library: Path, command: list, status: str, output: str)
         where = f"the output could not be saved to {log}: {error}"
     message = (f"building the fused LSTM failed ({compiler}, {status}); the first error:\n"
                f"{_first_error(output) or '(the compiler printed nothing)'}\n"
-               f"[{where}; DGConfig(lstm_implementation='keras') avoids the build]")
+               f"[{where}; DoppelGANger(..., lstm_implementation='keras') avoids the build]")
     try:
         _write_atomically(failure_marker(library), message)
     except OSError:
@@ -240,9 +240,9 @@ def _fail(compiler: str, library: Path, command: list, status: str, output: str)
 
 
 def resolve_implementation(requested: str) -> str:
-    """DGConfig.lstm_implementation -> "keras" or "fused". "auto" is the fused operation on a
-    CPU-only machine where it builds (with a warning where it does not), Keras' LSTM where a GPU
-    is visible (cuDNN's)."""
+    """DoppelGANger's lstm_implementation -> "keras" or "fused". "auto" is the fused operation
+    on a CPU-only machine where it builds (with a warning where it does not), Keras' LSTM where
+    a GPU is visible (cuDNN's)."""
     if requested not in LSTM_IMPLEMENTATIONS:
         raise ValueError(f"lstm_implementation must be one of {LSTM_IMPLEMENTATIONS}, got "
                          f"{requested!r}")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import NamedTuple, Optional, Sequence
 
 import numpy as np
 import tensorflow as tf
@@ -16,7 +16,7 @@ import tensorflow as tf
 from . import arguments, compat, privacy, saved_model, training_data, transforms, wgan_gp
 from .callbacks import StopOnDivergence
 from .compat import keras
-from .config import DGConfig
+from .config import DGConfig, run_settings
 from .critic_updates import adam, critic_update
 from .dataset import Dataset, check_sample_len
 from .frames import FrameInfo
@@ -25,7 +25,7 @@ from .fused_lstm import resolve_implementation
 from .generation import Sampler
 from .networks import Critic, Generator
 from .outputs import Output
-from .precision import scale_loss, unscale_gradients, with_loss_scaling
+from .precision import apply_gradients, with_loss_scaling
 
 # training steps per call of Keras' train function (compile's steps_per_execution): the steps
 # run in one graph loop, without Python's per-call dispatch (docs/benchmarks.md)
@@ -33,6 +33,13 @@ STEPS_PER_EXECUTION = 10
 # noise drawn once per batch and read by every critic and generator run of it (the original's
 # feed_dict); the LSTM's initial state is drawn afresh for each run (see _fake_batch)
 BATCH_NOISE = ("attribute_noise", "minmax_noise", "feature_noise")
+
+
+class CriticInput(NamedTuple):
+    """A batch as the critics read it: features [B, T, K+2] (generation flags last, zero
+    after each series' end) and attributes [B, A+M] (the min/max ones last)."""
+    features: tf.Tensor
+    attributes: tf.Tensor
 
 
 class DoppelGANger(keras.Model):
@@ -44,14 +51,22 @@ class DoppelGANger(keras.Model):
     seed: seeds the model's own random generator (training noise, gradient-penalty
     interpolation, DP noise). The initial weights come from Keras' global seed: call
     ``keras.utils.set_random_seed`` first for a fully repeatable run.
+
+    lstm_implementation, precision: how the model runs on this machine, not what it is
+    (config.run_settings): "auto" / "keras" / "fused", and "float32" / "mixed_float16" /
+    "mixed_bfloat16". ``save`` records them and ``load`` runs with them unless told otherwise.
     """
 
     def __init__(self, feature_outputs: Sequence[Output], attribute_outputs: Sequence[Output],
                  max_length: int, config: Optional[DGConfig] = None, *, scaling=None,
-                 frame: Optional[FrameInfo] = None, seed: Optional[int] = None, **kwargs):
+                 frame: Optional[FrameInfo] = None, seed: Optional[int] = None,
+                 lstm_implementation: str = "auto", precision: str = "float32", **kwargs):
         kwargs.setdefault("name", "doppelganger")
         super().__init__(**kwargs)
         self.config = cfg = config if config is not None else DGConfig()
+        settings = run_settings(cfg, lstm_implementation, precision)
+        self.lstm_implementation = settings["lstm_implementation"]
+        self.precision = settings["precision"]
         check_sample_len(max_length, cfg.sample_len)
         if any(o.is_gen_flag for o in feature_outputs):
             raise ValueError("feature outputs must not contain generation flags: the model adds them")
@@ -68,13 +83,12 @@ class DoppelGANger(keras.Model):
         compat.set_untracked(self, "frame", None if frame is None else frame.template())
         self.num_attribute_columns = sum(o.dim for o in self.attribute_outputs)
         self.num_minmax_columns = sum(o.dim for o in self.minmax_outputs)
-        # the networks' dtype policy (DGConfig.precision); the model's own inputs, outputs and
-        # losses stay float32
-        policy = keras.mixed_precision.Policy(cfg.precision)
+        # the networks' dtype policy; the model's own inputs, outputs and losses stay float32
+        policy = keras.mixed_precision.Policy(self.precision)
+        lstm = resolve_implementation(self.lstm_implementation)
         self.generator = Generator(
             self.feature_outputs, self.attribute_outputs, self.minmax_outputs, self.max_length,
-            cfg, resolve_implementation(cfg.lstm_implementation), name="generator",
-            dtype=policy)
+            cfg, lstm, name="generator", dtype=policy)
         self.critic = Critic(cfg.critic_hidden_layers, cfg.critic_hidden_units, name="critic",
                              dtype=policy)
         critic_attributes = self.num_attribute_columns + self.num_minmax_columns
@@ -85,8 +99,8 @@ class DoppelGANger(keras.Model):
         # the generator's weights, the one generation uses
         self.averaged_generator = (Generator(
             self.feature_outputs, self.attribute_outputs, self.minmax_outputs, self.max_length,
-            cfg, resolve_implementation(cfg.lstm_implementation), name="averaged_generator",
-            dtype=policy) if cfg.generator_average_decay > 0 else None)
+            cfg, lstm, name="averaged_generator", dtype=policy)
+            if cfg.generator_average_decay > 0 else None)
         self.rng = (tf.random.Generator.from_seed(seed) if seed is not None
                     else tf.random.Generator.from_non_deterministic_state())
         self._trackers = {name: keras.metrics.Mean(name=name) for name in
@@ -97,7 +111,8 @@ class DoppelGANger(keras.Model):
 
     @classmethod
     def from_dataset(cls, dataset: Dataset, config: Optional[DGConfig] = None, **kwargs):
-        """A model whose outputs, length and real-unit scaling are those of ``dataset``."""
+        """A model whose outputs, length and real-unit scaling are those of ``dataset``;
+        ``kwargs``: the constructor's (``seed``, ``lstm_implementation``, ``precision``)."""
         config = config if config is not None else DGConfig()
         dataset.validate(config.sample_len)
         return cls(dataset.feature_outputs, dataset.attribute_outputs, dataset.max_length,
@@ -110,10 +125,10 @@ class DoppelGANger(keras.Model):
         # would otherwise warn that a default build() leaves state unbuilt)
         self.built = True
         noise = self.generator.sample_noise(2, tf.zeros)
-        features, _, soft_attributes, _ = self.generator(noise, training=False)
-        self.critic(features, soft_attributes)
+        fake = self.generator(noise, training=False)
+        self.critic(fake.features, fake.soft_attributes)
         if self.aux_critic is not None:
-            self.aux_critic(None, soft_attributes)
+            self.aux_critic(None, fake.soft_attributes)
         if self.averaged_generator is not None:  # built last: the others' initial weights
             self.averaged_generator(noise, training=False)  # are those of an unaveraged model
             self.averaged_generator.set_weights(self.generator.get_weights())
@@ -169,14 +184,14 @@ class DoppelGANger(keras.Model):
         update = critic_update(cfg, self.rng, self.sampling == "poisson")
         compat.set_untracked(self, "critic_update", update)
         self.generator_optimizer = with_loss_scaling(
-            generator_optimizer or adam(cfg, cfg.generator_learning_rate), cfg.precision)
+            generator_optimizer or adam(cfg, cfg.generator_learning_rate), self.precision)
         self.critic_optimizer = with_loss_scaling(
-            critic_optimizer or update.optimizer(cfg.critic_learning_rate), cfg.precision)
+            critic_optimizer or update.optimizer(cfg.critic_learning_rate), self.precision)
         self.aux_critic_optimizer = None
         if self.aux_critic is not None:
             self.aux_critic_optimizer = with_loss_scaling(
                 aux_critic_optimizer or update.optimizer(cfg.aux_critic_learning_rate),
-                cfg.precision)
+                self.precision)
         # no XLA unless asked: Keras 3's "auto" would turn it on where a GPU is visible, and
         # the fused CPU LSTM has no XLA kernel (on CPUs XLA is far slower for the rollout: docs/benchmarks.md)
         kwargs.setdefault("jit_compile", False)
@@ -187,7 +202,7 @@ class DoppelGANger(keras.Model):
         for optimizer, network in [(self.generator_optimizer, self.generator),
                                    (self.critic_optimizer, self.critic),
                                    (self.aux_critic_optimizer, self.aux_critic)]:
-            if network is not None and hasattr(optimizer, "build"):  # tf-privacy's has none
+            if network is not None and hasattr(optimizer, "build"):  # legacy ones have none
                 optimizer.build(network.trainable_variables)
 
     def make_train_function(self, force=False):
@@ -207,71 +222,97 @@ class DoppelGANger(keras.Model):
         return list(self._trackers.values())
 
     def train_step(self, data):
-        """One training step on a batch of ``training_batches``: {"indices"} (the "memory"
-        input mode: rows gathered from the encoded dataset's constants) or {"features",
-        "attributes"} (the "streamed" mode: the batch's critic inputs themselves)."""
-        if "indices" in data:
-            real_f, real_a = compat.get_untracked(self, "_training_data").gather(data["indices"])
-        else:
-            real_f, real_a = data["features"], data["attributes"]
-        noise = self.generator.sample_noise(tf.shape(real_f)[0], self.rng.normal,
+        """One batch of training: WGAN-GP (Gulrajani et al., 2017) with the paper's auxiliary
+        critic, in the original's order.
+
+        z is the batch's noise (attribute, min/max and feature noise), drawn once and read by
+        every run of the generator G on this batch, as the original's one feed_dict per batch;
+        each run draws the LSTM's initial state afresh. D scores [features, attributes], D_aux
+        (with ``use_aux_critic``) the attributes alone. Per batch:
+
+        1. ``critic_steps`` times, on a fresh fake batch G(z): D takes one step on
+           mean D(fake) - mean D(real) + lambda * mean (||grad D(x)|| - 1)^2 at
+           x = real + u (fake - real), u ~ U(0, 1) per sample (lambda:
+           ``gradient_penalty_weight``); D_aux one step on the same with the attributes alone
+           (``aux_gradient_penalty_weight``). With DP (``dp_noise_multiplier``) each
+           example's gradient of that loss is clipped to ``dp_l2_norm_clip`` and Gaussian
+           noise is added to their sum (DP-SGD, critic_updates.py).
+        2. ``generator_steps`` times, on a fresh fake batch G(z): G takes one step on
+           -mean D(fake) - alpha * mean D_aux(fake) (alpha: ``aux_critic_loss_weight``),
+           the masked features being what D sees; then the generator's weight average follows
+           (``generator_average_decay``).
+
+        Args:
+            data: one element of ``training_batches``: {"indices"} (the "memory" input mode)
+                or {"features", "attributes"} (the "streamed" mode).
+
+        Returns:
+            {name: running mean} of d_loss, g_loss, gp and, with D_aux, aux_d_loss (the
+            critics' figures of every critic step, g_loss of every generator step).
+        """
+        cfg = self.config
+        real = self._real_batch(data)
+        noise = self.generator.sample_noise(tf.shape(real.features)[0], self.rng.normal,
                                             keys=BATCH_NOISE)
-        shared = self.config.reuse_fake_batch  # the last critic step's fakes train the generator
-        for _ in range(self.config.critic_steps - shared):
-            self._critic_step(real_f, real_a, *self._fake_batch(noise, differentiable=False))
-        for step in range(self.config.generator_steps):
+        for _ in range(cfg.critic_steps):
+            fake = self._fake_batch(noise, differentiable=False)
+            d_loss, gp = self._update_critic(self.critic, self.critic_optimizer,
+                                             cfg.gradient_penalty_weight,
+                                             Critic.flat_input(*real), Critic.flat_input(*fake))
+            self._record(d_loss=d_loss, gp=gp)
+            if self.aux_critic is not None:
+                aux_d_loss, _ = self._update_critic(self.aux_critic, self.aux_critic_optimizer,
+                                                    cfg.aux_gradient_penalty_weight,
+                                                    real.attributes, fake.attributes)
+                self._record(aux_d_loss=aux_d_loss)
+        for _ in range(cfg.generator_steps):
             with tf.GradientTape() as tape:
-                fake_f, fake_a = self._fake_batch(noise)
-                if shared and step == 0:
-                    with tape.stop_recording():
-                        self._critic_step(real_f, real_a, fake_f, fake_a)
-                loss, scaled = self._generator_loss(fake_f, fake_a)  # by the updated critics
-            self._apply_generator_gradients(tape, loss, scaled)
+                fake = self._fake_batch(noise)
+                g_loss = self._generator_loss(fake)
+            apply_gradients(self.generator_optimizer, tape, g_loss,
+                            self.generator.trainable_variables)
+            self._record(g_loss=g_loss)
             if self.averaged_generator is not None:
                 self._update_generator_average()
         return compat.step_logs({name: t.result() for name, t in self._trackers.items()})
 
-    def _fake_batch(self, noise, differentiable=True):
+    def _real_batch(self, data) -> "CriticInput":
+        """The batch's real critic inputs: rows gathered from the encoded dataset (the
+        "memory" input mode) or the batch itself (the "streamed" mode)."""
+        if "indices" in data:
+            return CriticInput(*compat.get_untracked(self, "_training_data").gather(
+                data["indices"]))
+        return CriticInput(data["features"], data["attributes"])
+
+    def _fake_batch(self, noise, differentiable=True) -> "CriticInput":
         """A generator run (training mode) on the batch's noise, the LSTM's initial state drawn
-        afresh as in the original; differentiable=False where no gradient flows back."""
+        afresh as in the original: the critics' fake inputs, the features masked after each
+        series' end. differentiable=False where no gradient flows back."""
         batch = tf.shape(noise["attribute_noise"])[0]
         run_noise = {**noise, **self.generator.sample_noise(batch, self.rng.normal,
                                                             keys=["initial_state"])}
-        features, mask, soft, _ = self.generator(run_noise, training=True,
-                                                 differentiable=differentiable)
-        return features * mask[..., None], soft
+        out = self.generator(run_noise, training=True, differentiable=differentiable)
+        fake = CriticInput(out.features * out.mask[..., None], out.soft_attributes)
+        return fake if differentiable else CriticInput(*map(tf.stop_gradient, fake))
 
-    def _critic_step(self, real_f, real_a, fake_f, fake_a):
-        """Update both critics on one fake batch (no gradient flows back to the generator)."""
-        cfg = self.config
-        fake_f, fake_a = tf.stop_gradient(fake_f), tf.stop_gradient(fake_a)
-        alpha = self.rng.uniform([tf.shape(real_a)[0], 1])
-        d_loss, gp = self.critic_update(
-            self.critic, self.critic_optimizer, Critic.flat_input(real_f, real_a),
-            Critic.flat_input(fake_f, fake_a), cfg.gradient_penalty_weight, alpha)
-        self._trackers["d_loss"].update_state(d_loss)
-        self._trackers["gp"].update_state(gp)
-        if self.aux_critic is not None:
-            alpha = self.rng.uniform([tf.shape(real_a)[0], 1])
-            aux_loss, _ = self.critic_update(self.aux_critic, self.aux_critic_optimizer, real_a,
-                                             fake_a, cfg.aux_gradient_penalty_weight, alpha)
-            self._trackers["aux_d_loss"].update_state(aux_loss)
+    def _update_critic(self, critic, optimizer, gp_weight, real, fake):
+        """One step of ``critic`` on flat real and fake inputs (the critic update compile()
+        chose: plain or DP), the penalty's interpolation drawn per sample; (loss, gp) means."""
+        alpha = self.rng.uniform([tf.shape(real)[0], 1])
+        return self.critic_update(critic, optimizer, real, fake, gp_weight, alpha)
 
-    def _generator_loss(self, fake_f, fake_a):
-        """(-D(fake) - alpha * D_aux(fake), the same scaled for the optimizer)."""
-        loss = wgan_gp.generator_loss(self.critic(fake_f, fake_a))
+    def _generator_loss(self, fake):
+        """-mean D(fake) - alpha * mean D_aux(fake) (wgan_gp.generator_loss)."""
+        loss = wgan_gp.generator_loss(self.critic(*fake))
         if self.aux_critic is not None:
             loss += self.config.aux_critic_loss_weight * wgan_gp.generator_loss(
-                self.aux_critic(None, fake_a))
-        replicas = tf.distribute.get_strategy().num_replicas_in_sync
-        # gradients are summed over replicas
-        return loss, scale_loss(self.generator_optimizer, loss / tf.cast(replicas, tf.float32))
+                self.aux_critic(None, fake.attributes))
+        return loss
 
-    def _apply_generator_gradients(self, tape, loss, scaled):
-        variables = self.generator.trainable_variables
-        grads = unscale_gradients(self.generator_optimizer, tape.gradient(scaled, variables))
-        self.generator_optimizer.apply_gradients(zip(grads, variables))
-        self._trackers["g_loss"].update_state(loss)
+    def _record(self, **values):
+        """Add this step's figures to their running means (the metrics ``fit`` logs)."""
+        for name, value in values.items():
+            self._trackers[name].update_state(value)
 
     def _update_generator_average(self):
         """average = decay * average + (1 - decay) * weights for the trainable weights; the
@@ -432,8 +473,10 @@ class DoppelGANger(keras.Model):
         saved_model.save(self, path, overwrite)
 
     @classmethod
-    def load(cls, path) -> "DoppelGANger":
-        return saved_model.load(cls, path)
+    def load(cls, path, **run_settings) -> "DoppelGANger":
+        """The model saved in the directory ``path``. ``run_settings``: ``lstm_implementation``
+        and ``precision`` to run it with instead of those it was saved with."""
+        return saved_model.load(cls, path, **run_settings)
 
     @property
     def training_steps(self) -> Optional[int]:

@@ -2,14 +2,14 @@
 generator, docs/design.md "Architecture") and the critic, also used as the auxiliary critic."""
 from __future__ import annotations
 
-from typing import Sequence, Tuple
+from typing import NamedTuple, Sequence, Tuple
 
 import tensorflow as tf
 
 from .compat import keras, run_time_major_lstm, set_layer_list, time_major_lstm
 from .config import LSTM_IMPLEMENTATIONS
 from .fused_lstm import lstm_sequence
-from .outputs import Normalization, Output, OutputType, output_blocks
+from .outputs import Normalization, Output, OutputType
 
 # what a FeatureGenerator runs: DGConfig's "auto" is resolved first (fused_lstm.py)
 RESOLVED_LSTM_IMPLEMENTATIONS = tuple(i for i in LSTM_IMPLEMENTATIONS if i != "auto")
@@ -202,6 +202,15 @@ def running_activity(says_continue):
     return tf.math.cumprod(says_continue, axis=1, exclusive=True)
 
 
+class GeneratorOutput(NamedTuple):
+    """What a Generator run returns. "Soft" is what the critics see; "hard" (one-hot argmax for
+    categorical outputs) is what the downstream generators and the user receive."""
+    features: tf.Tensor  # [B, T, K+2], the two generation-flag columns last; not masked
+    mask: tf.Tensor  # [B, T]: 1 while the series is active (running_activity of the flags)
+    soft_attributes: tf.Tensor  # [B, A+M]: the attributes and the min/max ones
+    hard_attributes: tf.Tensor  # [B, A+M]
+
+
 class Generator(keras.layers.Layer):
     """The three generators wired as the paper's decoupled generation: noise -> attributes
     (MLP) -> per-sample min/max "fake metadata" (MLP, conditioned on the attributes) -> the
@@ -253,15 +262,24 @@ class Generator(keras.layers.Layer):
                 if keys is None or k in keys}
 
     def call(self, noise, given_attributes=None, training=None, hard_features_out=False,
-             differentiable=None):
-        """Returns (features [B, T, K+2] unmasked, activity mask [B, T], soft attributes
-        [B, A+M], hard attributes [B, A+M]); "soft" is what the critics see, "hard" (one-hot
-        argmax for categorical outputs) is what the downstream generators and the user
-        receive. The features are soft unless ``hard_features_out`` (generation: no softmax is
-        computed). given_attributes: condition on these encoded attributes instead of
-        generating them. differentiable=False: no gradient will be taken through the feature
-        generator (the fused LSTM then keeps no activations); default: unless training is
-        False."""
+             differentiable=None) -> "GeneratorOutput":
+        """One run of the three generators on ``noise`` (``sample_noise``'s dict).
+
+        Args:
+            noise: {noise name: [B, ...]} as ``sample_noise`` draws it.
+            given_attributes: condition on these encoded attributes [B, A] instead of
+                generating them.
+            training: Keras' flag: True normalises with the batch's statistics (and updates
+                BatchNorm's moving ones), False (generation) with the moving ones.
+            hard_features_out: return the features hard (one-hot argmax for categorical
+                columns; generation: no softmax is computed) instead of soft.
+            differentiable: False where no gradient will be taken through the feature
+                generator (the fused LSTM then keeps no activations); default: unless
+                ``training`` is False.
+
+        Returns:
+            a :class:`GeneratorOutput`.
+        """
         batch = tf.shape(noise["attribute_noise"])[0]
         if given_attributes is not None:
             soft = hard = tf.cast(given_attributes, tf.float32)
@@ -282,41 +300,7 @@ class Generator(keras.layers.Layer):
             hard, noise["feature_noise"], states, training=training,
             differentiable=differentiable)
         features = hard_features if hard_features_out else soft_features
-        if self.config.exact_sample_range and self.minmax_generator is not None:
-            features = self._stretch(features, mask)
-        return features, mask, soft, hard
-
-    def _stretch(self, features, mask):
-        """DGConfig.exact_sample_range: each sample's normalised continuous columns mapped
-        linearly onto exactly [0, 1] or [-1, 1], its min/max taken over the steps
-        auto-normalisation uses (active ones if auto_normalize_masked, else all)."""
-        columns, low = [], []
-        for out, start, stop in output_blocks(self.feature_generator.outputs):
-            if out.type is OutputType.CONTINUOUS:
-                columns += range(start, stop)
-                low += [-1.0 if out.normalization is Normalization.MINUSONE_ONE else 0.0] * out.dim
-        if not columns:
-            return features
-        x = tf.gather(features, columns, axis=-1)
-        if self.config.auto_normalize_masked:
-            active = mask[..., None] > 0.5
-            big = tf.constant(3.0, x.dtype)  # outside every activation's range
-            lo = tf.reduce_min(tf.where(active, x, big), axis=1, keepdims=True)
-            hi = tf.reduce_max(tf.where(active, x, -big), axis=1, keepdims=True)
-        else:
-            lo = tf.reduce_min(x, axis=1, keepdims=True)
-            hi = tf.reduce_max(x, axis=1, keepdims=True)
-        low = tf.constant(low, x.dtype)
-        stretched = low + (1.0 - low) * (x - lo) / tf.maximum(hi - lo, 1e-6)
-        if self.config.auto_normalize_masked:  # steps after the end stay as they were (zeroed)
-            stretched = tf.where(active, stretched, x)
-        # scatter the stretched columns back in place of the originals
-        keep = tf.constant([0.0 if c in columns else 1.0
-                            for c in range(features.shape[-1])], features.dtype)
-        placed = tf.scatter_nd(tf.constant([[c] for c in columns]),
-                               tf.transpose(stretched, [2, 0, 1]),
-                               tf.concat([[features.shape[-1]], tf.shape(features)[:2]], 0))
-        return features * keep + tf.transpose(placed, [1, 2, 0])
+        return GeneratorOutput(features, mask, soft, hard)
 
 
 class Critic(keras.layers.Layer):

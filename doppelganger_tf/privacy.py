@@ -16,30 +16,14 @@ What comes from where, on both supported stacks (compat.py) unless said otherwis
 - the accounting: dp_accounting's RDP accountant, below; the original's epsilon too
   (:func:`original_epsilon` composes the event of tf-privacy's ``compute_dp_sgd_privacy``
   itself, so it needs no tf-privacy);
-- ``DGConfig(dp_clipping="vectorized")``: tf-privacy's ``VectorizedDPKerasAdamOptimizer`` (a
-  Jacobian through ``pfor``, many times slower than ghost clipping: docs/benchmarks.md), kept as
-  a cross-check of ghost clipping. tensorflow-privacy installs only with TensorFlow <= 2.15, so
-  this is on the reference stack only.
+- tensorflow-privacy (reference stack only) is a cross-check in the tests: its vectorized
+  DP optimizer against ghost clipping, its GaussianSumQuery against our noise.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
 from typing import Optional
-
-from . import compat
-
-
-def dp_adam(config, learning_rate: float):
-    """tensorflow-privacy's vectorised DP Adam with the config's clip norm and noise multiplier
-    (one microbatch per example). Its ``minimize`` takes the per-example loss VECTOR.
-    Reference stack only: elsewhere this raises, naming the stack that has it."""
-    tf_privacy = compat.require_tensorflow_privacy(
-        "DGConfig(dp_clipping='vectorized') (use dp_clipping='ghost' on this stack)")
-    return tf_privacy.VectorizedDPKerasAdamOptimizer(
-        l2_norm_clip=config.dp_l2_norm_clip, noise_multiplier=config.dp_noise_multiplier,
-        num_microbatches=None, learning_rate=learning_rate, beta_1=config.adam_beta_1,
-        beta_2=config.adam_beta_2, epsilon=config.adam_epsilon)
 
 
 def original_epsilon(num_samples: int, batch_size: int, epochs: float, noise_multiplier: float,

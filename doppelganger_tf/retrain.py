@@ -36,7 +36,7 @@ from .compat import keras
 from .critic_updates import adam
 from .dataset import Dataset, encode_attribute_table
 from .networks import Critic
-from .precision import scale_loss, unscale_gradients, with_loss_scaling
+from .precision import apply_gradients, with_loss_scaling
 
 UNIFORM = "uniform"
 # the raking (iterative proportional fitting) of several attributes' targets stops here
@@ -296,15 +296,11 @@ class AttributeRetraining(keras.Model):
                 per_example, gp = wgan_gp.critic_loss_per_example(
                     self.critic.score_flat, real, fake, self.gp_weight, alpha)
                 d_loss = tf.reduce_mean(per_example)
-            variables = self.critic.trainable_variables
-            self.critic_optimizer.apply_gradients(zip(tape.gradient(d_loss, variables),
-                                                      variables))
+            apply_gradients(self.critic_optimizer, tape, d_loss, self.critic.trainable_variables)
         with tf.GradientTape() as tape:
             g_loss = wgan_gp.generator_loss(self.critic(None, self._fake_attributes()))
-            scaled = scale_loss(self.generator_optimizer, g_loss)
-        variables = self.generator.trainable_variables
-        grads = unscale_gradients(self.generator_optimizer, tape.gradient(scaled, variables))
-        self.generator_optimizer.apply_gradients(zip(grads, variables))
+        apply_gradients(self.generator_optimizer, tape, g_loss,
+                        self.generator.trainable_variables)
         # the last critic update's figures, as the main training's
         for name, value in (("d_loss", d_loss), ("g_loss", g_loss), ("gp", tf.reduce_mean(gp))):
             self._trackers[name].update_state(value)
@@ -351,7 +347,7 @@ def retrain_attribute_generator(model, target, epochs: int = 200,
         n_critic, cfg.attribute_noise_dim, cfg.aux_gradient_penalty_weight, seed,
         name="attribute_retraining")
     # the attribute generator computes in float16 in mixed_float16 models: scale its loss
-    retraining.compile(with_loss_scaling(adam(cfg, cfg.generator_learning_rate), cfg.precision),
+    retraining.compile(with_loss_scaling(adam(cfg, cfg.generator_learning_rate), model.precision),
                        adam(cfg, cfg.aux_critic_learning_rate))
     loggers = [ProgressLogger(log_every, print_fn)] if log_every else []
     history = retraining.fit(tf.data.Dataset.from_tensors(0).repeat(), epochs=int(epochs),

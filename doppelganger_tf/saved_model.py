@@ -15,7 +15,8 @@ import numpy as np
 
 from . import distribution, encoding, privacy, saved_weights
 from .atomic import atomic_directory, recover
-from .config import DGConfig
+from .config import (RUN_SETTING_RULES, DGConfig, RetiredFieldError, RunSettingError,
+                     take_run_settings)
 from .dataset import Dataset
 from .frames import FrameInfo
 from .outputs import Output
@@ -30,6 +31,9 @@ KERAS2_WEIGHTS_FILE = "model.weights.h5"  # format 1
 def model_config(model) -> dict:
     """What ``model.json`` keeps of a model besides its weights (``DoppelGANger.get_config``)."""
     return {"config": model.config.to_dict(),
+            # how it ran, so that a loaded model runs alike unless load() is told otherwise
+            "run_settings": {"lstm_implementation": model.lstm_implementation,
+                             "precision": model.precision},
             "feature_outputs": [o.to_dict() for o in model.feature_outputs],
             "attribute_outputs": [o.to_dict() for o in model.attribute_outputs],
             "max_length": model.max_length,
@@ -39,13 +43,17 @@ def model_config(model) -> dict:
 
 
 def model_from_config(cls, d: dict, **kwargs):
-    """A model of class ``cls`` built from :func:`model_config`'s dict, untrained."""
+    """A model of class ``cls`` built from :func:`model_config`'s dict, untrained; ``kwargs``
+    (the constructor's) override the run settings it records."""
+    # saves of doppelganger_tf 0.2 and earlier keep the run settings in their config
+    config, settings = take_run_settings(d["config"])
+    settings.update(d.get("run_settings") or {})
     return cls([Output.from_dict(o) for o in d["feature_outputs"]],
                [Output.from_dict(o) for o in d["attribute_outputs"]],
-               int(d["max_length"]), DGConfig.from_dict(d["config"]),
+               int(d["max_length"]), DGConfig.from_dict(config),
                scaling=d.get("scaling"),
                frame=None if d.get("frame") is None else FrameInfo.from_dict(d["frame"]),
-               **kwargs)
+               **{**settings, **kwargs})
 
 
 def save(model, path, overwrite: bool = True):
@@ -95,8 +103,13 @@ def current_privacy_record(model):
     return privacy.model_record(model, delta, **kept)
 
 
-def load(model_class, path):
-    """The model saved in the directory ``path``, as an instance of ``model_class``."""
+def load(model_class, path, **run_settings):
+    """The model saved in the directory ``path``, as an instance of ``model_class``, run with
+    ``run_settings`` (``lstm_implementation``, ``precision``) where given, else as saved."""
+    unknown = set(run_settings) - set(RUN_SETTING_RULES)
+    if unknown:
+        raise TypeError(f"load() takes the run settings {sorted(RUN_SETTING_RULES)}, got "
+                        f"{sorted(unknown)}")
     path = Path(path)
     recover(path)  # a save killed between its renames left the previous version aside
     config_path = path / CONFIG_FILE
@@ -117,7 +130,13 @@ def load(model_class, path):
                          f"doppelganger_tf reads versions 1 and {FORMAT_VERSION}: upgrade "
                          "doppelganger_tf to load it")
     try:
-        model = model_class.from_config(payload)
+        model = model_class.from_config(payload, **run_settings)
+    except RetiredFieldError as exc:  # not damage: the message says what to do
+        raise RetiredFieldError(f"{config_path}: {exc}") from None
+    except RunSettingError as exc:
+        if run_settings:  # the caller's
+            raise
+        raise ValueError(f"{config_path} is damaged: {exc}. Save the model again") from None
     except KeyError as exc:
         raise ValueError(f"{config_path} lacks the entry {exc}: it is damaged; save the "
                          "model again") from None

@@ -3,6 +3,7 @@ checkpoints and resume, generation, and writing results.json / results.md / figu
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import json
 import math
 import os
@@ -18,8 +19,8 @@ import numpy as np
 from absl import app, flags, logging
 
 from doppelganger_tf.atomic import atomic_file
-from doppelganger_tf.config import (FIELD_RULES, Boolean, Choice, DGConfig, Integer, OrNone,
-                                    Real)
+from doppelganger_tf.config import (FIELD_RULES, RUN_SETTING_RULES, Boolean, Choice, DGConfig,
+                                    Integer, OrNone, Real, run_settings)
 from doppelganger_tf.dataset import Dataset, check_sample_len
 from doppelganger_tf.distribution import STRATEGIES
 from doppelganger_tf.runtime import THREAD_SETTING_HELP, apply_thread_setting
@@ -44,26 +45,25 @@ DG_FLAG_HELP = {
     "auto_normalize": "per-sample min/max auto-normalisation",
     "auto_normalize_masked": "auto-normalise over active steps only (the original: all steps, "
                              "padding included)",
-    "exact_sample_range": "stretch each generated series' normalised values to span exactly "
-                          "the normalisation's range (auto-normalisation's min/max become the "
-                          "series' own)",
-    "lstm_implementation": "how the LSTM runs: auto = the fused CPU operation where it builds "
-                           "and no GPU is present, else Keras' LSTM",
-    "precision": "DoppelGANger's arithmetic: mixed_float16 speeds up GPUs (CPUs emulate half "
-                 "precision: keep float32 there); DP runs need float32",
     "critic_steps": "critic updates per batch",
     "generator_steps": "generator updates per batch",
     "sample_with_replacement": "draw batches with replacement (the original); "
                                "--nosample_with_replacement shuffles epochs",
-    "reuse_fake_batch": "speed option: the generator step reuses the critic step's fake batch "
-                        "(one generator forward pass per batch)",
     "dp_noise_multiplier": "train both critics with DP-SGD at this Gaussian noise multiplier "
                            "(default: no DP)",
     "dp_l2_norm_clip": "DP-SGD: per-example clip norm of each critic's loss gradient",
-    "dp_clipping": "DP: how per-example gradients are clipped (vectorized: reference stack "
-                   "only)",
     "dp_poisson_sampling": "DP: draw Poisson batches (exact accounting); "
                            "--nodp_poisson_sampling keeps fixed-size batches",
+}
+
+
+# The flags of DoppelGANger's run settings (how it runs, not what it is: arguments of
+# DoppelGANger(...), config.run_settings), defined beside the DGConfig flags
+RUN_SETTING_HELP = {
+    "lstm_implementation": "how the LSTM runs: auto = the fused CPU operation where it builds "
+                           "and no GPU is present, else Keras' LSTM",
+    "precision": "DoppelGANger's arithmetic: mixed_float16 speeds up GPUs (CPUs emulate half "
+                 "precision: keep float32 there); DP runs need float32",
 }
 
 
@@ -75,10 +75,10 @@ def dg_flag_names() -> Dict[str, str]:
 def define_dg_flags(flag_values=FLAGS, helps: Optional[Dict[str, str]] = None, **defaults):
     """One flag per DGConfig field (named as in dg_flag_names), typed and bounded by the field's
     rule in FIELD_RULES, defaulting to DGConfig's default or to ``defaults`` (by flag name: the
-    script's paper settings, e.g. ``aux_critic=False``). ``helps`` overrides DG_FLAG_HELP by
-    field name."""
+    script's paper settings, e.g. ``aux_critic=False``), and one per run setting
+    (RUN_SETTING_HELP). ``helps`` overrides DG_FLAG_HELP by field name."""
     names = dg_flag_names()
-    unknown = set(defaults) - set(names.values())
+    unknown = set(defaults) - set(names.values()) - set(RUN_SETTING_RULES)
     if unknown:
         raise TypeError(f"define_dg_flags: {sorted(unknown)} name no DoppelGANger flag")
     helps = {**DG_FLAG_HELP, **(helps or {})}
@@ -89,6 +89,10 @@ def define_dg_flags(flag_values=FLAGS, helps: Optional[Dict[str, str]] = None, *
             help_text += f" (DGConfig.{field.name})"
         _define_field_flag(FIELD_RULES[field.name], name, defaults.get(name, field.default),
                            help_text, flag_values)
+    for name, rule in RUN_SETTING_RULES.items():
+        default = inspect.signature(run_settings).parameters[name].default
+        _define_field_flag(rule, name, defaults.get(name, default), RUN_SETTING_HELP[name],
+                           flag_values)
 
 
 def _define_field_flag(rule, name, default, help_text, flag_values):
@@ -121,6 +125,13 @@ TRACKER_SEED_OFFSET = 1_000
 def dg_config(flag_values=FLAGS) -> DGConfig:
     """The DGConfig of the DoppelGANger flags (define_dg_flags)."""
     return DGConfig(**{field: flag_values[name].value for field, name in dg_flag_names().items()})
+
+
+def dg_run_settings(flag_values=FLAGS) -> dict:
+    """The run settings of the DoppelGANger flags, checked against their DGConfig (DP needs
+    float32): keyword arguments of ``DoppelGANger.from_dataset``."""
+    return run_settings(dg_config(flag_values),
+                        **{name: flag_values[name].value for name in RUN_SETTING_RULES})
 
 
 def define_flags(*, epochs: int, data_default=None, reports: bool = False, **dg_defaults):
@@ -299,7 +310,8 @@ def write_settings(out: Path) -> None:
     """<out>/settings.json: the DGConfig and budget DoppelGANger trains with, and with
     --suggested_settings, the suggestion (the flags it set, those given, its reasons)."""
     write_json(out / "settings.json", {
-        "config": dataclasses.asdict(dg_config()), "epochs": FLAGS.epochs,
+        "config": dataclasses.asdict(dg_config()), "run_settings": dg_run_settings(),
+        "epochs": FLAGS.epochs,
         "max_train_seconds": FLAGS.max_train_seconds,
         "suggested_settings": FLAGS.suggested_settings,
         "suggestion": dict(_SUGGESTION) or None})
@@ -339,7 +351,8 @@ def train_doppelganger(train: Dataset, out: Path):
         write_settings(out)
     keras.utils.set_random_seed(FLAGS.seed)
     with distribution_strategy().scope():
-        model = DoppelGANger.from_dataset(train, dg_config(), seed=FLAGS.seed)
+        model = DoppelGANger.from_dataset(train, dg_config(), seed=FLAGS.seed,
+                                          **dg_run_settings())
         model.compile()
     checkpoint_dir = out / "checkpoints"
     if not FLAGS.resume and checkpoint_dir.exists() and is_chief():
@@ -672,7 +685,7 @@ def check_flags(dg_only: bool = False, distributed: bool = True) -> None:
     if FLAGS.keep_best_targets and not FLAGS.keep_best:
         raise ValueError("--keep_best_targets needs --keep_best (the figures the targets are "
                          "for, in the same order)")
-    dg_config()  # DGConfig names the flag value it rejects
+    dg_run_settings()  # DGConfig and the run settings name the flag value they reject
 
 
 def check_data(train: Dataset, dg_only: bool = False, **named) -> None:

@@ -69,7 +69,7 @@ def prepare():
     common.check_flags(dg_only=True, distributed=False)
     for _, z in rows:  # the config of every row (e.g. DP needs float32)
         FLAGS.dp_noise_multiplier = z
-        common.dg_config()
+        common.dg_run_settings()
     synthetic = FLAGS.data == "synthetic"  # a T the suggested sample_len needs: built at it
     train = common.apply_suggested_settings(
         load_data(), load_data if synthetic else None, "synthetic_length" if synthetic else None,

@@ -126,7 +126,7 @@ def prepare():
     from doppelganger_tf.dataset import check_sample_len
 
     sizes = train_sizes()
-    common.dg_config()  # DGConfig names the value it rejects
+    common.dg_run_settings()  # DGConfig and the run settings name the value they reject
     train_pool, holdout = split_pools(sizes)
     check_sample_len(train_pool.max_length, FLAGS.sample_len)
     return sizes, train_pool, holdout
@@ -146,7 +146,7 @@ def settings(n: int, sizes) -> dict:
             "epochs", "steps", "sample_len", "batch_size", "aux_critic", "auto_normalize",
             "critic", "control", "seed"]
     # the other DoppelGANger flags count where set: rows saved before they were flags match
-    changed = [name for name in common.dg_flag_names().values()
+    changed = [name for name in [*common.dg_flag_names().values(), *common.RUN_SETTING_HELP]
                if name not in keys and FLAGS[name].value != FLAGS[name].default]
     return {"n": n, "largest_size": sizes[-1], **{k: FLAGS[k].value for k in keys + changed}}
 
@@ -160,7 +160,8 @@ def attack_one_size(n, train_pool, holdout, out: Path) -> dict:
     members = train_pool.subset(np.arange(n))
     nonmembers = holdout.subset(np.arange(n))
     keras.utils.set_random_seed(FLAGS.seed)
-    model = DoppelGANger.from_dataset(members, common.dg_config(), seed=FLAGS.seed)
+    model = DoppelGANger.from_dataset(members, common.dg_config(), seed=FLAGS.seed,
+                                      **common.dg_run_settings())
     model.compile()
     epochs, steps_per_epoch = schedule(n)
     total = epochs * steps_per_epoch

@@ -95,7 +95,8 @@ def original_model(train, loaded, out: Path):
         return loaded, 0.0
     started = time.perf_counter()
     keras.utils.set_random_seed(FLAGS.seed)
-    model = DoppelGANger.from_dataset(train, common.dg_config(), seed=FLAGS.seed)
+    model = DoppelGANger.from_dataset(train, common.dg_config(), seed=FLAGS.seed,
+                                      **common.dg_run_settings())
     model.compile()
     model.fit(train, epochs=FLAGS.epochs, seed=FLAGS.seed, verbose=0,
               callbacks=[ProgressLogger(FLAGS.log_every, logging.info)])
@@ -231,7 +232,7 @@ def prepare():
 
     started = time.perf_counter()
     if not FLAGS.model:
-        common.dg_config()  # DGConfig names the value it rejects
+        common.dg_run_settings()  # DGConfig and the run settings name the value they reject
     train = load_data()
     if not train.attribute_outputs:
         raise ValueError("the data have no attributes (metadata): nothing to retrain")

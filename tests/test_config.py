@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from doppelganger_tf import config as config_module
-from doppelganger_tf.config import DP_CLIPPINGS, LSTM_IMPLEMENTATIONS, PRECISIONS, DGConfig
+from doppelganger_tf.config import (RETIRED_FIELDS, DGConfig, RetiredFieldError,
+                                    RunSettingError, run_settings)
 
 FIELDS = [f.name for f in dataclasses.fields(DGConfig)]
 INF, NAN = math.inf, math.nan
@@ -45,8 +46,6 @@ EXPECTED = {
     "batch_norm_epsilon": POSITIVE,
     "feature_lstm_units": integer(1),
     "feature_lstm_layers": integer(1),
-    "lstm_implementation": ("choice", LSTM_IMPLEMENTATIONS),
-    "precision": ("choice", PRECISIONS),
     "critic_hidden_layers": integer(0),
     "critic_hidden_units": integer(1),
     "use_aux_critic": BOOL,
@@ -57,7 +56,6 @@ EXPECTED = {
     "aux_gradient_penalty_weight": NON_NEGATIVE,
     "auto_normalize": BOOL,
     "auto_normalize_masked": BOOL,
-    "exact_sample_range": BOOL,
     "generator_average_decay": BETA,  # [0, 1): at 1 the average never moves
     "generator_learning_rate": POSITIVE,
     "critic_learning_rate": POSITIVE,
@@ -69,10 +67,8 @@ EXPECTED = {
     "critic_steps": integer(1),
     "generator_steps": integer(1),
     "sample_with_replacement": BOOL,
-    "reuse_fake_batch": BOOL,
     "dp_noise_multiplier": ("optional", POSITIVE),
     "dp_l2_norm_clip": POSITIVE,
-    "dp_clipping": ("choice", DP_CLIPPINGS),
     "dp_poisson_sampling": BOOL,
 }
 
@@ -177,8 +173,6 @@ def test_invalid_values_are_refused_naming_field_value_and_rule(name, value, err
                                   "number > 0, got 0"),
     (dict(use_aux_critic="no"), "DGConfig.use_aux_critic must be True or False, got 'no' (str)"),
     (dict(sample_len=2.0), "DGConfig.sample_len must be an integer >= 1, got 2.0 (float)"),
-    (dict(precision="float16"), "DGConfig.precision must be one of ('float32', 'mixed_float16', "
-                                "'mixed_bfloat16'), got 'float16'"),
 ])
 def test_the_issues_examples_read_well(changes, message):
     with pytest.raises((TypeError, ValueError)) as caught:
@@ -186,11 +180,21 @@ def test_the_issues_examples_read_well(changes, message):
     assert str(caught.value) == message
 
 
-def test_dp_needs_float32():
-    with pytest.raises(ValueError, match="DP training .* float32"):
-        DGConfig(precision="mixed_float16", dp_noise_multiplier=1.0)
-    DGConfig(precision="mixed_float16")
-    DGConfig(precision="float32", dp_noise_multiplier=1.0)
+# --- the run settings (arguments of the model, not DGConfig fields) -----------------------------
+
+def test_run_settings_are_checked_and_dp_needs_float32():
+    assert run_settings(DGConfig()) == {"lstm_implementation": "auto", "precision": "float32"}
+    assert run_settings(DGConfig(), np.str_("fused"), "mixed_bfloat16") == {
+        "lstm_implementation": "fused", "precision": "mixed_bfloat16"}
+    with pytest.raises(RunSettingError) as caught:
+        run_settings(DGConfig(), precision="float16")
+    assert str(caught.value) == ("precision must be one of ('float32', 'mixed_float16', "
+                                 "'mixed_bfloat16'), got 'float16'")
+    with pytest.raises(RunSettingError, match="lstm_implementation must be one of"):
+        run_settings(DGConfig(), lstm_implementation="cudnn")
+    with pytest.raises(RunSettingError, match="DP training .* float32"):
+        run_settings(DGConfig(dp_noise_multiplier=1.0), precision="mixed_float16")
+    run_settings(DGConfig(dp_noise_multiplier=1.0), precision="float32")
 
 
 @pytest.mark.parametrize("changes", [
@@ -198,7 +202,7 @@ def test_dp_needs_float32():
     dict(sample_len=8, use_aux_critic=False, auto_normalize=False),  # MBA
     dict(sample_len=10, use_aux_critic=False, auto_normalize=False),  # GCUT
     *[dict(dp_noise_multiplier=z) for z in (0.01, 0.1, 1.0, 2.0, 4.0)],  # the DP sweep (Fig. 16)
-    dict(batch_size=1000, precision="mixed_bfloat16", reuse_fake_batch=True),  # speed options
+    dict(batch_size=1000),  # a speed option
 ])
 def test_the_defaults_and_the_papers_settings_construct(changes):
     config = DGConfig(**changes)
@@ -216,33 +220,29 @@ def test_from_dict_round_trips_the_defaults():
     assert [type(getattr(loaded, n)) for n in FIELDS] == [type(getattr(config, n)) for n in FIELDS]
 
 
-# every field changed to another valid value; DP needs float32, so precision changes in a second
-# config
+# every field changed to another valid value
 CHANGED = dict(
     sample_len=5, attribute_noise_dim=3, minmax_noise_dim=4, feature_noise_dim=6,
     attribute_hidden_layers=0, attribute_hidden_units=7, minmax_hidden_layers=3,
     minmax_hidden_units=9, batch_norm_momentum=0.99, batch_norm_epsilon=1e-3,
-    feature_lstm_units=11, feature_lstm_layers=2, lstm_implementation="keras",
+    feature_lstm_units=11, feature_lstm_layers=2,
     critic_hidden_layers=1, critic_hidden_units=13, use_aux_critic=False,
     aux_critic_hidden_layers=0, aux_critic_hidden_units=17, aux_critic_loss_weight=0.0,
     gradient_penalty_weight=5, aux_gradient_penalty_weight=0.5, auto_normalize=False,
-    auto_normalize_masked=True, exact_sample_range=True, generator_average_decay=0.99,
+    auto_normalize_masked=True, generator_average_decay=0.99,
     generator_learning_rate=2e-4,
     critic_learning_rate=3e-4,
     aux_critic_learning_rate=4e-4, adam_beta_1=0.0, adam_beta_2=0.9, adam_epsilon=1e-7,
     batch_size=32, critic_steps=5, generator_steps=2, sample_with_replacement=False,
-    reuse_fake_batch=True, dp_noise_multiplier=1.5, dp_l2_norm_clip=0.25,
-    dp_clipping="vectorized", dp_poisson_sampling=False)
-CHANGED_PRECISION = dict(precision="mixed_float16", lstm_implementation="fused")
+    dp_noise_multiplier=1.5, dp_l2_norm_clip=0.25, dp_poisson_sampling=False)
 
 
 def test_from_dict_round_trips_a_config_with_every_field_changed():
     default = DGConfig()
-    assert set(CHANGED) | set(CHANGED_PRECISION) == set(FIELDS)
-    for changes in (CHANGED, CHANGED_PRECISION):
-        config = DGConfig(**changes)
-        assert all(getattr(config, name) != getattr(default, name) for name in changes)
-        assert json_round_trip(config) == config
+    assert set(CHANGED) == set(FIELDS)
+    config = DGConfig(**CHANGED)
+    assert all(getattr(config, name) != getattr(default, name) for name in CHANGED)
+    assert json_round_trip(config) == config
     assert type(DGConfig(**CHANGED).gradient_penalty_weight) is float  # given the int 5
 
 
@@ -261,5 +261,53 @@ def test_from_dict_takes_json_ints_for_float_fields_and_refuses_unknown_fields()
 def test_the_saved_models_configs_still_load(stack):
     path = Path(__file__).parent / "data" / "saved_models" / stack / "model" / "model.json"
     saved = json.loads(path.read_text())["config"]
-    # fields added since take their defaults (the original's behaviour)
-    assert DGConfig.from_dict(saved).to_dict() == {**DGConfig().to_dict(), **saved}
+    # fields added since take their defaults (the original's behaviour); those removed since
+    # were saved at their defaults, which are dropped
+    assert set(saved) & set(RETIRED_FIELDS)
+    kept = {k: v for k, v in saved.items() if k not in RETIRED_FIELDS}
+    assert DGConfig.from_dict(saved).to_dict() == {**DGConfig().to_dict(), **kept}
+
+
+# --- fields removed since an earlier version ----------------------------------------------------
+
+# each removed field at its old default, as doppelganger_tf 0.2.0 wrote it into model.json
+OLD_DEFAULTS = {"lstm_implementation": "auto", "precision": "float32", "exact_sample_range": False,
+                "reuse_fake_batch": False, "dp_clipping": "ghost"}
+# a value other than the default, the option it stood for
+OLD_OPTIONS = {"lstm_implementation": "fused", "precision": "mixed_float16",
+               "exact_sample_range": True, "reuse_fake_batch": True, "dp_clipping": "vectorized"}
+
+
+def test_the_removed_fields_are_listed_with_their_old_defaults():
+    assert set(RETIRED_FIELDS) == set(OLD_DEFAULTS)
+    assert not set(RETIRED_FIELDS) & set(FIELDS)
+    assert {name: retired.default for name, retired in RETIRED_FIELDS.items()} == OLD_DEFAULTS
+
+
+def test_an_old_config_with_the_removed_fields_at_their_defaults_loads():
+    old = {**DGConfig(sample_len=5).to_dict(), **OLD_DEFAULTS}
+    assert DGConfig.from_dict(json.loads(json.dumps(old))) == DGConfig(sample_len=5)
+    assert DGConfig(sample_len=5, **OLD_DEFAULTS) == DGConfig(sample_len=5)  # code of 0.2.0
+    assert DGConfig.from_dict({"reuse_fake_batch": np.bool_(False)}) == DGConfig()
+
+
+@pytest.mark.parametrize("name", sorted(OLD_OPTIONS))
+def test_a_removed_option_names_the_version_and_what_to_do(name):
+    value = OLD_OPTIONS[name]
+    for load in (lambda: DGConfig.from_dict({**DGConfig().to_dict(), name: value}),
+                 lambda: DGConfig(**{name: value})):
+        with pytest.raises(RetiredFieldError) as caught:
+            load()
+        message = str(caught.value)
+        assert message.startswith(f"DGConfig.{name}={value!r} ")
+        assert "in doppelganger_tf 0.3.0 (" in message
+        if name in ("lstm_implementation", "precision"):  # moved: where to pass it now
+            assert f"DoppelGANger.from_dataset(data, config, {name}={value!r})" in message
+        else:  # removed: how to load a model saved with it, or which version has it
+            assert "0.2.0" in message
+
+
+@pytest.mark.parametrize("value", [0, "false", None, "False"])
+def test_a_removed_flag_must_be_its_exact_old_default_to_be_ignored(value):
+    with pytest.raises(RetiredFieldError, match="reuse_fake_batch"):
+        DGConfig.from_dict({"reuse_fake_batch": value})

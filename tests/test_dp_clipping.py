@@ -1,13 +1,20 @@
 """Ghost clipping: the per-example clipped gradient sum of the WGAN-GP critic loss, computed
 without per-example gradients, equals the one from per-example tapes; noise is added at the
-DP-SGD scale, from the generator it is given."""
+DP-SGD scale, from the generator it is given. On the reference stack, tensorflow-privacy's
+vectorized DP optimizer (tests/vectorized_dp.py) cross-checks the clipping and the noise."""
 import numpy as np
 import pytest
 import tensorflow as tf
 from scipy import stats
 
-from doppelganger_tf import DoppelGANger, compat, critic_updates, dp_clipping, wgan_gp
+from doppelganger_tf import DGConfig, DoppelGANger, compat, critic_updates, dp_clipping, wgan_gp
 from test_model import tiny_config, toy_dataset
+from vectorized_dp import compile_with_vectorized_dp, dp_adam
+
+needs_tensorflow_privacy = pytest.mark.skipif(
+    not compat.has_tensorflow_privacy(),
+    reason="tensorflow-privacy is not installed: its vectorized DP optimizer is a cross-check "
+           f"on {compat.REFERENCE_STACK} only")
 
 BATCH = 6
 
@@ -17,8 +24,8 @@ def critic_inputs():
     toy = toy_dataset()
     model = DoppelGANger.from_dataset(toy, tiny_config(dp_noise_multiplier=1.0), seed=0)
     features, attributes = model.prepare(toy)
-    fake_f, _, fake_a, _ = model.generator(model.generator.sample_noise(BATCH, model.rng.normal),
-                                           training=False)
+    fake = model.generator(model.generator.sample_noise(BATCH, model.rng.normal), training=False)
+    fake_f, fake_a = fake.features, fake.soft_attributes
     alpha = tf.constant(np.random.default_rng(0).uniform(size=(BATCH, 1)), tf.float32)
     return model, tf.constant(features[:BATCH]), tf.constant(attributes[:BATCH]), fake_f, \
         fake_a, alpha
@@ -116,9 +123,7 @@ def test_noised_mean_wants_a_generator():
         dp_clipping.noised_mean([tf.zeros([3])], 10, 1.0, 1.0, rng=None)
 
 
-@pytest.mark.skipif(not compat.has_tensorflow_privacy(),
-                    reason="tensorflow-privacy is not installed: its GaussianSumQuery is a "
-                           f"cross-check on {compat.REFERENCE_STACK}")
+@needs_tensorflow_privacy
 def test_noised_mean_has_the_noise_scale_of_tensorflow_privacys_gaussian_sum_query():
     from tensorflow_privacy import GaussianSumQuery
     clip, z, batch = 0.5, 4.0, 100
@@ -192,3 +197,87 @@ def test_a_dp_step_moves_the_critic_weights_by_the_noise_scale():
                                 zip(getattr(model, net).get_weights(), old)])
         assert np.std(moves) == pytest.approx(expected, rel=0.1), net
         assert abs(np.mean(moves)) < 0.1 * expected
+
+
+# --- the cross-check: tensorflow-privacy's vectorized DP optimizer (reference stack) ------------
+
+@needs_tensorflow_privacy
+def test_ghost_clipping_applies_the_gradient_of_tensorflow_privacys_vectorized_optimizer(
+        critic_inputs):
+    """Without noise (z tiny), both apply the mean of the per-example gradients each clipped to
+    C: the model's ghost clipping, and tf-privacy's per-example Jacobian."""
+    model, real_f, real_a, fake_f, fake_a, alpha = critic_inputs
+    critic = model.critic
+    real_x, fake_x = critic.flat_input(real_f, real_a), critic.flat_input(fake_f, fake_a)
+    *_, norms = dp_clipping.clipped_gradient_sum(
+        critic.dense_pairs(), real_x, fake_x, wgan_gp.interpolate(real_x, fake_x, alpha), 10.0,
+        1.0)
+    clip = float(np.median(norms))  # half the examples get clipped
+    config = model.config.replace(dp_noise_multiplier=1e-9, dp_l2_norm_clip=clip,
+                                  dp_poisson_sampling=False)  # divide by this batch's size
+    optimizer = CapturingOptimizer()
+    update = critic_updates.critic_update(config, model.rng, poisson_batches=False)
+    update(critic, optimizer, real_x, fake_x, 10.0, alpha)
+    ghost = dict(zip([v.ref() for pair in critic.dense_pairs() for v in pair], optimizer.grads))
+
+    with tf.GradientTape() as tape:
+        per_example, _ = wgan_gp.critic_loss_per_example(critic.score_flat, real_x, fake_x, 10.0,
+                                                         alpha)
+    variables = critic.trainable_variables
+    theirs = dp_adam(config, 1e-3)._compute_gradients(per_example, variables, tape=tape)
+    assert len(theirs) == len(ghost)
+    for grad, variable in theirs:
+        np.testing.assert_allclose(ghost[variable.ref()], grad.numpy(), rtol=1e-4, atol=1e-7)
+
+
+def dp_adam_gradient(config, per_example_loss, variable):
+    """The gradient tf-privacy's DP optimizer of ``config`` would apply (before Adam)."""
+    optimizer = dp_adam(config, 1e-3)
+    with tf.GradientTape() as tape:
+        loss = per_example_loss(variable)
+    (grad, _), = optimizer._compute_gradients(loss, [variable], tape=tape)
+    return grad.numpy()
+
+
+@needs_tensorflow_privacy
+def test_tensorflow_privacys_optimizer_clips_per_example_and_adds_noise():
+    w = tf.Variable(tf.ones([50]))
+    x = tf.constant(np.random.default_rng(0).normal(size=(100, 50)) * 100, tf.float32)
+
+    def huge(v):  # per-example gradients of norm ~1000, far beyond the clip norm
+        return tf.reduce_sum(x * v, axis=1)
+
+    clip = 0.5
+    quiet = dp_adam_gradient(DGConfig(dp_noise_multiplier=1e-9, dp_l2_norm_clip=clip), huge, w)
+    # the applied gradient is the mean of per-example gradients each clipped to norm <= clip
+    assert np.linalg.norm(quiet) <= clip + 1e-5
+    assert np.linalg.norm(quiet) > 0.01 * clip
+
+    def zero(v):  # per-example gradients exactly 0: anything left is the added noise
+        return tf.reduce_sum(0.0 * x * v, axis=1)
+
+    noisy = dp_adam_gradient(DGConfig(dp_noise_multiplier=4.0, dp_l2_norm_clip=clip), zero, w)
+    # noise std per coordinate = z * C / batch = 4 * 0.5 / 100
+    assert np.std(noisy) == pytest.approx(4.0 * clip / 100, rel=0.35)
+
+
+@needs_tensorflow_privacy
+def test_a_model_trains_with_the_vectorized_dp_optimizer_inside_fit():
+    toy = toy_dataset()
+    model = DoppelGANger.from_dataset(toy, tiny_config(dp_noise_multiplier=1.0), seed=0)
+    compile_with_vectorized_dp(model)
+    assert type(model.critic_optimizer).__module__.startswith("tensorflow_privacy")
+    assert type(model.aux_critic_optimizer).__module__.startswith("tensorflow_privacy")
+    assert not type(model.generator_optimizer).__module__.startswith("tensorflow_privacy")
+    before = [w.copy() for w in model.critic.get_weights()]
+    history = model.fit(toy, epochs=1, steps_per_epoch=3, verbose=0)
+    assert all(np.isfinite(v[0]) for v in history.history.values())
+    assert any(not np.array_equal(a, b) for a, b in zip(before, model.critic.get_weights()))
+
+
+def test_the_vectorized_cross_check_without_tensorflow_privacy_names_the_stack(monkeypatch):
+    # on the reference stack too: pretend tensorflow-privacy is absent, as on the current one
+    monkeypatch.setattr(compat, "has_tensorflow_privacy", lambda: False)
+    with pytest.raises(RuntimeError, match="needs tensorflow-privacy") as error:
+        dp_adam(DGConfig(dp_noise_multiplier=1.0), 1e-3)
+    assert compat.REFERENCE_STACK in str(error.value)

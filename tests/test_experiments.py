@@ -241,20 +241,23 @@ def test_every_dgconfig_field_has_a_flag_of_its_type_and_default():
     from experiments import common
     names = common.dg_flag_names()
     flag_values = dg_flags()
-    assert set(flag_values) == set(names.values())
+    # and the model's run settings, which are not DGConfig fields
+    assert set(flag_values) == set(names.values()) | {"lstm_implementation", "precision"}
     assert names["use_aux_critic"] == "aux_critic"  # the alias older flagfiles use
     for field in dataclasses.fields(DGConfig):
         flag = flag_values[names[field.name]]
         assert flag.default == field.default, field.name
-        if field.name in ("precision", "lstm_implementation", "dp_clipping"):
-            assert isinstance(flag, flags.EnumFlag), field.name
-        elif isinstance(field.default, bool):
+        if isinstance(field.default, bool):
             assert isinstance(flag, flags.BooleanFlag), field.name
         else:  # int, float, or None for Optional[float] (dp_noise_multiplier)
             expected = type(field.default).__name__ if field.default is not None else "float"
             assert flag.flag_type() == expected, field.name
+    for name in ("lstm_implementation", "precision"):
+        assert isinstance(flag_values[name], flags.EnumFlag), name
     flag_values(["prog"])
     assert common.dg_config(flag_values) == DGConfig()
+    assert common.dg_run_settings(flag_values) == {"lstm_implementation": "auto",
+                                                   "precision": "float32"}
 
 
 def test_a_flagfile_reaches_dgconfig(tmp_path):
@@ -263,14 +266,16 @@ def test_a_flagfile_reaches_dgconfig(tmp_path):
     flagfile = tmp_path / "dg.flags"
     flagfile.write_text("# any DGConfig field, aliases included\n--feature_lstm_units=7\n"
                         "--noaux_critic\n--adam_beta_1=0.25\n--precision=mixed_bfloat16\n"
-                        "--dp_clipping=vectorized\n--nosample_with_replacement\n")
+                        "--lstm_implementation=keras\n--nosample_with_replacement\n")
     # a script's paper settings are the defaults; the flagfile overrides them
     flag_values = dg_flags(sample_len=8, auto_normalize=False, aux_critic=True)
     flag_values(["prog", f"--flagfile={flagfile}", "--critic_steps=2"])
     assert common.dg_config(flag_values) == DGConfig(
         sample_len=8, auto_normalize=False, use_aux_critic=False, feature_lstm_units=7,
-        adam_beta_1=0.25, precision="mixed_bfloat16", dp_clipping="vectorized",
-        sample_with_replacement=False, critic_steps=2)
+        adam_beta_1=0.25, sample_with_replacement=False, critic_steps=2)
+    # the run settings reach the model's arguments
+    assert common.dg_run_settings(flag_values) == {"lstm_implementation": "keras",
+                                                   "precision": "mixed_bfloat16"}
 
 
 def test_dg_flags_refuse_what_dgconfig_refuses():
@@ -286,6 +291,10 @@ def test_dg_flags_refuse_what_dgconfig_refuses():
     flag_values(["prog", "--adam_beta_2=1"])  # an open bound: DGConfig names it
     with pytest.raises(ValueError, match=r"DGConfig.adam_beta_2 must be a number in \[0, 1\)"):
         common.dg_config(flag_values)
+    flag_values = dg_flags()
+    flag_values(["prog", "--dp_noise_multiplier=1", "--precision=mixed_float16"])
+    with pytest.raises(ValueError, match="DP training .* runs in float32"):
+        common.dg_run_settings(flag_values)
 
 
 def test_results_notes_explain_every_blank_and_outlier():

@@ -99,9 +99,9 @@ def test_a_model_trains_to_the_same_weights_with_either_lstm():
     for name in ["keras", "fused"]:
         config = DGConfig(sample_len=2, batch_size=10, attribute_hidden_units=8,
                           minmax_hidden_units=8, feature_lstm_units=8, critic_hidden_units=8,
-                          aux_critic_hidden_units=8, lstm_implementation=name)
+                          aux_critic_hidden_units=8)
         tf.keras.utils.set_random_seed(0)  # the same initial weights
-        model = DoppelGANger.from_dataset(data, config, seed=0)
+        model = DoppelGANger.from_dataset(data, config, seed=0, lstm_implementation=name)
         assert model.feature_generator.lstm_implementation == name
         model.compile(steps_per_execution=1)
         model.fit(data, epochs=1, steps_per_epoch=3, verbose=0, seed=0)
@@ -237,9 +237,10 @@ def test_auto_uses_keras_when_the_operation_cannot_be_built(monkeypatch):
     assert fused_lstm.resolve_implementation("keras") == "keras"
 
 
-def test_config_rejects_an_unknown_implementation():
-    with pytest.raises(ValueError, match="lstm_implementation"):
-        DGConfig(lstm_implementation="cudnn")
+def test_the_model_rejects_an_unknown_implementation():
+    with pytest.raises(ValueError, match="lstm_implementation must be one of"):
+        DoppelGANger.from_dataset(tiny_data(), DGConfig(sample_len=2),
+                                  lstm_implementation="cudnn")
 
 
 def test_the_build_cache_key_tells_tensorflow_versions_flags_and_cpus_apart(monkeypatch, tmp_path):
@@ -280,9 +281,8 @@ def test_data_without_attributes_train_and_generate_with_the_fused_lstm():
         data = Dataset.from_arrays(np.random.default_rng(0).normal(size=(20, 8, 1)))
         config = DGConfig(sample_len=4, auto_normalize=False, use_aux_critic=False,
                           batch_size=10, attribute_hidden_units=8, minmax_hidden_units=8,
-                          feature_lstm_units=8, critic_hidden_units=8,
-                          lstm_implementation="fused")
-        model = DoppelGANger.from_dataset(data, config, seed=0)
+                          feature_lstm_units=8, critic_hidden_units=8)
+        model = DoppelGANger.from_dataset(data, config, seed=0, lstm_implementation="fused")
         model.compile()
         model.fit(data, epochs=1, verbose=0)
         print("generated", len(model.generate(5, seed=0)))

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import tensorflow as tf
 
-from doppelganger_tf import DGConfig, Dataset, DoppelGANger, Normalization, TrainingCheckpoint, compat
+from doppelganger_tf import DGConfig, Dataset, DoppelGANger, Normalization, TrainingCheckpoint
 from doppelganger_tf.networks import activity_mask
 from doppelganger_tf.transforms import decode_gen_flags, encode_gen_flags
 
@@ -43,9 +43,9 @@ def toy():
     return toy_dataset()
 
 
-def trained_model(dataset, config=None, epochs=1, seed=0):
+def trained_model(dataset, config=None, epochs=1, seed=0, **run_settings):
     tf.keras.utils.set_random_seed(seed)
-    model = DoppelGANger.from_dataset(dataset, config or tiny_config(), seed=seed)
+    model = DoppelGANger.from_dataset(dataset, config or tiny_config(), seed=seed, **run_settings)
     model.compile()
     model.fit(dataset, epochs=epochs, seed=seed, verbose=0)
     return model
@@ -188,30 +188,6 @@ def test_variable_length_data_and_masked_autonorm():
     # everything after each series' end is zero
     after = np.arange(12)[None, :] >= generated.lengths[:, None]
     assert np.all(generated.features[after] == 0)
-
-
-@pytest.mark.parametrize("masked", [False, True])
-def test_exact_sample_range_makes_each_series_span_its_generated_min_max(masked):
-    data = toy_dataset(variable_length=masked)
-    model = trained_model(data, tiny_config(exact_sample_range=True,
-                                            auto_normalize_masked=masked))
-    features, mask, hard, _ = next(model.sampler._generator_runs(40, None, None, 12, 1, 1000))
-    z = features[..., 0]  # the normalised continuous feature (MINUSONE_ONE)
-    active = mask > 0.5 if masked else np.ones_like(mask, bool)
-    several = active.sum(axis=1) > 1
-    lows = np.where(active, z, np.inf).min(axis=1)
-    highs = np.where(active, z, -np.inf).max(axis=1)
-    np.testing.assert_allclose(lows[several], -1.0, atol=1e-6)
-    np.testing.assert_allclose(highs[several], 1.0, atol=1e-6)
-    # so each generated series' own min/max are its generated min/max attributes (unmasked:
-    # over all T steps, as the original's min/max include the padding, so at full length)
-    generated = model.generate(40, seed=1, clip=False, length=None if masked else 12)
-    x = np.where(active, generated.features[..., 0], np.nan)
-    mid, half = hard[:, model.num_attribute_columns], hard[:, model.num_attribute_columns + 1]
-    np.testing.assert_allclose(((np.nanmax(x, 1) + np.nanmin(x, 1)) / 2)[several],
-                               mid[several], atol=1e-5)
-    np.testing.assert_allclose(((np.nanmax(x, 1) - np.nanmin(x, 1)) / 2)[several],
-                               half[several], atol=1e-5)
 
 
 def test_bad_model_inputs(toy):
@@ -413,11 +389,12 @@ def test_steps_per_execution_trains_as_one_step_per_call(toy):
         np.testing.assert_allclose(a, b, atol=1e-5)
 
 
-@pytest.mark.parametrize("reuse, passes", [(False, 2), (True, 1)])
-def test_generator_forward_passes_per_training_step(toy, reuse, passes):
-    """The original runs the generator once for the critic step and once for the generator
-    step; reuse_fake_batch shares one. Counted at trace time (one trace = one step's graph)."""
-    model = DoppelGANger.from_dataset(toy, tiny_config(reuse_fake_batch=reuse), seed=0)
+@pytest.mark.parametrize("critic_steps, generator_steps", [(1, 1), (2, 1)])
+def test_generator_forward_passes_per_training_step(toy, critic_steps, generator_steps):
+    """As the original, the generator runs once for each critic step and once for each
+    generator step. Counted at trace time (one trace = one step's graph)."""
+    model = DoppelGANger.from_dataset(
+        toy, tiny_config(critic_steps=critic_steps, generator_steps=generator_steps), seed=0)
     model.compile()
     calls = []
     forward = model.feature_generator.call
@@ -428,63 +405,20 @@ def test_generator_forward_passes_per_training_step(toy, reuse, passes):
 
     model.feature_generator.call = counting_call
     model.fit(toy, epochs=1, steps_per_epoch=3, verbose=0)
-    assert len(calls) == passes
+    assert len(calls) == critic_steps + generator_steps
     assert np.isfinite(model.history.history["g_loss"][0])
 
 
-needs_tensorflow_privacy = pytest.mark.skipif(
-    not compat.has_tensorflow_privacy(),
-    reason=f"tensorflow-privacy is not installed: it runs on {compat.REFERENCE_STACK} only")
-
-
-@pytest.mark.parametrize("clipping", ["ghost", pytest.param(
-    "vectorized", marks=needs_tensorflow_privacy)])
-def test_dp_training_runs_inside_fit(toy, clipping):
-    model = DoppelGANger.from_dataset(
-        toy, tiny_config(dp_noise_multiplier=1.0, dp_clipping=clipping), seed=0)
+def test_dp_training_runs_inside_fit(toy):
+    model = DoppelGANger.from_dataset(toy, tiny_config(dp_noise_multiplier=1.0), seed=0)
     model.compile()
-    # ghost clipping noises the gradients itself and applies them with plain Adam; the
-    # vectorized path is tensorflow-privacy's DP optimizer
-    def is_dp(optimizer):
-        return type(optimizer).__module__.startswith("tensorflow_privacy")
-    assert is_dp(model.critic_optimizer) == (clipping == "vectorized")
-    assert not is_dp(model.generator_optimizer)
+    # ghost clipping noises the gradients itself and applies them with plain Adam
+    # (test_dp_clipping.py cross-checks it against tensorflow-privacy's DP optimizer)
+    assert type(model.critic_optimizer) is type(model.generator_optimizer)
     before = [w.copy() for w in model.critic.get_weights()]
     history = model.fit(toy, epochs=1, steps_per_epoch=3, verbose=0)
     assert all(np.isfinite(v[0]) for v in history.history.values())
     assert any(not np.array_equal(a, b) for a, b in zip(before, model.critic.get_weights()))
-
-
-def dp_gradient(config, per_example_loss, variable):
-    """The gradient the DP optimizer of ``config`` would apply (before Adam)."""
-    from doppelganger_tf.privacy import dp_adam
-    optimizer = dp_adam(config, 1e-3)
-    with tf.GradientTape() as tape:
-        loss = per_example_loss(variable)
-    (grad, _), = optimizer._compute_gradients(loss, [variable], tape=tape)
-    return grad.numpy()
-
-
-@needs_tensorflow_privacy
-def test_dp_clips_per_example_and_adds_noise():
-    w = tf.Variable(tf.ones([50]))
-    x = tf.constant(np.random.default_rng(0).normal(size=(100, 50)) * 100, tf.float32)
-
-    def huge(v):  # per-example gradients of norm ~1000, far beyond the clip norm
-        return tf.reduce_sum(x * v, axis=1)
-
-    clip = 0.5
-    quiet = dp_gradient(DGConfig(dp_noise_multiplier=1e-9, dp_l2_norm_clip=clip), huge, w)
-    # the applied gradient is the mean of per-example gradients each clipped to norm <= clip
-    assert np.linalg.norm(quiet) <= clip + 1e-5
-    assert np.linalg.norm(quiet) > 0.01 * clip
-
-    def zero(v):  # per-example gradients exactly 0: anything left is the added noise
-        return tf.reduce_sum(0.0 * x * v, axis=1)
-
-    noisy = dp_gradient(DGConfig(dp_noise_multiplier=4.0, dp_l2_norm_clip=clip), zero, w)
-    # noise std per coordinate = z * C / batch = 4 * 0.5 / 100
-    assert np.std(noisy) == pytest.approx(4.0 * clip / 100, rel=0.35)
 
 
 @pytest.fixture(scope="module")
@@ -497,7 +431,7 @@ def float32_losses():
                                              ("mixed_bfloat16", "bfloat16")])
 def test_mixed_precision_trains_in_half_with_float32_weights_and_outputs(
         toy, tmp_path, float32_losses, precision, half):
-    model = trained_model(toy, tiny_config(precision=precision))
+    model = trained_model(toy, precision=precision)
     # the hidden layers compute in half precision on float32 weights; scores stay float32
     assert model.critic.hidden[0].compute_dtype == half
     assert model.feature_generator.lstms[0].compute_dtype == half
@@ -516,12 +450,20 @@ def test_mixed_precision_trains_in_half_with_float32_weights_and_outputs(
     generated.validate()
     model.save(tmp_path / "model")
     loaded = DoppelGANger.load(tmp_path / "model")
-    assert loaded.config.precision == precision
+    assert loaded.precision == precision and loaded.config == model.config
     np.testing.assert_array_equal(loaded.generate(30, seed=3).features, generated.features)
+    # a run setting, not part of the model: the same weights load to run in float32
+    as_float32 = DoppelGANger.load(tmp_path / "model", precision="float32")
+    assert as_float32.precision == "float32"
+    assert as_float32.critic.hidden[0].compute_dtype == "float32"
+    for a, b in zip(as_float32.critic.get_weights(), loaded.critic.get_weights()):
+        np.testing.assert_array_equal(a, b)
 
 
-def test_precision_is_checked():
-    with pytest.raises(ValueError, match="precision must be one of"):
-        tiny_config(precision="float16")
+def test_precision_is_checked(toy):
+    with pytest.raises(ValueError, match=r"^precision must be one of \('float32', "
+                                         r"'mixed_float16', 'mixed_bfloat16'\), got 'float16'"):
+        DoppelGANger.from_dataset(toy, tiny_config(), precision="float16")
     with pytest.raises(ValueError, match="DP training .* float32"):
-        tiny_config(precision="mixed_float16", dp_noise_multiplier=1.0)
+        DoppelGANger.from_dataset(toy, tiny_config(dp_noise_multiplier=1.0),
+                                  precision="mixed_float16")

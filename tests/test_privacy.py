@@ -9,7 +9,7 @@ import pytest
 from scipy import optimize, stats
 
 from doppelganger_tf import compat
-from doppelganger_tf.privacy import (DPParams, dp_adam, epsilon_spent, original_epsilon,
+from doppelganger_tf.privacy import (DPParams, epsilon_spent, original_epsilon,
                                      original_epsilon_for_steps)
 
 from conftest import ROOT, run_experiment
@@ -141,30 +141,6 @@ def test_original_epsilon_is_tensorflow_privacys_compute_dp_sgd_privacy(n, batch
         theirs, _ = compute_dp_sgd_privacy(n, batch, effective, epochs, 1e-5)
         assert original_epsilon(n, batch, epochs, z, aux_critic=aux_critic) == \
             pytest.approx(theirs, rel=1e-12)
-
-
-# --- the vectorized (tf-privacy) DP optimizer ----------------------------------------------------
-
-def vectorized_config():
-    from doppelganger_tf import DGConfig
-    return DGConfig(dp_noise_multiplier=1.5, dp_l2_norm_clip=0.5, dp_clipping="vectorized")
-
-
-@needs_tf_privacy
-def test_dp_adam_is_tensorflow_privacys_vectorized_adam():
-    import tensorflow_privacy
-    optimizer = dp_adam(vectorized_config(), 1e-3)
-    assert isinstance(optimizer, tensorflow_privacy.VectorizedDPKerasAdamOptimizer)
-
-
-def test_dp_adam_without_tensorflow_privacy_names_the_fix(monkeypatch):
-    # on the reference stack too: pretend tensorflow-privacy is absent, as on the current one
-    monkeypatch.setattr(compat, "has_tensorflow_privacy", lambda: False)
-    with pytest.raises(RuntimeError) as error:
-        dp_adam(vectorized_config(), 1e-3)
-    message = str(error.value)
-    assert "dp_clipping='vectorized'" in message and "dp_clipping='ghost'" in message
-    assert compat.REFERENCE_STACK in message
 
 
 # --- the callback and the saved record (tiny models, see tests/test_model.py) --------------------

@@ -188,7 +188,7 @@ def test_retraining_a_mixed_float16_model_changes_only_its_attribute_generator()
     # its attribute generator computes in float16 (its update is loss-scaled), the fresh
     # critic in float32
     data = flip_dataset()
-    model = DoppelGANger.from_dataset(data, tiny_config(precision="mixed_float16"), seed=0)
+    model = DoppelGANger.from_dataset(data, tiny_config(), seed=0, precision="mixed_float16")
     frozen = [[w.copy() for w in net.get_weights()] for net in frozen_networks(model)]
     before = [w.copy() for w in model.attribute_generator.get_weights()]
     target = target_from_probabilities(data, TARGET, n=200, seed=0)

@@ -55,3 +55,62 @@ def test_a_format_1_file_of_another_model_is_refused(tmp_path):
     config.write_text(json.dumps(payload))
     with pytest.raises(ValueError, match="no group of weights fits the model's critic"):
         DoppelGANger.load(tmp_path / "old")
+
+
+# --- models saved before DGConfig lost fields (doppelganger_tf 0.3.0) ---------------------------
+
+def old_model_with(tmp_path, **config_changes):
+    """A copy of the reference model (saved by doppelganger_tf 0.2.0, which kept the run
+    settings and the removed options in its config), its config changed."""
+    import json
+    import shutil
+
+    shutil.copytree(SAVED / "reference" / "model", tmp_path / "old")
+    config = tmp_path / "old" / "model.json"
+    payload = json.loads(config.read_text())
+    assert "run_settings" not in payload and payload["config"]["reuse_fake_batch"] is False
+    payload["config"].update(config_changes)
+    config.write_text(json.dumps(payload))
+    return tmp_path / "old"
+
+
+def test_an_old_model_with_the_removed_fields_at_their_defaults_loads_and_saves_without(
+        tmp_path):
+    import json
+
+    model = DoppelGANger.load(old_model_with(tmp_path))
+    assert (model.lstm_implementation, model.precision) == ("auto", "float32")
+    model.save(tmp_path / "new")
+    payload = json.loads((tmp_path / "new" / "model.json").read_text())
+    assert not {"reuse_fake_batch", "dp_clipping", "precision"} & set(payload["config"])
+    assert payload["run_settings"] == {"lstm_implementation": "auto", "precision": "float32"}
+    np.testing.assert_array_equal(DoppelGANger.load(tmp_path / "new").generate(
+        COUNT, seed=SEED).features, model.generate(COUNT, seed=SEED).features)
+
+
+def test_an_old_model_runs_with_the_run_settings_of_its_config_unless_told_otherwise(tmp_path):
+    path = old_model_with(tmp_path, precision="mixed_bfloat16", lstm_implementation="keras")
+    model = DoppelGANger.load(path)
+    assert (model.lstm_implementation, model.precision) == ("keras", "mixed_bfloat16")
+    assert model.critic.hidden[0].compute_dtype == "bfloat16"
+    assert DoppelGANger.load(path, precision="float32").precision == "float32"
+    with pytest.raises(TypeError, match="load\\(\\) takes the run settings"):
+        DoppelGANger.load(path, reuse_fake_batch=False)
+
+
+@pytest.mark.parametrize("field, value, fix", [
+    ("reuse_fake_batch", True, 'set "reuse_fake_batch": false in its model.json'),
+    ("dp_clipping", "vectorized", 'set "dp_clipping": "ghost" in its model.json'),
+    ("exact_sample_range", True, "load the model with doppelganger_tf 0.2.0"),
+])
+def test_an_old_model_with_a_removed_option_on_is_refused_saying_what_to_do(
+        tmp_path, field, value, fix):
+    from doppelganger_tf.config import RetiredFieldError
+
+    path = old_model_with(tmp_path, **{field: value})
+    with pytest.raises(RetiredFieldError) as caught:
+        DoppelGANger.load(path)
+    message = str(caught.value)
+    assert message.startswith(f"{path / 'model.json'}: DGConfig.{field}={value!r} was removed "
+                              "in doppelganger_tf 0.3.0 ("), message
+    assert fix in message

@@ -92,7 +92,7 @@ def test_encoding_a_batch_equals_encoding_the_whole(data):
 
 
 @pytest.mark.parametrize("config", [dict(), dict(sample_with_replacement=False,
-                                                 reuse_fake_batch=True)])
+                                                 critic_steps=2)])
 def test_memory_and_streamed_training_give_identical_weights(data, loaded, config):
     weights = {}
     for mode, source in [("memory", data), ("streamed", loaded)]:
