@@ -23,7 +23,7 @@ from .frames import FrameInfo
 from .fidelity_callback import trackers_first
 from .fused_lstm import resolve_implementation
 from .generation import Sampler
-from .networks import Critic, Generator
+from .networks import Critic, Generator, update_average
 from .outputs import Output
 from .precision import apply_gradients, with_loss_scaling
 
@@ -273,7 +273,8 @@ class DoppelGANger(keras.Model):
                             self.generator.trainable_variables)
             self._record(g_loss=g_loss)
             if self.averaged_generator is not None:
-                self._update_generator_average()
+                update_average(self.averaged_generator, self.generator,
+                               cfg.generator_average_decay)
         return compat.step_logs({name: t.result() for name, t in self._trackers.items()})
 
     def _real_batch(self, data) -> "CriticInput":
@@ -313,37 +314,6 @@ class DoppelGANger(keras.Model):
         """Add this step's figures to their running means (the metrics ``fit`` logs)."""
         for name, value in values.items():
             self._trackers[name].update_state(value)
-
-    def _update_generator_average(self):
-        """average = decay * average + (1 - decay) * weights for the trainable weights; the
-        BatchNorm moving statistics are copied (they describe the live weights' activations,
-        which the average's follow closely)."""
-        decay = self.config.generator_average_decay
-        live, averaged = self.generator, self.averaged_generator
-        # the non-trainable ones copied exactly (BatchNorm statistics; Keras 3's int64
-        # seed-generator states, which a float product would round)
-        pairs = ([(a, w, decay) for a, w in zip(averaged.trainable_variables,
-                                                live.trainable_variables)]
-                 + [(a, w, None) for a, w in zip(averaged.non_trainable_variables,
-                                                 live.non_trainable_variables)])
-
-        def assign(average, weight, keep):
-            if keep is None:
-                return average.assign(weight)
-            return average.assign(keep * average + (1.0 - keep) * weight)
-
-        def update(strategy=None):
-            for average, weight, keep in pairs:
-                if strategy is None:
-                    assign(average, weight, keep)
-                else:  # mirrored variables are updated per device, in cross-replica context
-                    strategy.extended.update(compat.tf_variable(average), assign,
-                                             args=(compat.tf_variable(weight), keep))
-
-        if tf.distribute.get_strategy().num_replicas_in_sync > 1:
-            tf.distribute.get_replica_context().merge_call(update)
-        else:
-            update()
 
     def fit(self, x=None, y=None, epochs=1, steps_per_epoch=None, initial_epoch=0, seed=None,
             stop_on_divergence=True, input_mode="auto", **kwargs):

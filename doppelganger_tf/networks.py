@@ -6,7 +6,7 @@ from typing import NamedTuple, Sequence, Tuple
 
 import tensorflow as tf
 
-from .compat import keras, run_time_major_lstm, set_layer_list, time_major_lstm
+from .compat import keras, run_time_major_lstm, set_layer_list, tf_variable, time_major_lstm
 from .config import LSTM_IMPLEMENTATIONS
 from .fused_lstm import lstm_sequence
 from .outputs import Normalization, Output, OutputType
@@ -347,3 +347,34 @@ class Critic(keras.layers.Layer):
 
 def gen_flag_output() -> Output:
     return Output(OutputType.DISCRETE, 2, name="__gen_flag", is_gen_flag=True)
+
+
+def update_average(averaged: Generator, live: Generator, decay: float):
+    """One step of the generator's weight average (DGConfig.generator_average_decay):
+    average = decay * average + (1 - decay) * weights for the trainable weights; the BatchNorm
+    moving statistics are copied (they describe the live weights' activations, which the
+    average's follow closely)."""
+    # the non-trainable ones copied exactly (BatchNorm statistics; Keras 3's int64
+    # seed-generator states, which a float product would round)
+    pairs = ([(a, w, decay) for a, w in zip(averaged.trainable_variables,
+                                            live.trainable_variables)]
+             + [(a, w, None) for a, w in zip(averaged.non_trainable_variables,
+                                             live.non_trainable_variables)])
+
+    def assign(average, weight, keep):
+        if keep is None:
+            return average.assign(weight)
+        return average.assign(keep * average + (1.0 - keep) * weight)
+
+    def update(strategy=None):
+        for average, weight, keep in pairs:
+            if strategy is None:
+                assign(average, weight, keep)
+            else:  # mirrored variables are updated per device, in cross-replica context
+                strategy.extended.update(tf_variable(average), assign,
+                                         args=(tf_variable(weight), keep))
+
+    if tf.distribute.get_strategy().num_replicas_in_sync > 1:
+        tf.distribute.get_replica_context().merge_call(update)
+    else:
+        update()
