@@ -15,7 +15,7 @@ batch is the time of a train-function call (what fit runs) over the steps it run
 The two alternate, ours first in odd repetitions and gretel first in even ones.  Prints ms per
 batch (median of the timed figures after warm-up) per repetition and over all repetitions, and
 gretel/ours.
-Asserts nothing; not part of the test suite.  See docs/benchmarks.md.
+Asserts nothing; not part of the test suite.  See docs/performance.md.
 
 The gretel environment is created on first use and reused afterwards.  gretel-synthetics
 0.22.20's declared requirements (sdv<0.18, rdt<1.3) have no release for Python 3.11, so the

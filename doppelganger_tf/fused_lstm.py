@@ -3,7 +3,7 @@
 ``kernels/lstm_sequence.cc`` runs a whole LSTM sequence, forward and backward, as one operation
 each, with Keras' gate order and maths (same weights, same results to float rounding). At the
 WWT shape a training step takes 0.88 of its time with Keras' LSTM on a 2-core CPU
-(docs/benchmarks.md).
+(docs/performance.md).
 
 TensorFlow has no such operation for CPUs, so the source is compiled on first use with the C++
 compiler (``$CXX``, default ``g++``) against the installed TensorFlow's headers, for this CPU

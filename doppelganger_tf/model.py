@@ -28,7 +28,7 @@ from .outputs import Output
 from .precision import apply_gradients, with_loss_scaling
 
 # training steps per call of Keras' train function (compile's steps_per_execution): the steps
-# run in one graph loop, without Python's per-call dispatch (docs/benchmarks.md)
+# run in one graph loop, without Python's per-call dispatch (docs/performance.md)
 STEPS_PER_EXECUTION = 10
 # noise drawn once per batch and read by every critic and generator run of it (the original's
 # feed_dict); the LSTM's initial state is drawn afresh for each run (see _fake_batch)
@@ -193,7 +193,7 @@ class DoppelGANger(keras.Model):
                 aux_critic_optimizer or update.optimizer(cfg.aux_critic_learning_rate),
                 self.precision)
         # no XLA unless asked: Keras 3's "auto" would turn it on where a GPU is visible, and
-        # the fused CPU LSTM has no XLA kernel (on CPUs XLA is far slower for the rollout: docs/benchmarks.md)
+        # the fused CPU LSTM has no XLA kernel (on CPUs XLA is far slower for the rollout: docs/performance.md)
         kwargs.setdefault("jit_compile", False)
         super().compile(optimizer=self.generator_optimizer,
                         steps_per_execution=steps_per_execution, **kwargs)

@@ -9,7 +9,7 @@ accounting below is exact.
 
 What comes from where, on both supported stacks (compat.py) unless said otherwise:
 - per-example clipping: "ghost" clipping (dp_clipping.py: per-example norms from activations
-  and their gradients, close to the cost of a plain step: docs/benchmarks.md, "DP step"), the
+  and their gradients, close to the cost of a plain step: docs/performance.md, "DP step"), the
   default;
 - the noise: our own Gaussian draw from the model's seeded ``tf.random.Generator``
   (``dp_clipping.noised_mean``);

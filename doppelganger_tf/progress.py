@@ -33,7 +33,7 @@ from typing import Callable, Optional
 from .compat import keras
 
 # the logs keys the display reads a fidelity figure from, in order of preference (the
-# FidelityTracker's keep-best figures: the mean ratio to a target, to the floor)
+# FidelityTracker's keep-best figures: the mean ratio to a target, to the floor; else its first)
 FIDELITY_KEYS = ("fidelity/keep_best_target_ratio", "fidelity/keep_best_floor_ratio")
 FIDELITY_PREFIX = "fidelity/"
 # a refreshing line is redrawn at most this often (seconds)
@@ -258,6 +258,11 @@ class TrainingProgress(keras.callbacks.Callback):
         for key in FIDELITY_KEYS:
             if key in logs and _is_number(logs[key]):
                 return key, float(logs[key])
+        # no keep-best figure: the tracker's first figure (not its timing)
+        for key, value in logs.items():
+            if (str(key).startswith(FIDELITY_PREFIX) and key != "fidelity/seconds"
+                    and _is_number(value)):
+                return key, float(value)
         return None
 
 

@@ -340,7 +340,7 @@ def train_doppelganger(train: Dataset, out: Path):
     """Train (or resume) DoppelGANger with checkpoints; returns the trained model. The model is
     built and compiled in the --strategy's scope; in a multi-worker job every worker runs this
     (the chief writes the checkpoints and the model)."""
-    from doppelganger_tf.callbacks import (PrivacyBudget, ProgressLogger, TrainingCheckpoint,
+    from doppelganger_tf.callbacks import (PrivacyBudget, TrainingCheckpoint, TrainingProgress,
                                            TrainingTimeLimit)
     from doppelganger_tf.fidelity_callback import DEFAULT_METRICS, FidelityTracker
     from doppelganger_tf.compat import keras
@@ -361,7 +361,9 @@ def train_doppelganger(train: Dataset, out: Path):
     start = checkpoint.restore(model)
     if start:
         logging.info("dg: resuming after epoch %d", start)
-    callbacks = [ProgressLogger(FLAGS.log_every, logging.info)]
+    # the ETA honours --max_train_seconds (the epoch count is only an upper bound then)
+    callbacks = [TrainingProgress(FLAGS.log_every, logging.info,
+                                  seconds=FLAGS.max_train_seconds or None)]
     if model.uses_dp:  # before the checkpoint, so a stop at the target is checkpointed
         callbacks.insert(0, PrivacyBudget(delta=FLAGS.dp_delta,
                                           target_epsilon=FLAGS.dp_target_epsilon,
