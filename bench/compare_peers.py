@@ -53,7 +53,6 @@ SHAPE_TEXT = ("WWT shape: T=550, sample_len=10, 1 continuous feature (per-exampl
 
 def run_ours_worker(args):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    sys.path.insert(0, str(BENCH))
     import tensorflow as tf
     import flops  # bench/flops.py
     import train_step  # bench/train_step.py

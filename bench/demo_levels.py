@@ -20,13 +20,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
 FEATURE = "views"
 FAMILIES = ("acf", "mean", "midrange")
 KEYS = (f"acf_mse/{FEATURE}", f"w1_mean/{FEATURE}", f"w1_midrange/{FEATURE}")
@@ -52,14 +50,13 @@ def main():
     parser.add_argument("--days", type=int, default=553, help="--synthetic_length")
     args = parser.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    sys.path.insert(0, str(ROOT / "experiments"))
-    import common  # experiments/common.py: the same split as the run's
+    from real_halves import split_real_halves  # bench/real_halves.py: the run's split
     from doppelganger_tf.callbacks import TrainingCheckpoint
     from doppelganger_tf.evaluation import evaluate, fidelity_metrics
     from doppelganger_tf.model import DoppelGANger
     from doppelganger_tf.synthetic import wwt_like_dataset
 
-    train, held_out = common.split_real_halves(
+    train, held_out = split_real_halves(
         wwt_like_dataset(2 * args.pages, args.days, args.seed), args.seed)
     floor = fidelity_metrics(train, held_out, FAMILIES)
     print("training pages:", page_shape(train))

@@ -13,14 +13,11 @@ asserts nothing.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
-import sys
+from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-# the vectorized DP update is a test helper, not a model option
-sys.path.insert(1, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                                "tests"))
 
 import numpy as np  # noqa: E402
 
@@ -33,11 +30,22 @@ VARIANTS = {
     "plain": {},
     "DP, ghost clipping": dict(dp_noise_multiplier=1.0),
 }
-if compat.has_tensorflow_privacy():
-    from vectorized_dp import compile_with_vectorized_dp  # noqa: E402
 
-    VARIANTS["DP, tf-privacy vectorized"] = dict(dp_noise_multiplier=1.0,
-                                                 compile_model=compile_with_vectorized_dp)
+
+def load_test_helper(name):
+    """tests/<name>.py, loaded from its file: the vectorized DP update is a test helper, not a
+    model option (nor on this folder's import path)."""
+    path = Path(__file__).resolve().parent.parent / "tests" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+if compat.has_tensorflow_privacy():
+    VARIANTS["DP, tf-privacy vectorized"] = dict(
+        dp_noise_multiplier=1.0,
+        compile_model=load_test_helper("vectorized_dp").compile_with_vectorized_dp)
 
 
 def main():

@@ -10,11 +10,9 @@ block's ms/step and samples/s, and the fused/Keras ratio per block with its medi
 """
 import os
 import platform
-import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import numpy as np  # noqa: E402
 from absl import app, flags  # noqa: E402

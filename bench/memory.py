@@ -19,8 +19,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-BENCH = Path(__file__).resolve().parent
-
 
 def peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
@@ -28,7 +26,6 @@ def peak_mib() -> float:
 
 def worker(scenario: str, n: int, steps: int) -> dict:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    sys.path.insert(0, str(BENCH))
     import train_step
     from doppelganger_tf.runtime import set_cpu_threads
 

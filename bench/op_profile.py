@@ -17,13 +17,11 @@ from __future__ import annotations
 
 import collections
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import tensorflow as tf  # noqa: E402
 from absl import app, flags  # noqa: E402

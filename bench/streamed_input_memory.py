@@ -30,15 +30,12 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-BENCH = Path(__file__).resolve().parent
-sys.path.insert(0, str(BENCH))
-from memory import child, peak_mib  # noqa: E402  (bench/memory.py)
+from memory import child, peak_mib  # bench/memory.py
 
 BLOCK = 1000  # samples per written block
 INPUT_BATCHES = 300  # batches drawn from the input pipeline alone, for its rate

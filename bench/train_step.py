@@ -32,7 +32,6 @@ from doppelganger_tf.config import LSTM_IMPLEMENTATIONS, PRECISIONS
 from doppelganger_tf.model import STEPS_PER_EXECUTION
 from doppelganger_tf.runtime import THREAD_SETTING_HELP, apply_thread_setting
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import flops  # noqa: E402  (bench/flops.py)
 
 FLAGS = flags.DEFINE_string("shapes", "wwt,mba", "comma-separated shapes to run: wwt, mba")

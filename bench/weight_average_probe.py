@@ -22,9 +22,8 @@ import tensorflow as tf
 from doppelganger_tf import DGConfig, DoppelGANger
 from doppelganger_tf.evaluation.fidelity import fidelity_metrics
 from doppelganger_tf.synthetic import wwt_like_dataset
+from real_halves import split_real_halves  # bench/real_halves.py: the same halves as wwt.py
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "experiments"))
-import common  # noqa: E402  (experiments/common.py: the same real halves as wwt.py)
 
 DECAYS = (0.9, 0.98, 0.995)  # per call of the train function
 KEYS = ("acf_mse/views", "w1_midrange/views", "w1_mean/views", "jsd/domain")
@@ -49,7 +48,7 @@ def main():
     seed, epochs, sample_len, days = given + [400, 10, 550][len(given) - 1:]
     tf.config.threading.set_intra_op_parallelism_threads(1)
     tf.config.threading.set_inter_op_parallelism_threads(1)
-    train, test = common.split_real_halves(wwt_like_dataset(1000, days, seed), seed)
+    train, test = split_real_halves(wwt_like_dataset(1000, days, seed), seed)
     tf.keras.utils.set_random_seed(seed)
     model = DoppelGANger.from_dataset(train, DGConfig(sample_len=sample_len, batch_size=100),
                                       seed=seed)

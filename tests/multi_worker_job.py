@@ -44,9 +44,10 @@ def main():
         cpu = tf.config.list_physical_devices("CPU")[0]
         tf.config.set_logical_device_configuration(
             cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-    from doppelganger_tf import DGConfig, Dataset, DoppelGANger, TrainingCheckpoint
+    from doppelganger_tf import Dataset, DoppelGANger, TrainingCheckpoint
     from doppelganger_tf.compat import keras
     from doppelganger_tf.distribution import make_strategy
+    from conftest import tiny_config  # tests/ is this script's folder: on sys.path
 
     strategy = (make_strategy("multi_worker") if args.role == "worker"
                 else tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]))
@@ -54,9 +55,7 @@ def main():
     data = Dataset.from_arrays(rng.normal(size=(40, 8, 1)),
                                pd.DataFrame({"k": rng.choice(["x", "y"], 40)}),
                                discrete_attributes=["k"])
-    config = DGConfig(sample_len=4, batch_size=10, attribute_hidden_units=8,
-                      minmax_hidden_units=8, feature_lstm_units=8, critic_hidden_units=8,
-                      aux_critic_hidden_units=8)
+    config = tiny_config()
     keras.utils.set_random_seed(0)
     with strategy.scope():
         model = DoppelGANger.from_dataset(data, config, seed=0)

@@ -152,7 +152,7 @@ def test_a_save_killed_by_todays_code_between_its_renames_is_recovered(tmp_path)
 def test_loaders_recover_a_save_killed_between_renames(tmp_path):
     """Dataset.load and DoppelGANger.load call recover(path) themselves."""
     import tensorflow as tf
-    from test_model import tiny_config, toy_dataset
+    from conftest import toy_config, toy_dataset
 
     from doppelganger_tf import DoppelGANger
     from doppelganger_tf.saved_weights import named_weights
@@ -162,7 +162,7 @@ def test_loaders_recover_a_save_killed_between_renames(tmp_path):
     assert same(Dataset.load(path), small_dataset(0))
     assert leftovers(path) == []
 
-    model = DoppelGANger.from_dataset(toy_dataset(n=20), tiny_config(), seed=0)
+    model = DoppelGANger.from_dataset(toy_dataset(n=20), toy_config(), seed=0)
     variables = named_weights(model)  # what model.save writes
     saved = {name: v.numpy() for name, v in variables.items()}
     model.save(tmp_path / "old")

@@ -7,11 +7,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from doppelganger_tf import DGConfig, DoppelGANger, TrainingCheckpoint
-from conftest import sine_dataset
+from doppelganger_tf import DoppelGANger, TrainingCheckpoint
+from conftest import sine_dataset, tiny_config
 
-TINY = dict(sample_len=4, batch_size=10, attribute_hidden_units=8, minmax_hidden_units=8,
-            feature_lstm_units=8, critic_hidden_units=8, aux_critic_hidden_units=8)
 DATA = "data-00000-of-00001"
 
 
@@ -21,7 +19,7 @@ def data():
 
 
 def new_model(data, **config):
-    model = DoppelGANger.from_dataset(data, DGConfig(**{**TINY, **config}), seed=0)
+    model = DoppelGANger.from_dataset(data, tiny_config(**config), seed=0)
     model.compile()
     return model
 

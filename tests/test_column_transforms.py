@@ -10,12 +10,11 @@ import pandas as pd
 import pytest
 import tensorflow as tf
 
-from doppelganger_tf import ColumnTransform, DGConfig, DoppelGANger, Output, OutputType
+from doppelganger_tf import ColumnTransform, DoppelGANger, Output, OutputType
 from doppelganger_tf.dataset import Dataset
 from doppelganger_tf.transforms import AUTO_TAIL_RATIO, choose_transform
+from conftest import tiny_config
 
-TINY = dict(sample_len=4, batch_size=10, attribute_hidden_units=8, minmax_hidden_units=8,
-            feature_lstm_units=8, critic_hidden_units=8, aux_critic_hidden_units=8)
 LENGTH = 8
 
 
@@ -259,7 +258,7 @@ def trained(tmp_path_factory):
     frame = heavy_frame(seed=1)
     data = read(frame)
     tf.keras.utils.set_random_seed(0)
-    model = DoppelGANger.from_dataset(data, DGConfig(**TINY), seed=0)
+    model = DoppelGANger.from_dataset(data, tiny_config(), seed=0)
     model.compile()
     model.fit(data, epochs=2, verbose=0)
     return frame, data, model

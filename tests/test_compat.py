@@ -8,12 +8,10 @@ import pandas as pd
 import pytest
 import tensorflow as tf
 
-from doppelganger_tf import DGConfig, DoppelGANger, TrainingCheckpoint, compat
-from conftest import sine_dataset
+from doppelganger_tf import DoppelGANger, TrainingCheckpoint, compat
+from conftest import sine_dataset, tiny_config
 
 STACK = f"Keras {compat.KERAS_VERSION}, TensorFlow {tf.__version__}"
-TINY = dict(sample_len=4, batch_size=10, attribute_hidden_units=8, minmax_hidden_units=8,
-            feature_lstm_units=8, critic_hidden_units=8, aux_critic_hidden_units=8)
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +21,7 @@ def data():
 
 def new_model(data, **config):
     tf.keras.utils.set_random_seed(0)
-    model = DoppelGANger.from_dataset(data, DGConfig(**{**TINY, **config}), seed=0)
+    model = DoppelGANger.from_dataset(data, tiny_config(**config), seed=0)
     model.compile()
     return model
 
@@ -138,7 +136,7 @@ def test_user_keras_callbacks_and_optimizer(data, tmp_path):
     import keras
 
     log = tmp_path / "log.csv"
-    model = DoppelGANger.from_dataset(data, DGConfig(**TINY), seed=0)
+    model = DoppelGANger.from_dataset(data, tiny_config(), seed=0)
     model.compile(generator_optimizer=keras.optimizers.Adam(1e-3),
                   critic_optimizer=tf.keras.optimizers.Adam(1e-3))
     history = model.fit(data, epochs=2, verbose=0, callbacks=[

@@ -5,13 +5,12 @@ import pandas as pd
 import pytest
 import tensorflow as tf
 
-from doppelganger_tf import DGConfig, DoppelGANger
+from doppelganger_tf import DoppelGANger
 from doppelganger_tf.conditional import complete_attributes
 from doppelganger_tf.dataset import Dataset
 from doppelganger_tf.observed import continue_series, fit_noise, impute, in_model_encoding
+from conftest import tiny_config
 
-TINY = dict(sample_len=4, batch_size=20, attribute_hidden_units=8, minmax_hidden_units=8,
-            feature_lstm_units=8, critic_hidden_units=8, aux_critic_hidden_units=8)
 N, T = 40, 16
 
 
@@ -33,7 +32,7 @@ def data():
 @pytest.fixture(scope="module")
 def model(data):
     tf.keras.utils.set_random_seed(0)
-    model = DoppelGANger.from_dataset(data, DGConfig(**TINY), seed=0)
+    model = DoppelGANger.from_dataset(data, tiny_config(batch_size=20), seed=0)
     model.compile()
     model.fit(data, epochs=20, verbose=0)
     return model

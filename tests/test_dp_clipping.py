@@ -8,7 +8,7 @@ import tensorflow as tf
 from scipy import stats
 
 from doppelganger_tf import DGConfig, DoppelGANger, compat, critic_updates, dp_clipping, wgan_gp
-from test_model import tiny_config, toy_dataset
+from conftest import toy_config, toy_dataset
 from vectorized_dp import compile_with_vectorized_dp, dp_adam
 
 needs_tensorflow_privacy = pytest.mark.skipif(
@@ -22,7 +22,7 @@ BATCH = 6
 @pytest.fixture(scope="module")
 def critic_inputs():
     toy = toy_dataset()
-    model = DoppelGANger.from_dataset(toy, tiny_config(dp_noise_multiplier=1.0), seed=0)
+    model = DoppelGANger.from_dataset(toy, toy_config(dp_noise_multiplier=1.0), seed=0)
     features, attributes = model.prepare(toy)
     fake = model.generator(model.generator.sample_noise(BATCH, model.rng.normal), training=False)
     fake_f, fake_a = fake.features, fake.soft_attributes
@@ -185,7 +185,7 @@ def test_a_dp_step_moves_the_critic_weights_by_the_noise_scale():
     z, clip, lr = 1000.0, 1.0, 1e-3
     tf.keras.utils.set_random_seed(0)
     model = DoppelGANger.from_dataset(
-        toy, tiny_config(dp_noise_multiplier=z, dp_l2_norm_clip=clip), seed=0)
+        toy, toy_config(dp_noise_multiplier=z, dp_l2_norm_clip=clip), seed=0)
     model.compile(critic_optimizer=tf.keras.optimizers.SGD(lr),
                   aux_critic_optimizer=tf.keras.optimizers.SGD(lr))
     before = {net: [w.copy() for w in getattr(model, net).get_weights()]
@@ -264,7 +264,7 @@ def test_tensorflow_privacys_optimizer_clips_per_example_and_adds_noise():
 @needs_tensorflow_privacy
 def test_a_model_trains_with_the_vectorized_dp_optimizer_inside_fit():
     toy = toy_dataset()
-    model = DoppelGANger.from_dataset(toy, tiny_config(dp_noise_multiplier=1.0), seed=0)
+    model = DoppelGANger.from_dataset(toy, toy_config(dp_noise_multiplier=1.0), seed=0)
     compile_with_vectorized_dp(model)
     assert type(model.critic_optimizer).__module__.startswith("tensorflow_privacy")
     assert type(model.aux_critic_optimizer).__module__.startswith("tensorflow_privacy")

@@ -9,14 +9,9 @@ from doppelganger_tf import DoppelGANger, FidelityTracker, fidelity_callback
 from doppelganger_tf.fidelity_scores import times
 from doppelganger_tf.callbacks import ProgressLogger
 
-from test_model import tiny_config, toy_dataset
+from conftest import toy_config, toy_dataset
 
 ACF = "fidelity/acf_mse/wave"
-
-
-@pytest.fixture(scope="module")
-def toy():
-    return toy_dataset()
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +19,7 @@ def model(toy):
     """One compiled tiny model for the tests whose weights do not matter (its train step is
     traced once: each fit reuses it on the same dataset)."""
     tf.keras.utils.set_random_seed(0)
-    model = DoppelGANger.from_dataset(toy, tiny_config(), seed=0)
+    model = DoppelGANger.from_dataset(toy, toy_config(), seed=0)
     model.compile()
     return model
 
@@ -275,7 +270,7 @@ def test_evaluated_epochs_in_a_resumed_run_and_at_an_early_stop(model, toy):
 
 
 def test_a_dp_model_is_warned_that_epsilon_does_not_cover_the_tracker(toy):
-    model = DoppelGANger.from_dataset(toy, tiny_config(dp_noise_multiplier=1.0), seed=0)
+    model = DoppelGANger.from_dataset(toy, toy_config(dp_noise_multiplier=1.0), seed=0)
     tracker = FidelityTracker(reference=toy.subset(np.arange(20)), metrics="midrange")
     tracker.set_model(model)
     with pytest.warns(RuntimeWarning, match="outside the DP accounting"):

@@ -10,6 +10,7 @@ import tensorflow as tf
 from doppelganger_tf import DGConfig, Dataset, DoppelGANger, Normalization, Output, OutputType
 from doppelganger_tf import fused_lstm
 from doppelganger_tf.networks import FeatureGenerator, gen_flag_output
+from conftest import TINY, tiny_config
 
 OUTPUTS = [Output(OutputType.CONTINUOUS, 1, Normalization.ZERO_ONE),
            Output(OutputType.DISCRETE, 3), gen_flag_output()]
@@ -97,9 +98,7 @@ def test_a_model_trains_to_the_same_weights_with_either_lstm():
     data = tiny_data()
     trained = {}
     for name in ["keras", "fused"]:
-        config = DGConfig(sample_len=2, batch_size=10, attribute_hidden_units=8,
-                          minmax_hidden_units=8, feature_lstm_units=8, critic_hidden_units=8,
-                          aux_critic_hidden_units=8)
+        config = tiny_config(sample_len=2)
         tf.keras.utils.set_random_seed(0)  # the same initial weights
         model = DoppelGANger.from_dataset(data, config, seed=0, lstm_implementation=name)
         assert model.feature_generator.lstm_implementation == name
@@ -275,13 +274,11 @@ def test_data_without_attributes_train_and_generate_with_the_fused_lstm():
     import sys
     import textwrap
     fused_or_skip()
-    script = textwrap.dedent("""
+    script = f"TINY = {TINY!r}\n" + textwrap.dedent("""
         import numpy as np
         from doppelganger_tf import DGConfig, Dataset, DoppelGANger
         data = Dataset.from_arrays(np.random.default_rng(0).normal(size=(20, 8, 1)))
-        config = DGConfig(sample_len=4, auto_normalize=False, use_aux_critic=False,
-                          batch_size=10, attribute_hidden_units=8, minmax_hidden_units=8,
-                          feature_lstm_units=8, critic_hidden_units=8)
+        config = DGConfig(**{**TINY, "auto_normalize": False, "use_aux_critic": False})
         model = DoppelGANger.from_dataset(data, config, seed=0, lstm_implementation="fused")
         model.compile()
         model.fit(data, epochs=1, verbose=0)

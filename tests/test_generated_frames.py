@@ -5,11 +5,10 @@ import pandas as pd
 import pytest
 import tensorflow as tf
 
-from doppelganger_tf import DGConfig, DoppelGANger
+from doppelganger_tf import DoppelGANger
 from doppelganger_tf.dataset import Dataset
+from conftest import tiny_config
 
-TINY = dict(sample_len=4, batch_size=10, attribute_hidden_units=8, minmax_hidden_units=8,
-            feature_lstm_units=8, critic_hidden_units=8, aux_critic_hidden_units=8)
 DAYS = pd.date_range("2016-01-04", periods=8, freq="D")
 
 
@@ -28,7 +27,7 @@ def model(frame):
     data = Dataset.from_dataframe(frame, id_column="page", time_column="day",
                                   feature_columns="views", attribute_columns="access")
     tf.keras.utils.set_random_seed(0)
-    model = DoppelGANger.from_dataset(data, DGConfig(**TINY), seed=0)
+    model = DoppelGANger.from_dataset(data, tiny_config(), seed=0)
     model.compile()
     model.fit(data, epochs=1, verbose=0)
     return model

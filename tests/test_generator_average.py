@@ -6,10 +6,8 @@ import tensorflow as tf
 
 from doppelganger_tf import DGConfig, DoppelGANger, TrainingCheckpoint
 from doppelganger_tf.retrain import retrain_attribute_generator
-from conftest import sine_dataset
+from conftest import sine_dataset, tiny_config
 
-TINY = dict(sample_len=4, batch_size=10, attribute_hidden_units=8, minmax_hidden_units=8,
-            feature_lstm_units=8, critic_hidden_units=8, aux_critic_hidden_units=8)
 DECAY = 0.75
 
 
@@ -21,7 +19,7 @@ def data():
 def new_model(data, decay=DECAY, seed=0):
     tf.keras.utils.set_random_seed(seed)
     model = DoppelGANger.from_dataset(
-        data, DGConfig(**TINY, generator_average_decay=decay), seed=seed)
+        data, tiny_config(generator_average_decay=decay), seed=seed)
     model.compile(steps_per_execution=1)
     return model
 

@@ -33,7 +33,7 @@ import pytest
 import tensorflow as tf
 
 from doppelganger_tf import DoppelGANger, TrainingCheckpoint, atomic
-from test_model import tiny_config, toy_dataset
+from conftest import toy_config, toy_dataset
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork and SIGKILL")
@@ -166,7 +166,7 @@ def test_dataset_saves_killed_at_random_instants(tmp_path, exchange):
 def test_model_saves_killed_at_random_instants(tmp_path, exchange):
     from doppelganger_tf.saved_weights import named_weights  # what model.save writes
     skip_without_exchange(tmp_path, exchange)
-    model = DoppelGANger.from_dataset(toy_dataset(n=20), tiny_config(), seed=0)
+    model = DoppelGANger.from_dataset(toy_dataset(n=20), toy_config(), seed=0)
     variables = named_weights(model)
     versions = [{name: v.numpy() + i for name, v in variables.items()} for i in range(3)]
     path = tmp_path / "model"
@@ -200,7 +200,7 @@ ZYGOTE = textwrap.dedent("""
     sys.path[:0] = [ROOT, os.path.join(ROOT, "tests")]
     import numpy as np, tensorflow as tf
     from doppelganger_tf import DoppelGANger, TrainingCheckpoint
-    from test_model import tiny_config, toy_dataset
+    from conftest import toy_config, toy_dataset
     data = toy_dataset(n=40)
 
     def snapshot(model, name, **extra):
@@ -216,7 +216,7 @@ ZYGOTE = textwrap.dedent("""
 
     def train(round_):
         tf.keras.utils.set_random_seed(round_)
-        model = DoppelGANger.from_dataset(data, tiny_config(), seed=0)
+        model = DoppelGANger.from_dataset(data, toy_config(), seed=0)
         model.compile()
         checkpoint = TrainingCheckpoint(CKPT)
         start = checkpoint.restore(model)
@@ -317,7 +317,7 @@ def test_training_killed_at_random_instants_resumes_from_its_checkpoint(tmp_path
         log.close()
     # a fresh model in this process restores the last run
     tf.keras.utils.set_random_seed(9)
-    model = DoppelGANger.from_dataset(toy_dataset(n=40), tiny_config(), seed=1)
+    model = DoppelGANger.from_dataset(toy_dataset(n=40), toy_config(), seed=1)
     model.compile()
     start = TrainingCheckpoint(ckpt).restore(model)
     np.savez(side / "final.npz", *model.get_weights(), rng=model.rng.state.numpy(),

@@ -8,12 +8,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from doppelganger_tf import DGConfig, DoppelGANger, TrainingCheckpoint
-from conftest import sine_dataset
+from doppelganger_tf import DoppelGANger, TrainingCheckpoint
+from conftest import sine_dataset, tiny_config
 
 SAVED = Path(__file__).resolve().parent / "data" / "saved_models" / "reference" / "model"
-TINY = dict(sample_len=4, batch_size=10, attribute_hidden_units=8, minmax_hidden_units=8,
-            feature_lstm_units=8, critic_hidden_units=8, aux_critic_hidden_units=8)
 
 
 @pytest.fixture(scope="module")
@@ -116,7 +114,7 @@ def test_a_damaged_saved_model_is_named(tmp_path, damage, error, message):
 def test_generating_between_fits_keeps_checkpointing(data, tmp_path):
     """The most common thing a user does mid-training: look at samples, then continue."""
     tf.keras.utils.set_random_seed(0)
-    model = DoppelGANger.from_dataset(data, DGConfig(**TINY), seed=0)
+    model = DoppelGANger.from_dataset(data, tiny_config(), seed=0)
     model.compile()
     checkpoint = TrainingCheckpoint(tmp_path / "ckpt")
     model.fit(data, epochs=1, callbacks=[checkpoint], verbose=0)
@@ -130,7 +128,7 @@ def test_fit_stops_at_the_first_non_finite_loss(data):
 
     def diverged_model():
         tf.keras.utils.set_random_seed(0)
-        model = DoppelGANger.from_dataset(data, DGConfig(**TINY), seed=0)
+        model = DoppelGANger.from_dataset(data, tiny_config(), seed=0)
         model.compile(steps_per_execution=1)
         kernel = model.critic.hidden[0].kernel
         kernel.assign(tf.fill(kernel.shape, np.nan))  # as after an exploding update
@@ -146,7 +144,7 @@ def test_fit_stops_at_the_first_non_finite_loss(data):
 
 
 def test_fit_checks_its_seed(data):
-    model = DoppelGANger.from_dataset(data, DGConfig(**TINY), seed=0)
+    model = DoppelGANger.from_dataset(data, tiny_config(), seed=0)
     model.compile()
     with pytest.raises(TypeError, match="seed must be an integer"):
         model.fit(data, epochs=1, seed=0.5, verbose=0)

@@ -143,21 +143,15 @@ def test_original_epsilon_is_tensorflow_privacys_compute_dp_sgd_privacy(n, batch
             pytest.approx(theirs, rel=1e-12)
 
 
-# --- the callback and the saved record (tiny models, see tests/test_model.py) --------------------
-
-@pytest.fixture(scope="module")
-def toy():
-    from test_model import toy_dataset
-    return toy_dataset()  # 60 samples, batch 20: 3 steps per epoch
-
+# --- the callback and the saved record (tiny models, see tests/conftest.py) --------------------
 
 def dp_model(dataset, **changes):
     import tensorflow as tf
-    from test_model import tiny_config
+    from conftest import toy_config
 
     from doppelganger_tf import DoppelGANger
     tf.keras.utils.set_random_seed(0)
-    model = DoppelGANger.from_dataset(dataset, tiny_config(**changes), seed=0)
+    model = DoppelGANger.from_dataset(dataset, toy_config(**changes), seed=0)
     model.compile()
     return model
 

@@ -12,7 +12,7 @@ from doppelganger_tf.retrain import (encode_target, frozen_networks, parse_proba
                                      retrain_attribute_generator, target_from_probabilities)
 
 from conftest import ROOT, run_experiment
-from test_model import tiny_config
+from conftest import toy_config
 
 TARGET = {"kind": {"x": 0.2, "y": 0.8}}
 TARGET_PROBS = np.array([0.2, 0.8])
@@ -47,7 +47,7 @@ def retrained():
     """One brief training and one retraining, shared by the tests that read the result."""
     data = flip_dataset()
     tf.keras.utils.set_random_seed(0)
-    model = DoppelGANger.from_dataset(data, tiny_config(), seed=0)
+    model = DoppelGANger.from_dataset(data, toy_config(), seed=0)
     model.compile()
     model.fit(data, epochs=3, seed=0, verbose=0)
     probe = data.attribute_values().iloc[:12]  # fixed attributes to condition on
@@ -146,7 +146,7 @@ def test_target_errors():
 
 def test_retrain_input_errors():
     data = flip_dataset(n=40)
-    model = DoppelGANger.from_dataset(data, tiny_config(), seed=0)
+    model = DoppelGANger.from_dataset(data, toy_config(), seed=0)
     with pytest.raises(ValueError, match="not among its categories"):
         encode_target(model, pd.DataFrame({"kind": ["zebra"], "size": [2.0]}))
     with pytest.raises(ValueError, match="missing \\['size'\\], unknown \\['colour'\\]"):
@@ -161,7 +161,7 @@ def test_retrain_input_errors():
     np.testing.assert_allclose(encode_target(model, data), data.attributes, atol=1e-6)
     np.testing.assert_array_equal(encode_target(model, data.attributes), data.attributes)
     no_attributes = Dataset.from_arrays(np.random.default_rng(0).normal(size=(20, 8, 1)))
-    bare = DoppelGANger.from_dataset(no_attributes, tiny_config(), seed=0)
+    bare = DoppelGANger.from_dataset(no_attributes, toy_config(), seed=0)
     with pytest.raises(ValueError, match="no attributes"):
         retrain_attribute_generator(bare, np.zeros((5, 0), np.float32))
 
@@ -188,7 +188,7 @@ def test_retraining_a_mixed_float16_model_changes_only_its_attribute_generator()
     # its attribute generator computes in float16 (its update is loss-scaled), the fresh
     # critic in float32
     data = flip_dataset()
-    model = DoppelGANger.from_dataset(data, tiny_config(), seed=0, precision="mixed_float16")
+    model = DoppelGANger.from_dataset(data, toy_config(), seed=0, precision="mixed_float16")
     frozen = [[w.copy() for w in net.get_weights()] for net in frozen_networks(model)]
     before = [w.copy() for w in model.attribute_generator.get_weights()]
     target = target_from_probabilities(data, TARGET, n=200, seed=0)

@@ -11,12 +11,11 @@ import pandas as pd
 import pytest
 import tensorflow as tf
 
-from doppelganger_tf import DGConfig, DoppelGANger
+from doppelganger_tf import DoppelGANger
 from doppelganger_tf.dataset import Dataset
 from doppelganger_tf.sharded_storage import IncompleteShardsError
+from conftest import tiny_config
 
-TINY = dict(sample_len=4, batch_size=10, attribute_hidden_units=8, minmax_hidden_units=8,
-            feature_lstm_units=8, critic_hidden_units=8, aux_critic_hidden_units=8)
 DAYS = pd.date_range("2016-01-04", periods=8, freq="D")
 N, SEED, BATCH = 11, 5, 3  # 4 batches, the last one short
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -34,7 +33,7 @@ def model():
     data = Dataset.from_dataframe(frame, id_column="page", time_column="day",
                                   feature_columns="views", attribute_columns="access")
     tf.keras.utils.set_random_seed(0)
-    return DoppelGANger.from_dataset(data, DGConfig(**TINY), seed=0)
+    return DoppelGANger.from_dataset(data, tiny_config(), seed=0)
 
 
 @pytest.fixture(scope="module")

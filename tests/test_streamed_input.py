@@ -8,12 +8,9 @@ import pytest
 from doppelganger_tf import dataset as dataset_module
 from doppelganger_tf import training_data
 from doppelganger_tf.compat import get_untracked, keras
-from doppelganger_tf.config import DGConfig
 from doppelganger_tf.dataset import Dataset, DatasetStreamWriter
 from doppelganger_tf.model import DoppelGANger
-
-TINY = dict(sample_len=2, batch_size=8, attribute_hidden_units=8, minmax_hidden_units=8,
-            feature_lstm_units=8, critic_hidden_units=8, aux_critic_hidden_units=8)
+from conftest import tiny_config
 
 
 def variable_length_data(n=30, t=8, seed=0):
@@ -49,7 +46,8 @@ def loaded(data, tmp_path_factory):
 
 def model_for(data, **config):
     keras.utils.set_random_seed(0)
-    model = DoppelGANger.from_dataset(data, DGConfig(**{**TINY, **config}), seed=0)
+    model = DoppelGANger.from_dataset(
+        data, tiny_config(**{"sample_len": 2, "batch_size": 8, **config}), seed=0)
     model.compile(steps_per_execution=2)
     return model
 

@@ -26,7 +26,7 @@ from unittest import mock
 import numpy as np
 import pytest
 
-from conftest import ROOT, run_experiment, sine_dataset
+from conftest import ROOT, run_experiment, sine_dataset, tiny_config
 from doppelganger_tf.dataset import Dataset, DatasetStreamWriter
 from doppelganger_tf.outputs import Output, OutputType, load_original_specs
 
@@ -422,15 +422,13 @@ def test_a_checkpoint_index_naming_files_elsewhere_cannot_get_them_deleted(data,
                                                                           resume):
     import tensorflow as tf
 
-    from doppelganger_tf import DGConfig, DoppelGANger, TrainingCheckpoint
+    from doppelganger_tf import DoppelGANger, TrainingCheckpoint
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     for name in ("notes.index", "other-run.data-00000-of-00001"):
         (elsewhere / name).write_text("not this run's")
     tf.keras.utils.set_random_seed(0)
-    model = DoppelGANger.from_dataset(data, DGConfig(
-        sample_len=4, batch_size=10, attribute_hidden_units=8, minmax_hidden_units=8,
-        feature_lstm_units=8, critic_hidden_units=8, aux_critic_hidden_units=8), seed=0)
+    model = DoppelGANger.from_dataset(data, tiny_config(), seed=0)
     model.compile()
     directory = tmp_path / "ckpt"
     model.fit(data, epochs=1, callbacks=[TrainingCheckpoint(directory)], verbose=0)

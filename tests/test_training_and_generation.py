@@ -11,32 +11,11 @@ import pandas as pd
 import pytest
 import tensorflow as tf
 
-from doppelganger_tf import DGConfig, Dataset, DoppelGANger, Normalization, TrainingCheckpoint
+from doppelganger_tf import DGConfig, Dataset, DoppelGANger, TrainingCheckpoint
 from doppelganger_tf.networks import activity_mask
 from doppelganger_tf.transforms import decode_gen_flags, encode_gen_flags
 
-# tiny networks keep every test fast; the architecture is the same
-TINY = dict(attribute_hidden_units=16, minmax_hidden_units=16, feature_lstm_units=16,
-            critic_hidden_units=32, aux_critic_hidden_units=32, batch_size=20)
-
-
-def tiny_config(**changes):
-    return DGConfig(**{**TINY, "sample_len": 4, **changes})
-
-
-def toy_dataset(n=60, length=12, seed=0, variable_length=False):
-    rng = np.random.default_rng(seed)
-    kind = rng.choice(["a", "b", "c"], size=n, p=[0.5, 0.3, 0.2])
-    size = rng.uniform(1.0, 5.0, size=n)
-    t = np.arange(length)
-    values = np.stack([np.sin(t[None, :] / 2.0 + rng.uniform(0, 6, (n, 1))) * size[:, None],
-                       rng.normal(size=(n, length))], axis=2)
-    lengths = rng.integers(3, length + 1, size=n) if variable_length else None
-    attributes = pd.DataFrame({"kind": kind, "size": size})
-    return Dataset.from_arrays(values, attributes, feature_names=["wave", "noise"],
-                               discrete_attributes=["kind"], lengths=lengths,
-                               normalization=Normalization.MINUSONE_ONE)
-
+from conftest import TINY, toy_config, toy_dataset
 
 @pytest.fixture
 def toy():
@@ -45,7 +24,7 @@ def toy():
 
 def trained_model(dataset, config=None, epochs=1, seed=0, **run_settings):
     tf.keras.utils.set_random_seed(seed)
-    model = DoppelGANger.from_dataset(dataset, config or tiny_config(), seed=seed, **run_settings)
+    model = DoppelGANger.from_dataset(dataset, config or toy_config(), seed=seed, **run_settings)
     model.compile()
     model.fit(dataset, epochs=epochs, seed=seed, verbose=0)
     return model
@@ -86,7 +65,7 @@ def test_fit_trains_on_the_dataset_it_is_given_each_time(toy):
 
     def weights_after(second):
         tf.keras.utils.set_random_seed(0)
-        model = DoppelGANger.from_dataset(toy, tiny_config(), seed=0)
+        model = DoppelGANger.from_dataset(toy, toy_config(), seed=0)
         model.compile()
         model.fit(toy, epochs=1, steps_per_epoch=2, seed=0, verbose=0)
         step = model.train_function
@@ -161,7 +140,7 @@ def test_conditional_and_forced_length_generation(toy):
 
 
 def test_lengths_beyond_the_training_length_extrapolate_with_a_warning(toy, tmp_path):
-    model = trained_model(toy)  # T = 12, S = 4 (tiny_config): 20 steps are 5 LSTM steps
+    model = trained_model(toy)  # T = 12, S = 4 (toy_config): 20 steps are 5 LSTM steps
     with pytest.warns(UserWarning, match="beyond the training length T=12.*extrapolation"):
         longer = model.generate(5, length=[13, 20, 5, 14, 3], seed=4)
     longer.validate()
@@ -182,7 +161,7 @@ def test_lengths_beyond_the_training_length_extrapolate_with_a_warning(toy, tmp_
 
 def test_variable_length_data_and_masked_autonorm():
     data = toy_dataset(variable_length=True)
-    model = trained_model(data, tiny_config(auto_normalize_masked=True))
+    model = trained_model(data, toy_config(auto_normalize_masked=True))
     generated = model.generate(40, seed=0)
     assert generated.lengths.min() >= 1 and generated.lengths.max() <= 12
     # everything after each series' end is zero
@@ -192,8 +171,8 @@ def test_variable_length_data_and_masked_autonorm():
 
 def test_bad_model_inputs(toy):
     with pytest.raises(ValueError, match="not divisible by sample_len"):
-        DoppelGANger.from_dataset(toy, tiny_config(sample_len=5))
-    model = DoppelGANger.from_dataset(toy, tiny_config())
+        DoppelGANger.from_dataset(toy, toy_config(sample_len=5))
+    model = DoppelGANger.from_dataset(toy, toy_config())
     other = toy_dataset(length=16)
     with pytest.raises(ValueError, match="T=16"):
         model.prepare(other)
@@ -226,7 +205,7 @@ def test_save_load_round_trip(toy, tmp_path):
 
 def test_checkpoint_resume_continues_from_saved_step(toy, tmp_path):
     tf.keras.utils.set_random_seed(0)
-    model = DoppelGANger.from_dataset(toy, tiny_config(), seed=0)
+    model = DoppelGANger.from_dataset(toy, toy_config(), seed=0)
     model.compile()
     checkpoint = TrainingCheckpoint(tmp_path / "ckpt")
     assert checkpoint.restore(model) == 0
@@ -236,7 +215,7 @@ def test_checkpoint_resume_continues_from_saved_step(toy, tmp_path):
     saved = [w.copy() for w in model.get_weights()]
 
     # a new process would build a fresh model: restore into it
-    fresh = DoppelGANger.from_dataset(toy, tiny_config(), seed=123)
+    fresh = DoppelGANger.from_dataset(toy, toy_config(), seed=123)
     fresh.compile()
     resume = TrainingCheckpoint(tmp_path / "ckpt")
     start = resume.restore(fresh)
@@ -254,7 +233,7 @@ def test_checkpoint_resume_continues_from_saved_step(toy, tmp_path):
 
 def test_mirrored_strategy_trains_on_two_logical_cpus():
     # logical devices must be configured before TensorFlow starts: use a fresh interpreter
-    script = textwrap.dedent("""
+    script = f"TINY = {TINY!r}\n" + textwrap.dedent("""
         import numpy as np, pandas as pd, tensorflow as tf
         cpu = tf.config.list_physical_devices("CPU")[0]
         tf.config.set_logical_device_configuration(
@@ -266,9 +245,7 @@ def test_mirrored_strategy_trains_on_two_logical_cpus():
                                    discrete_attributes=["k"])
         strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
         with strategy.scope():
-            model = DoppelGANger.from_dataset(data, DGConfig(
-                sample_len=4, batch_size=10, attribute_hidden_units=8, minmax_hidden_units=8,
-                feature_lstm_units=8, critic_hidden_units=8, aux_critic_hidden_units=8), seed=0)
+            model = DoppelGANger.from_dataset(data, DGConfig(**TINY), seed=0)
             model.compile()
         before = [w.copy() for w in model.critic.get_weights()]
         history = model.fit(data, epochs=2, verbose=0)
@@ -284,10 +261,8 @@ def test_mirrored_strategy_trains_on_two_logical_cpus():
         assert any(not np.array_equal(a, b) for a, b in zip(before, model.critic.get_weights()))
         # the generator's weight average is updated per replica in cross-replica context
         with strategy.scope():
-            averaged = DoppelGANger.from_dataset(data, DGConfig(
-                sample_len=4, batch_size=10, attribute_hidden_units=8, minmax_hidden_units=8,
-                feature_lstm_units=8, critic_hidden_units=8, aux_critic_hidden_units=8,
-                generator_average_decay=0.9), seed=0)
+            averaged = DoppelGANger.from_dataset(
+                data, DGConfig(**TINY, generator_average_decay=0.9), seed=0)
             averaged.compile()
         averaged.fit(data, epochs=1, verbose=0)
         live, mean = averaged.generator.get_weights(), averaged.averaged_generator.get_weights()
@@ -324,7 +299,7 @@ def test_real_mba_trains_one_epoch_and_generates(shared_data):
 def test_progress_logger_reports_eta(toy):
     from doppelganger_tf.callbacks import ProgressLogger
     lines = []
-    model = DoppelGANger.from_dataset(toy, tiny_config(), seed=0)
+    model = DoppelGANger.from_dataset(toy, toy_config(), seed=0)
     model.compile()
     model.fit(toy, epochs=3, initial_epoch=1, verbose=0,
               callbacks=[ProgressLogger(every=1, print_fn=lines.append)])
@@ -335,8 +310,8 @@ def test_progress_logger_reports_eta(toy):
 def test_training_batches_sample_as_configured(toy):
     """With replacement (the original): indices in range, repeats across an epoch's batches;
     without: each epoch's N // B batches are distinct examples."""
-    n, batch = len(toy), tiny_config().batch_size
-    model = DoppelGANger.from_dataset(toy, tiny_config(), seed=0)
+    n, batch = len(toy), toy_config().batch_size
+    model = DoppelGANger.from_dataset(toy, toy_config(), seed=0)
     drawn = np.concatenate([b["indices"].numpy() for b in
                             model.training_batches(toy, seed=3).take(2 * n // batch)])
     assert drawn.shape == (2 * n,) and drawn.min() >= 0 and drawn.max() < n
@@ -344,7 +319,7 @@ def test_training_batches_sample_as_configured(toy):
     again = np.concatenate([b["indices"].numpy() for b in
                             model.training_batches(toy, seed=3).take(2 * n // batch)])
     np.testing.assert_array_equal(drawn, again)  # seeded
-    model = DoppelGANger.from_dataset(toy, tiny_config(sample_with_replacement=False), seed=0)
+    model = DoppelGANger.from_dataset(toy, toy_config(sample_with_replacement=False), seed=0)
     epochs = [b["indices"].numpy() for b in
               model.training_batches(toy, seed=3).take(3 * (n // batch))]
     for e in range(3):
@@ -358,7 +333,7 @@ def test_training_batches_sample_as_configured(toy):
 def test_steps_per_execution_runs_every_step_once(toy, per_call, steps_per_epoch):
     """Several steps per train-function call (a graph loop, traced once): each epoch still
     runs exactly its steps, including a last call with fewer steps than the others."""
-    model = DoppelGANger.from_dataset(toy, tiny_config(), seed=0)
+    model = DoppelGANger.from_dataset(toy, toy_config(), seed=0)
     model.compile(steps_per_execution=per_call)
     traced = []
     train_step = model.train_step
@@ -381,7 +356,7 @@ def test_steps_per_execution_trains_as_one_step_per_call(toy):
     weights = []
     for per_call in (1, 4):
         tf.keras.utils.set_random_seed(0)
-        model = DoppelGANger.from_dataset(toy, tiny_config(), seed=0)
+        model = DoppelGANger.from_dataset(toy, toy_config(), seed=0)
         model.compile(steps_per_execution=per_call)
         model.fit(toy, epochs=2, steps_per_epoch=5, verbose=0, seed=1)
         weights.append([w.numpy() for w in model.weights])
@@ -394,7 +369,7 @@ def test_generator_forward_passes_per_training_step(toy, critic_steps, generator
     """As the original, the generator runs once for each critic step and once for each
     generator step. Counted at trace time (one trace = one step's graph)."""
     model = DoppelGANger.from_dataset(
-        toy, tiny_config(critic_steps=critic_steps, generator_steps=generator_steps), seed=0)
+        toy, toy_config(critic_steps=critic_steps, generator_steps=generator_steps), seed=0)
     model.compile()
     calls = []
     forward = model.feature_generator.call
@@ -410,7 +385,7 @@ def test_generator_forward_passes_per_training_step(toy, critic_steps, generator
 
 
 def test_dp_training_runs_inside_fit(toy):
-    model = DoppelGANger.from_dataset(toy, tiny_config(dp_noise_multiplier=1.0), seed=0)
+    model = DoppelGANger.from_dataset(toy, toy_config(dp_noise_multiplier=1.0), seed=0)
     model.compile()
     # ghost clipping noises the gradients itself and applies them with plain Adam
     # (test_dp_clipping.py cross-checks it against tensorflow-privacy's DP optimizer)
@@ -463,7 +438,7 @@ def test_mixed_precision_trains_in_half_with_float32_weights_and_outputs(
 def test_precision_is_checked(toy):
     with pytest.raises(ValueError, match=r"^precision must be one of \('float32', "
                                          r"'mixed_float16', 'mixed_bfloat16'\), got 'float16'"):
-        DoppelGANger.from_dataset(toy, tiny_config(), precision="float16")
+        DoppelGANger.from_dataset(toy, toy_config(), precision="float16")
     with pytest.raises(ValueError, match="DP training .* float32"):
-        DoppelGANger.from_dataset(toy, tiny_config(dp_noise_multiplier=1.0),
+        DoppelGANger.from_dataset(toy, toy_config(dp_noise_multiplier=1.0),
                                   precision="mixed_float16")

@@ -14,24 +14,19 @@ import pytest
 from doppelganger_tf import DoppelGANger, FidelityTracker, TrainingTimeLimit, resources
 from doppelganger_tf.evaluation import evaluate
 
-from test_model import tiny_config, toy_dataset
-
-
-@pytest.fixture(scope="module")
-def toy():
-    return toy_dataset()
+from conftest import toy_config
 
 
 @pytest.fixture(scope="module")
 def trained(toy):
-    model = DoppelGANger.from_dataset(toy, tiny_config(), seed=0)
+    model = DoppelGANger.from_dataset(toy, toy_config(), seed=0)
     model.compile()
     model.fit(toy, epochs=1, seed=0, verbose=0)
     return model
 
 
 def untrained_model(toy):
-    model = DoppelGANger.from_dataset(toy, tiny_config(), seed=0)
+    model = DoppelGANger.from_dataset(toy, toy_config(), seed=0)
     model.compile()
     return model
 

@@ -1,4 +1,6 @@
-"""doppelganger_tf.evaluation beyond the autocorrelation/JSD basics (tests/test_metrics.py)."""
+"""The paper's evaluation metrics (doppelganger_tf.evaluation) beyond the autocorrelation and
+JSD basics (tests/test_autocorrelation_and_jsd.py): Wasserstein distances, histograms, correlations,
+CDF distances, classifiers, ranking, forecasting, nearest neighbours and the plots."""
 import subprocess
 import sys
 

@@ -1,3 +1,5 @@
+"""The autocorrelation curve (by FFT and by its lag-by-lag definition), its MSE, the
+Jensen-Shannon divergence and the flat-sample share (doppelganger_tf.evaluation)."""
 import numpy as np
 import pytest
 
