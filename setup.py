@@ -52,8 +52,8 @@ setup(
     long_description_content_type="text/markdown",
     license="Apache-2.0",
     packages=find_packages(include=["doppelganger_tf", "doppelganger_tf.*"]),
-    # the fused LSTM's C++ source, compiled on first use (doppelganger_tf/fused_lstm.py)
-    package_data={"doppelganger_tf": ["kernels/*.cc"]},
+    # the fused LSTM's C++ source, compiled on first use (doppelganger_tf/gan/fused_lstm.py)
+    package_data={"doppelganger_tf.gan": ["kernels/*.cc"]},
     python_requires=">=3.9,<3.14",
     install_requires=INSTALL_REQUIRES,
     extras_require={"test": ["pytest>=7,<10", *PARQUET], "parquet": PARQUET, "docs": DOCS},

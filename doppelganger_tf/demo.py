@@ -2,7 +2,7 @@
 
     doppelganger-demo --output demo_output            (or: python -m doppelganger_tf.demo ...)
 
-Trains DoppelGANger on seeded synthetic page-view series (see doppelganger_tf.synthetic; NOT
+Trains DoppelGANger on seeded synthetic page-view series (see doppelganger_tf.data.synthetic; NOT
 real Wikipedia data), then writes into --output:
   model/              the trained model (DoppelGANger.load(path) reads it back)
   checkpoints/        training checkpoints; rerunning the same command resumes from them
@@ -42,7 +42,7 @@ def write_figure(real, generated, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from .atomic import atomic_file
+    from .persistence.atomic import atomic_file
     from .evaluation import autocorrelation, autocorrelation_mse
 
     real_views = real.feature_values()["views"]
@@ -87,12 +87,12 @@ def write_figure(real, generated, path):
 
 
 def run(output, num_samples, length, epochs, sample_len, seed, verbose=2):
-    from .atomic import atomic_file
-    from .callbacks import TrainingCheckpoint
+    from .persistence.atomic import atomic_file
+    from .training.callbacks import TrainingCheckpoint
     from .compat import keras
-    from .config import DGConfig
-    from .model import DoppelGANger
-    from .synthetic import wwt_like_dataset
+    from .gan.config import DGConfig
+    from .gan.model import DoppelGANger
+    from .data.synthetic import wwt_like_dataset
 
     os.makedirs(output, exist_ok=True)
     dataset = wwt_like_dataset(num_samples, length, seed)
@@ -125,7 +125,7 @@ def run(output, num_samples, length, epochs, sample_len, seed, verbose=2):
 
 def main(argv):
     del argv
-    from .runtime import set_cpu_threads
+    from .training.runtime import set_cpu_threads
     set_cpu_threads()  # before any TensorFlow work
     f = flags.FLAGS
     run(f.output, f.num_samples, f.length, f.epochs, f.sample_len, f.seed, f.verbose)

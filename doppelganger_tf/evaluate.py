@@ -52,7 +52,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = parser().parse_args(argv)
-    from .dataset import Dataset
+    from .data.dataset import Dataset
     from .evaluation.report import REPORT_SECTIONS, evaluate
     try:
         real = _load(Dataset, args.real, "--real")

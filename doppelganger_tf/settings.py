@@ -14,7 +14,7 @@ line, the suggestion from the data, or the defaults):
   attributes, layout, column types, missing values, transforms, normalisation);
 - ``[training]``: the budget and the run (:class:`TrainingOptions`: epochs, minutes, seed,
   held-out share, fidelity tracking and checkpoint intervals);
-- ``[config]``: :class:`~doppelganger_tf.config.DGConfig` fields (a field left out: the
+- ``[config]``: :class:`~doppelganger_tf.gan.config.DGConfig` fields (a field left out: the
   suggestion's value; a field set to None, as ``dp_noise_multiplier`` by default, is left out,
   TOML having no null).
 
@@ -42,7 +42,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - the reference stack's Python 3.9/3.10
     import tomli as tomllib
 
-from .config import DGConfig
+from .gan.config import DGConfig
 
 LAYOUTS = ("long", "wide")
 MISSING = ("error", "interpolate", "drop_series")
@@ -209,8 +209,8 @@ class DataOptions:
 
     def dataset(self, frame, sample_len: Optional[int] = None):
         """The Dataset of ``frame`` (a DataFrame) read with these options."""
-        from .dataset import Dataset
-        from .outputs import Normalization
+        from .data.dataset import Dataset
+        from .data.outputs import Normalization
         if self.id is None:
             raise ValueError("no id column: give --id COLUMN (the column naming each series)")
         normalization = Normalization(self.normalization)
@@ -352,7 +352,7 @@ def settings_text(config: DGConfig, data: DataOptions, training: TrainingOptions
 def save_settings(path, config: DGConfig, data: DataOptions, training: TrainingOptions,
                   reasons: Optional[Dict[str, str]] = None, header: str = "") -> None:
     """Write a settings file atomically (a reader never sees half of it)."""
-    from .atomic import atomic_file
+    from .persistence.atomic import atomic_file
     text = settings_text(config, data, training, reasons, header)
     with atomic_file(path) as f:
         f.write(text)

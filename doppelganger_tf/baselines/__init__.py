@@ -2,7 +2,7 @@
 
 Each has DoppelGANger's interface where it matters: ``Model(**config).fit(dataset, epochs=None,
 seed=None, verbose=0)`` returns the model, ``generate(n, seed=None)`` returns a
-:class:`~doppelganger_tf.dataset.Dataset` with the training data's specs and scaling.
+:class:`~doppelganger_tf.data.dataset.Dataset` with the training data's specs and scaling.
 
 - :class:`HMMBaseline` (hmm.py): Gaussian HMM over the feature vectors (hmmlearn).
 - :class:`ARBaseline` (ar.py): MLP auto-regression of order 3.

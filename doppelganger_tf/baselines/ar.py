@@ -33,7 +33,7 @@ from typing import Optional
 import numpy as np
 import tensorflow as tf
 
-from ..dataset import Dataset
+from ..data.dataset import Dataset
 from .base import (Baseline, InitialRecordGaussian, adam, dataset_records, hard_records, mlp,
                    random_batches, record_loss, split_records)
 

@@ -5,11 +5,11 @@ Interface (the same as :class:`doppelganger_tf.DoppelGANger` where it matters)::
     model = SomeBaseline(**config).fit(dataset, epochs=None, seed=None, verbose=0)
     synthetic = model.generate(n, seed=None)   # a Dataset
 
-``generate`` returns a :class:`~doppelganger_tf.dataset.Dataset` in the training data's encoding,
-with its output specs and raw-unit scaling, so ``synthetic.to_dataframe()`` gives real units.
-``epochs=None`` uses the model's ``default_epochs``.  A given ``seed`` makes ``fit`` repeatable
-(``tf.keras.utils.set_random_seed`` for the Keras models) and ``generate`` reproducible (every
-random draw of ``generate`` comes from ``numpy.random.default_rng(seed)``).
+``generate`` returns a :class:`~doppelganger_tf.data.dataset.Dataset` in the training data's
+encoding, with its output specs and raw-unit scaling, so ``synthetic.to_dataframe()`` gives real
+units. ``epochs=None`` uses the model's ``default_epochs``.  A given ``seed`` makes ``fit``
+repeatable (``tf.keras.utils.set_random_seed`` for the Keras models) and ``generate`` reproducible
+(every random draw of ``generate`` comes from ``numpy.random.default_rng(seed)``).
 
 Helpers, each written once here:
 
@@ -35,10 +35,10 @@ import tensorflow as tf
 
 from .. import arguments
 from ..compat import keras
-from ..dataset import Dataset
-from ..networks import apply_output_activations, gen_flag_output
-from ..outputs import Output, output_blocks
-from ..transforms import decode_gen_flags, encode_gen_flags, harden
+from ..data.dataset import Dataset
+from ..data.outputs import Output, output_blocks
+from ..data.transforms import decode_gen_flags, encode_gen_flags, harden
+from ..gan.networks import apply_output_activations, gen_flag_output
 
 
 class Baseline:

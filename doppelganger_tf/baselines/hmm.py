@@ -28,8 +28,8 @@ from typing import Optional
 import numpy as np
 from hmmlearn.hmm import GaussianHMM
 
-from ..dataset import Dataset
-from ..transforms import gen_flags_from_lengths
+from ..data.dataset import Dataset
+from ..data.transforms import gen_flags_from_lengths
 from .base import Baseline
 
 

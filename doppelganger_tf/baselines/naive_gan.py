@@ -7,7 +7,7 @@ with the same Wasserstein loss and gradient penalty as DoppelGANger.
 Here: WGAN-GP.  Generator: noise (dim ``noise_dim``) -> 4 x Dense(200, ReLU) -> Dense to
 ``[attributes, features incl. the two generation-flag columns for each of the T steps]``, with
 DoppelGANger's output activations (softmax for categorical blocks and the flags, sigmoid for
-ZERO_ONE, tanh for MINUSONE_ONE, :func:`doppelganger_tf.networks.apply_output_activations`).
+ZERO_ONE, tanh for MINUSONE_ONE, :func:`doppelganger_tf.gan.networks.apply_output_activations`).
 Fake features are multiplied by the activity mask their flags imply (as DoppelGANger does), so
 the series ends at the first step whose flags say "end".  Critic: the flat vector ->
 4 x Dense(200, ReLU) -> Dense(1).  ``d_loss = mean D(fake) - mean D(real) + 10 * GP`` with one
@@ -30,11 +30,11 @@ from typing import Optional, Sequence
 import numpy as np
 import tensorflow as tf
 
-from .. import wgan_gp
 from ..compat import keras
-from ..dataset import Dataset
-from ..networks import activity_mask, apply_output_activations
-from ..outputs import Output
+from ..data.dataset import Dataset
+from ..data.outputs import Output
+from ..gan import wgan_gp
+from ..gan.networks import activity_mask, apply_output_activations
 from .base import Baseline, adam, dataset_records, mlp, random_batches, split_records
 
 

@@ -32,7 +32,7 @@ import numpy as np
 import tensorflow as tf
 
 from ..compat import keras
-from ..dataset import Dataset
+from ..data.dataset import Dataset
 from .base import (Baseline, InitialRecordGaussian, adam, dataset_records, hard_records,
                    random_batches, record_loss, split_records)
 

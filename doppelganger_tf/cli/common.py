@@ -28,7 +28,7 @@ def cpu_threads():
     in one process)."""
     import warnings
 
-    from ..runtime import set_cpu_threads
+    from ..training.runtime import set_cpu_threads
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         set_cpu_threads()

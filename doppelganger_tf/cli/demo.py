@@ -29,7 +29,7 @@ def add_parser(subparsers):
 
 def run(args) -> int:
     from ..demo import run as demo
-    from ..runtime import set_cpu_threads
+    from ..training.runtime import set_cpu_threads
     set_cpu_threads()
     demo(args.output, args.num_samples, args.length, args.epochs, args.sample_len, args.seed,
          verbose=2)

@@ -1,8 +1,8 @@
 """doppelganger describe: how a CSV or Parquet file is read, and the settings suggested."""
 from __future__ import annotations
 
-from .common import add_data_options, data_options, say
 from ..settings import load_settings
+from .common import add_data_options, data_options, say
 
 HELP = "how a CSV or Parquet file is read, with the settings suggested for it"
 EXAMPLES = """examples:

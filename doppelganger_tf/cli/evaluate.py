@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .common import UserError, add_data_options, data_options, say
 from ..settings import FILE_SUFFIXES, load_settings, read_frame
+from .common import UserError, add_data_options, data_options, say
 
 HELP = "the fidelity report of synthetic data against real data"
 EXAMPLES = """examples:
@@ -42,7 +42,7 @@ def add_parser(subparsers):
 
 
 def run(args) -> int:
-    from ..atomic import atomic_directory
+    from ..persistence.atomic import atomic_directory
     from ..evaluation import evaluate
     output = Path(args.output)
     if output.exists() and not args.overwrite:
@@ -64,7 +64,7 @@ def run(args) -> int:
 
 def datasets(args):
     """(real, synthetic) Datasets of the same specs."""
-    from ..dataset import Dataset
+    from ..data.dataset import Dataset
     kinds = [Path(p).suffix.lower() in FILE_SUFFIXES for p in (args.real, args.synthetic)]
     if kinds == [False, False]:
         for path in (args.real, args.synthetic):

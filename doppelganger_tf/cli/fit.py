@@ -10,8 +10,8 @@ import threading
 import time
 from pathlib import Path
 
-from .common import UserError, add_data_options, cpu_threads, data_options, say
 from ..settings import TrainingOptions, load_settings, save_settings
+from .common import UserError, add_data_options, cpu_threads, data_options, say
 
 HELP = "train a model on a CSV or Parquet file"
 EXAMPLES = """examples:
@@ -168,7 +168,7 @@ class Interrupted:
 
 def callbacks_module():
     """The Keras callbacks the command adds (defined on first use: they import TensorFlow)."""
-    from ..callbacks import TrainingCheckpoint
+    from ..training.callbacks import TrainingCheckpoint
     from ..compat import keras
 
     class StopOnRequest(keras.callbacks.Callback):
@@ -234,7 +234,7 @@ def run(args) -> int:
                                 f"{getattr(resumed.training, name):g}: resume with the same "
                                 f"--{name} (it draws the held-out series), or give another "
                                 f"--output")
-    from ..suggestion import suggest_config
+    from ..training.suggestion import suggest_config
     frame = _read(options, args.data)
     if options.layout == "long" and not options.features:  # written out in settings.toml
         options.features = options.feature_columns(frame)
@@ -265,7 +265,7 @@ def run(args) -> int:
 
     cpu_threads()
     from ..compat import keras
-    from ..model import DoppelGANger
+    from ..gan.model import DoppelGANger
     keras.utils.set_random_seed(training.seed)
     try:
         model = DoppelGANger.from_dataset(train, config, seed=training.seed)
@@ -304,10 +304,10 @@ def settings_header(args) -> str:
 
 
 def train_and_report(args, run_dir, model, train, held, training, every, seconds) -> int:
-    from ..callbacks import TrainingTimeLimit
+    from ..training.callbacks import TrainingTimeLimit
     from ..compat import keras
-    from ..fidelity_callback import FidelityTracker
-    from ..progress import TrainingProgress
+    from ..training.fidelity_callback import FidelityTracker
+    from ..training.progress import TrainingProgress
     StopOnRequest, TimedCheckpoint = callbacks_module()
 
     checkpoint = TimedCheckpoint(run_dir / "checkpoints", training.checkpoint_seconds)
@@ -355,7 +355,7 @@ def _budget(training, seconds) -> str:
 def write_report(model, train, held, training, directory: Path) -> dict:
     """The evaluate report of the model's samples against the held-out series (against the
     training series with --holdout 0), written atomically."""
-    from ..atomic import atomic_directory
+    from ..persistence.atomic import atomic_directory
     from ..evaluation import evaluate
     real = held if training.holdout else train
     generated = model.generate(len(real), seed=training.seed)

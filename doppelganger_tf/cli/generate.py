@@ -6,8 +6,8 @@ import argparse
 import time
 from pathlib import Path
 
-from .common import UserError, cpu_threads, say
 from ..settings import read_frame
+from .common import UserError, cpu_threads, say
 
 HELP = "generate samples from a trained model"
 EXAMPLES = """examples:
@@ -76,7 +76,7 @@ def run(args) -> int:
                         "it")
     path = model_path(args.model)
     cpu_threads()
-    from ..model import DoppelGANger
+    from ..gan.model import DoppelGANger
     model = DoppelGANger.load(path)
     started = time.perf_counter()
     written = model.generate_to(output, n, attributes=attributes, length=args.length,

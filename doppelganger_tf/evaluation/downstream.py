@@ -23,7 +23,7 @@ from typing import Dict, Optional
 
 import numpy as np
 
-from ..outputs import output_blocks
+from ..data.outputs import output_blocks
 from .metrics import attribute_codes, feature_series, same_categories
 
 CLASSIFIER_NAMES = ("mlp", "naive_bayes", "logistic_regression", "decision_tree", "linear_svm")

@@ -1,7 +1,7 @@
 """Metrics comparing generated and real time series (numpy/scipy only; no TensorFlow).
 
 The Dataset-level helpers are defined here (``feature_*``, ``attribute_*``, ``*_by_attribute``,
-``*_distances``): they pick the columns out of :class:`doppelganger_tf.dataset.Dataset` objects
+``*_distances``): they pick the columns out of :class:`doppelganger_tf.data.dataset.Dataset` objects
 and call the array-level functions, which take plain arrays ([N, T] series, 1-D samples,
 histograms) and live in :mod:`~doppelganger_tf.evaluation.series_statistics` (statistics of
 series) and :mod:`~doppelganger_tf.evaluation.distances` (distances between samples and
@@ -13,7 +13,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ..outputs import output_blocks
+from ..data.outputs import output_blocks
 from .distances import (autocorrelation_mse, cdf_distances, empirical_cdf,
                         jensen_shannon_divergence, ks_statistic, length_jsd, length_wasserstein,
                         shared_histograms, totals_wasserstein, wasserstein1)

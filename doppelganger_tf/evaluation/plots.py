@@ -12,7 +12,7 @@ from typing import Dict, Sequence
 
 import numpy as np
 
-from ..atomic import atomic_file
+from ..persistence.atomic import atomic_file
 
 
 def _figure(width: float = 6.4, height: float = 4.0):

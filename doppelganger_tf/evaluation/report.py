@@ -33,7 +33,7 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 
 from .. import arguments
-from ..atomic import atomic_file
+from ..persistence.atomic import atomic_file
 from .fidelity import (METRIC_FAMILIES, SAMPLE_STATISTICS, FidelitySummary, check_max_lag,
                        check_same_specs, compare, continuous_features, flat_share, summarize)
 from .memorization import nearest_neighbours
@@ -67,7 +67,7 @@ _FAMILY_TITLES = {
 
 def check_dataset(data, name: str) -> None:
     """TypeError naming the fix unless ``data`` is a Dataset (e.g. a DataFrame was given)."""
-    from ..dataset import Dataset
+    from ..data.dataset import Dataset
     if not isinstance(data, Dataset):
         raise TypeError(
             f"evaluate compares two doppelganger_tf Datasets; {name} is a "

@@ -12,7 +12,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ..outputs import output_blocks
+from ..data.outputs import output_blocks
 from .metrics import attribute_codes, attribute_histogram, feature_column, feature_series
 from .series_statistics import (autocorrelation, flat_samples, pearson_per_sample, series_midrange,
                                 series_totals)
