@@ -172,3 +172,13 @@ def test_no_private_name_imported_from_another_module():
                      f"{new}; make them public (no underscore, a docstring) or move them to "
                      "the module that uses them")
 
+
+def test_the_model_imports_no_training_callback_nor_evaluation():
+    """The model is the GAN alone: the callbacks that need a place in fit's list register an
+    arranger (doppelganger_tf/gan/fit_callbacks.py), and the guard fit adds itself
+    (StopOnDivergence) lives in the gan package."""
+    graph, _ = import_graph()
+    imports = graph["doppelganger_tf.gan.model"]
+    outside = sorted(m for m in imports
+                     if m.startswith(("doppelganger_tf.training", "doppelganger_tf.evaluation")))
+    assert not outside, f"doppelganger_tf.gan.model imports {outside}"

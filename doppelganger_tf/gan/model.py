@@ -21,11 +21,10 @@ from ..data.frames import FrameInfo
 from ..data.outputs import Output
 from ..dp import privacy
 from ..persistence import saved_model
-from ..training.callbacks import StopOnDivergence
-from ..training.fidelity_callback import trackers_first
-from . import training_data, wgan_gp
+from . import fit_callbacks, training_data, wgan_gp
 from .config import DGConfig, run_settings
 from .critic_updates import adam, critic_update
+from .divergence import StopOnDivergence
 from .fused_lstm import resolve_implementation
 from .generation import Sampler
 from .networks import Critic, Generator, update_average
@@ -342,7 +341,8 @@ class DoppelGANger(keras.Model):
         compat.check_callbacks(kwargs.get("callbacks"))
         if seed is not None:
             seed = arguments.seed(seed)
-        callbacks = trackers_first(kwargs.get("callbacks"))
+        # in the order their modules ask for (fidelity trackers first): fit_callbacks.py
+        callbacks = fit_callbacks.arranged(kwargs.get("callbacks"))
         if stop_on_divergence:
             callbacks.insert(0, StopOnDivergence())
         kwargs["callbacks"] = callbacks

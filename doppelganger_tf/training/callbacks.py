@@ -3,8 +3,8 @@
 :class:`~doppelganger_tf.training.progress.TrainingProgress` (also as ``ProgressLogger``, its
 earlier name: one line per report with the losses and a budget-aware ETA),
 :class:`~doppelganger_tf.training.checkpoint.TrainingCheckpoint` (resumable runs),
-:class:`~doppelganger_tf.training.stopping.StopOnDivergence`,
-:class:`~doppelganger_tf.training.stopping.TrainingDiverged` and
+:class:`~doppelganger_tf.gan.divergence.StopOnDivergence`,
+:class:`~doppelganger_tf.gan.divergence.TrainingDiverged` and
 :class:`~doppelganger_tf.training.stopping.TrainingTimeLimit` (ending training early) and
 :class:`~doppelganger_tf.dp.privacy_budget.PrivacyBudget` (epsilon spent).
 """

@@ -23,6 +23,7 @@ from .. import arguments
 from ..compat import get_untracked, keras
 from ..data.dataset import Dataset
 from ..evaluation.fidelity import compare, fidelity_metrics, noise_floors, summarize
+from ..gan import fit_callbacks
 from .fidelity_options import (AUTO, AUTO_FAMILIES, DEFAULT_EVERY, DEFAULT_METRICS,
                                DEFAULT_NUM_SAMPLES, DEFAULT_WARMUP, FLOOR_COMBINED, LISTED_RATIOS,
                                PREFIX, RATIO, SECONDS, TARGET_COMBINED, check_count,
@@ -461,12 +462,14 @@ class FidelityTracker(keras.callbacks.Callback):
             self.print_fn(message)
 
 
+@fit_callbacks.register
 def trackers_first(callbacks) -> list:
     """``callbacks`` (a list or None) with the FidelityTrackers moved to the front, in their
     order: Keras calls callbacks in list order, and those that read the logs (CSVLogger,
     TensorBoard, ProgressLogger, EarlyStopping) must see the figures the trackers add. Each
     tracker also learns the seconds of a TrainingTimeLimit among them (the shortest), for its
-    warm-up: Keras gives a callback no list of the others."""
+    warm-up: Keras gives a callback no list of the others. ``DoppelGANger.fit`` applies it
+    (registered in doppelganger_tf/gan/fit_callbacks.py when this module is imported)."""
     from .stopping import TrainingTimeLimit
     callbacks = list(callbacks or [])
     trackers = [c for c in callbacks if isinstance(c, FidelityTracker)]

@@ -1,46 +1,16 @@
-"""Callbacks that end training early: :class:`StopOnDivergence` at the first non-finite loss
-(raising :class:`TrainingDiverged`), :class:`TrainingTimeLimit` at a wall-time budget."""
+"""Callbacks that end training early: :class:`TrainingTimeLimit` at a wall-time budget, and
+:class:`StopOnDivergence` at the first non-finite loss (raising :class:`TrainingDiverged`),
+which lives with the model that adds it (doppelganger_tf/gan/divergence.py) and is the same
+class here."""
 from __future__ import annotations
 
 import time
 
-import numpy as np
-
 from .. import arguments
 from ..compat import keras
+from ..gan.divergence import StopOnDivergence, TrainingDiverged
 
-
-class TrainingDiverged(RuntimeError):
-    """Training produced a non-finite loss: the weights are no longer finite."""
-
-
-class StopOnDivergence(keras.callbacks.Callback):
-    """Stop ``fit`` at the first non-finite loss: once a weight is NaN every later step is wasted.
-
-    ``DoppelGANger.fit`` adds it unless ``stop_on_divergence=False``. It checks the losses
-    after every call of the train function (``steps_per_execution`` steps).
-
-    Raises:
-        TrainingDiverged: Naming the epoch and the losses.
-    """
-
-    def __init__(self):
-        super().__init__()
-        self._epoch = 0
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._epoch = epoch
-
-    def on_train_batch_end(self, batch, logs=None):
-        losses = {name: float(value) for name, value in (logs or {}).items()}
-        if all(np.isfinite(value) for value in losses.values()):
-            return
-        shown = ", ".join(f"{name}={value:.4g}" for name, value in losses.items())
-        raise TrainingDiverged(
-            f"training diverged in epoch {self._epoch + 1} (by step {batch + 1} of it): "
-            f"{shown}. The weights are no longer finite, so further steps are wasted: resume "
-            "from the last checkpoint (TrainingCheckpoint.restore) with lower learning rates "
-            "(DGConfig.*_learning_rate), or pass fit(..., stop_on_divergence=False) to train on")
+__all__ = ["StopOnDivergence", "TrainingDiverged", "TrainingTimeLimit"]
 
 
 class TrainingTimeLimit(keras.callbacks.Callback):
