@@ -20,7 +20,7 @@ def autocorrelation(series, lengths: Optional[np.ndarray] = None, max_lag: Optio
     sample's active steps; undefined (constant or too short) counts as 0. Every lag is computed
     at once: the cross sums of x[s] x[s+lag] from one FFT per sample, the windows' sums and sums
     of squares from cumulative sums, each sample centred on its mean (so the one-pass variances
-    do not cancel); tests/test_metrics.py checks it against the direct per-lag computation.
+    do not cancel); tests/test_autocorrelation_and_jsd.py checks it against the direct per-lag computation.
 
     Args:
         series: [N, T].
