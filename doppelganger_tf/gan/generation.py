@@ -71,6 +71,32 @@ def frame_bytes(frame, kind: str) -> bytes:
     return buffer.getvalue()
 
 
+def checked_or_fresh_seed(seed) -> int:
+    """The given seed checked, or a fresh one."""
+    return (int(np.random.SeedSequence().entropy % (2 ** 31)) if seed is None
+            else arguments.seed(seed))
+
+
+def postprocess(model, features, mask, hard_attributes, lengths, clip):
+    """The generator's outputs (features with the two flag columns last, the activity mask,
+    the hard attributes) -> (features, attributes, gen_flags) in the dataset's encoding:
+    min/max renormalisation, one-hot / clipped values, zero after each series' end; series
+    forced to ``lengths`` when given."""
+    gen_flags = (mask if lengths is None
+                 else transforms.gen_flags_from_lengths(lengths, features.shape[1]))
+    features = features[..., :-2]  # drop the generation-flag columns
+    if model.minmax_outputs:
+        features = transforms.renormalize_per_sample(
+            features, hard_attributes[:, model.num_attribute_columns:], gen_flags,
+            model.feature_outputs)
+    features = transforms.harden(features, model.feature_outputs, clip,
+                                 copy=not model.minmax_outputs)
+    features *= gen_flags[..., None]  # hardened one-hots after the end are zeroed too
+    attributes = transforms.harden(hard_attributes[:, :model.num_attribute_columns],
+                                   model.attribute_outputs, clip)
+    return features, attributes, gen_flags
+
+
 def warn_unused_columns(attributes, outputs) -> None:
     """Warn about columns of a conditioning DataFrame that are not attributes of the model
     (they are ignored: a misspelt name would otherwise go unnoticed)."""
@@ -135,7 +161,7 @@ class Sampler:
                              "other samples")
         arguments.boolean("overwrite", overwrite)
         kind = check_output_path(path)
-        seed = self._seed(seed)  # drawn once: the files' time stamps follow it too
+        seed = checked_or_fresh_seed(seed)  # drawn once: the files' time stamps follow it too
         plan = self._plan(n, attributes, length, seed, batch_size, clip)
         # a shard: whole batches of the unsharded run, contiguous, with their batch indices
         first, stop = (0, plan.num_batches) if sharded is None else \
@@ -220,7 +246,7 @@ class Sampler:
                           "come from randomly initialised weights. Train it with fit(), or "
                           "load a trained model (DoppelGANger.load)", UserWarning,
                           stacklevel=4)
-        seed = self._seed(seed)
+        seed = checked_or_fresh_seed(seed)
         given = None
         if attributes is not None:
             warn_unused_columns(attributes, model.attribute_outputs)
@@ -251,12 +277,6 @@ class Sampler:
                           "doppelganger_tf.evaluation.evaluate on a real set of that length)",
                           UserWarning, stacklevel=4)
         return _Plan(n, given, lengths, int(total), seed, batch_size)
-
-    @staticmethod
-    def _seed(seed) -> int:
-        """The given seed checked, or a fresh one."""
-        return (int(np.random.SeedSequence().entropy % (2 ** 31)) if seed is None
-                else arguments.seed(seed))
 
     def _generator_runs(self, n, given, lengths, total, seed, batch_size, first=0, stop=None):
         """Per batch ``first`` .. ``stop - 1`` (all by default; the arguments: a _Plan's
@@ -315,23 +335,8 @@ class Sampler:
         return function
 
     def _postprocess(self, features, mask, hard_attributes, lengths, clip):
-        """The generator's outputs -> (features, attributes, gen_flags) in the dataset's
-        encoding: min/max renormalisation, one-hot / clipped values, zero after each series'
-        end."""
-        model = self.model
-        gen_flags = (mask if lengths is None
-                     else transforms.gen_flags_from_lengths(lengths, features.shape[1]))
-        features = features[..., :-2]  # drop the generation-flag columns
-        if model.minmax_outputs:
-            features = transforms.renormalize_per_sample(
-                features, hard_attributes[:, model.num_attribute_columns:], gen_flags,
-                model.feature_outputs)
-        features = transforms.harden(features, model.feature_outputs, clip,
-                                     copy=not model.minmax_outputs)
-        features *= gen_flags[..., None]  # hardened one-hots after the end are zeroed too
-        attributes = transforms.harden(hard_attributes[:, :model.num_attribute_columns],
-                                       model.attribute_outputs, clip)
-        return features, attributes, gen_flags
+        """:func:`postprocess` for this model (one place a test can intercept a batch)."""
+        return postprocess(self.model, features, mask, hard_attributes, lengths, clip)
 
     def _dataset(self, features, attributes, gen_flags) -> Dataset:
         """Generated arrays as a Dataset. They are valid by construction (tests check that),

@@ -27,15 +27,16 @@ or, when unknown, drawn from the model for each sample. The fit runs in the mode
 """
 from __future__ import annotations
 
+import warnings
 from typing import NamedTuple, Optional
 
 import numpy as np
 import tensorflow as tf
 
 from .. import arguments
-from ..data import transforms
 from ..data.dataset import Dataset
 from ..data.outputs import Normalization, output_blocks
+from .generation import checked_or_fresh_seed, postprocess
 
 # Adam on the noise: steps and rate that brought the fit's error to its plateau on the MBA
 # data (docs/conditional_generation.md)
@@ -201,21 +202,12 @@ def generate_from_noise(model, noise: dict, attributes, lengths: np.ndarray, tot
                         clip: bool = True):
     """The generator run on given noise -> (features [B, total, K_enc], attributes [B, A_enc],
     gen_flags [B, total]) in the data's encoding, series forced to ``lengths``."""
-    generator = model.sampling_generator
     given = None if attributes is None else tf.constant(attributes, tf.float32)
-    out = generator({k: tf.constant(v) for k, v in noise.items()}, given, training=False,
-                    hard_features_out=True)
-    features = np.asarray(out.features)[:, :total, :-2]
-    hard = np.asarray(out.hard_attributes)
-    gen_flags = transforms.gen_flags_from_lengths(lengths, total)
-    if model.minmax_outputs:
-        features = transforms.renormalize_per_sample(
-            features, hard[:, model.num_attribute_columns:], gen_flags, model.feature_outputs)
-    features = transforms.harden(features, model.feature_outputs, clip, copy=True)
-    features *= gen_flags[..., None]
-    attrs = transforms.harden(hard[:, :model.num_attribute_columns], model.attribute_outputs,
-                              clip)
-    return features, attrs, gen_flags
+    out = model.sampling_generator({k: tf.constant(v) for k, v in noise.items()}, given,
+                                   training=False, hard_features_out=True)
+    features = np.array(out.features[:, :total])  # a writable copy: postprocess works in place
+    return postprocess(model, features, np.asarray(out.mask)[:, :total],
+                       np.asarray(out.hard_attributes), lengths, clip)
 
 
 def observed_cells(model, mask: np.ndarray, num_series: int, length: int) -> np.ndarray:
@@ -298,11 +290,10 @@ def continue_series(model, prefix: Dataset, num: int = 1, length: Optional[int] 
         raise ValueError(f"a prefix has {longest} observed steps but length={length}: ask "
                          "for a length beyond the longest prefix")
     if length > model.max_length:
-        import warnings
         warnings.warn(f"length {length} is beyond the training length T={model.max_length}: "
                       "the continuation extrapolates past what the model learned",
                       UserWarning, stacklevel=2)
-    seed = _seed(seed)
+    seed = checked_or_fresh_seed(seed)
     targets = encoded[:, :longest]
     observed = np.broadcast_to(prefix.gen_flags[:, :longest, None] > 0.5,
                                targets.shape).astype(np.float32)
@@ -362,7 +353,7 @@ def impute(model, data: Dataset, missing: np.ndarray, num: int = 1, *,
     if data.max_length > model.max_length:
         raise ValueError(f"the series have {data.max_length} steps, more than the model's "
                          f"training length T={model.max_length}: impute windows of T steps")
-    seed = _seed(seed)
+    seed = checked_or_fresh_seed(seed)
     targets = in_model_encoding(model, data)
     active = (data.gen_flags > 0.5)[:, :, None]
     observed = observed_cells(model, missing, len(data), data.max_length) * active
@@ -380,7 +371,3 @@ def impute(model, data: Dataset, missing: np.ndarray, num: int = 1, *,
     return Dataset(features, attrs, gen_flags, list(model.feature_outputs),
                    list(model.attribute_outputs), **model.scaling, validate=False, frame=frame)
 
-
-def _seed(seed) -> int:
-    return (int(np.random.SeedSequence().entropy % (2 ** 31)) if seed is None
-            else arguments.seed(seed))
