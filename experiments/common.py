@@ -281,24 +281,19 @@ def apply_suggested_settings(train: Dataset, rebuild: Optional[Callable[[], Data
 
 def _follow_given_flags(suggested: dict, reasons: dict, train: Dataset, seconds) -> None:
     """The suggestion's rules that depend on another choice, applied to the value given for it
-    where that differs: the auxiliary critic and the weight average follow --auto_normalize,
+    where that differs: the auxiliary critic follows --auto_normalize,
     the budget's epochs follow --batch_size (suggestion.choose_aux_critic, choose_budget)."""
     from doppelganger_tf import suggestion as rules
 
     if FLAGS["auto_normalize"].present and FLAGS.auto_normalize != suggested["auto_normalize"]:
         given = FLAGS.auto_normalize
         why = f"follows the --auto_normalize={given} given"
-        for choice in [c for c in reasons if c.startswith(("use_aux_critic=",
-                                                           "generator_average_decay="))]:
+        for choice in [c for c in reasons if c.startswith("use_aux_critic=")]:
             del reasons[choice]
         if "aux_critic" in suggested:
             suggested["aux_critic"], reason = rules.choose_aux_critic(
                 len(train.attribute_outputs), given)
             reasons[f"use_aux_critic={suggested['aux_critic']}"] = f"{why}: {reason}"
-        if "generator_average_decay" in suggested:
-            decay = rules.AVERAGE_DECAY_WITH_AUTO_NORMALIZE if given else 0.0
-            suggested["generator_average_decay"] = decay
-            reasons[f"generator_average_decay={decay}"] = why
     if FLAGS["batch_size"].present and FLAGS.batch_size != suggested.get("batch_size"):
         per_epoch = max(1, len(train) // FLAGS.batch_size)
         _, suggested["epochs"], reason = rules.choose_budget(per_epoch, FLAGS.batch_size,

@@ -113,7 +113,7 @@ def test_wwt_quick_configuration_on_embedded_data(tmp_path):
 def test_suggested_settings_build_the_synthetic_data_at_the_length_they_need(tmp_path):
     """--suggested_settings without --synthetic_length: the 550 default days become 553 for the
     suggested S=7; the choices that follow --auto_normalize and --batch_size (the auxiliary
-    critic, the weight average, the epochs) follow the values given. Stopped by an unknown
+    critic, the epochs) follow the values given; the weight average does not depend on them. Stopped by an unknown
     --views_feature after the suggestion, before any training."""
     out = tmp_path / "out"
     result = run_experiment("wwt.py", "--suggested_settings", "--synthetic_samples=50",
@@ -124,7 +124,7 @@ def test_suggested_settings_build_the_synthetic_data_at_the_length_they_need(tmp
     assert "sample_len=7 needs T=553; building the data with --synthetic_length=553" in log
     assert "lag 7" in log and "79 LSTM steps, T=553" in log
     assert ("suggested settings taken: --sample_len=7, --aux_critic=False, "
-            "--generator_average_decay=0.0, --epochs=2500; given: --auto_normalize=False, "
+            "--generator_average_decay=0.98, --epochs=2500; given: --auto_normalize=False, "
             "--batch_size=25") in log
     assert "[not taken: --auto_normalize=False given]" in log
 

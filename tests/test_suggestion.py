@@ -152,14 +152,16 @@ def test_widely_spread_levels_get_auto_normalisation_and_the_aux_critic():
     s = suggest_config(cycle(4, 56, level=4.0))  # 95% of the variance between series
     assert s.measurements["level_share"]["share"] > 0.9
     assert s.config.auto_normalize and s.config.use_aux_critic
-    assert s.config.generator_average_decay == sg.AVERAGE_DECAY_WITH_AUTO_NORMALIZE
+    assert s.config.generator_average_decay == sg.AVERAGE_DECAY
 
 
 def test_narrow_levels_get_one_global_scale():
     s = suggest_config(cycle(4, 56, level=0.3))  # 10% between series
     assert s.measurements["level_share"]["share"] < 0.2
     assert not s.config.auto_normalize and not s.config.use_aux_critic
-    assert s.config.generator_average_decay == 0.0
+    # the weight average is on with one global scale too (the MBA measurement)
+    assert s.config.generator_average_decay == sg.AVERAGE_DECAY
+    assert f"generator_average_decay={sg.AVERAGE_DECAY}" in str(s)
 
 
 def test_no_attributes_no_aux_critic():
@@ -255,8 +257,8 @@ def test_mba_gets_the_hand_tuned_settings(shared_data):
     s = suggest_config(Dataset.load(shared_data / "fcc_mba"))
     assert s.measurements["period"] == 4
     c = s.config
-    assert (c.sample_len, c.use_aux_critic, c.auto_normalize, c.batch_size) == (8, False, False,
-                                                                                100)
+    assert (c.sample_len, c.use_aux_critic, c.auto_normalize, c.generator_average_decay,
+            c.batch_size) == (8, False, False, 0.98, 100)
 
 
 def test_synthetic_wwt_gets_the_readme_job_settings():
