@@ -281,8 +281,8 @@ def apply_suggested_settings(train: Dataset, rebuild: Optional[Callable[[], Data
 
 def _follow_given_flags(suggested: dict, reasons: dict, train: Dataset, seconds) -> None:
     """The suggestion's rules that depend on another choice, applied to the value given for it
-    where that differs: the auxiliary critic follows --auto_normalize,
-    the budget's epochs follow --batch_size (suggestion.choose_aux_critic, choose_budget)."""
+    where that differs: the auxiliary critic follows --auto_normalize, the budget's epochs
+    follow --batch_size (suggestion.choose_aux_critic, choose_budget)."""
     from doppelganger_tf import suggestion as rules
 
     if FLAGS["auto_normalize"].present and FLAGS.auto_normalize != suggested["auto_normalize"]:

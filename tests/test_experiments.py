@@ -113,8 +113,8 @@ def test_wwt_quick_configuration_on_embedded_data(tmp_path):
 def test_suggested_settings_build_the_synthetic_data_at_the_length_they_need(tmp_path):
     """--suggested_settings without --synthetic_length: the 550 default days become 553 for the
     suggested S=7; the choices that follow --auto_normalize and --batch_size (the auxiliary
-    critic, the epochs) follow the values given; the weight average does not depend on them. Stopped by an unknown
-    --views_feature after the suggestion, before any training."""
+    critic, the epochs) follow the values given; the weight average depends on neither.
+    Stopped by an unknown --views_feature after the suggestion, before any training."""
     out = tmp_path / "out"
     result = run_experiment("wwt.py", "--suggested_settings", "--synthetic_samples=50",
                             "--noauto_normalize", "--batch_size=25", "--views_feature=bogus",
