@@ -1,15 +1,16 @@
 """The automatic path on a large, noisy trace scored against a held-out half (issue 30).
 
-    python bench/noisy_trace.py [--seconds 600] [--seed 0] [--series 5700]
+    python bench/noisy_trace.py [--seconds 600] [--seed 0] [--series 5700] [--transforms auto]
 
 Builds a constructed dataset shaped like the issue's 5-minute CPU-usage trace: ``--series``
 series of one day (288 steps) of ``cpu`` (a non-negative usage), nearly white noise around each
 series' own level (lag-1 autocorrelation about 0.1), about 17% zeros, levels spread
 log-normally, and one categorical attribute ``cell`` of 11 values that shifts the level.
-Half of the series train the model; the other half is the held-out real data.
+The first half of the series train the model; the second half is the held-out real data.
 
 Then the code of docs/quickstart.md on the automatic path: ``Dataset.from_dataframe`` with
-its defaults, ``suggest_config(data, seconds)``, ``FidelityTracker(keep_best="auto")``,
+its defaults (``--transforms none`` turns the column's transform off; ``--no_atom`` keeps
+"auto"'s log but not its atom at 0), ``suggest_config(data, seconds)``, ``FidelityTracker(keep_best="auto")``,
 ``fit``, ``generate`` as many series as the held-out half holds.
 
 Prints what the suggestion chose, the kept epoch, and, in the input's units, the mean
@@ -61,11 +62,11 @@ def w1(a, b) -> float:
     return float(wasserstein_distance(a, b))
 
 
-def dataset(frame: pd.DataFrame, sample_len=None):
+def dataset(frame: pd.DataFrame, transforms, sample_len=None):
     from doppelganger_tf import Dataset
     return Dataset.from_dataframe(frame, id_column="machine", time_column="window",
                                   feature_columns="cpu", attribute_columns="cell",
-                                  sample_len=sample_len)
+                                  transforms=transforms, sample_len=sample_len)
 
 
 def main():
@@ -75,6 +76,9 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--series", type=int, default=5700,
                         help="series in all; half train, half are held out")
+    parser.add_argument("--transforms", default="auto", help="the readers' transforms=")
+    parser.add_argument("--no_atom", action="store_true",
+                        help="with --transforms auto: keep its log, drop its atom at 0")
     args = parser.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from doppelganger_tf import set_cpu_threads
@@ -84,17 +88,31 @@ def main():
     from doppelganger_tf.evaluation import evaluate
 
     frame = constructed_frame(args.series, args.seed)
-    machines = frame["machine"].unique()
-    held = set(np.random.default_rng(args.seed).permutation(machines)[len(machines) // 2:])
-    is_held = frame["machine"].isin(held)
+    transforms = args.transforms
+    if args.no_atom and transforms == "auto":
+        from doppelganger_tf import ColumnTransform
+        from doppelganger_tf.transforms import choose_transform
+        chosen, _ = choose_transform(frame["cpu"].to_numpy())
+        transforms = {"cpu": "none" if chosen is None or chosen.kind == "linear"
+                      else ColumnTransform(chosen.kind, chosen.scale)}
+    # the series are drawn independently: the first half trains, the second is held out; both
+    # are encoded together, so that they share their min/max and transform
+    half = args.series // 2
+    is_held = frame["machine"] >= f"m{half:05d}"
     train_frame, held_frame = frame[~is_held], frame[is_held]
 
-    data = dataset(train_frame)
+    def split(sample_len=None):
+        data = dataset(frame, transforms, sample_len)
+        return data.subset(np.arange(half)), data.subset(np.arange(half, args.series))
+
+    data, held_data = split()
+    text = []
+    data.describe(print_fn=text.append)
+    print(next(row.strip() for row in text[0].splitlines() if "'cpu'" in row))
     suggestion = suggest_config(data, seconds=args.seconds)
     print(suggestion)
     if suggestion.rebuild:  # T must be a multiple of the suggested S
-        data = dataset(train_frame, suggestion.config.sample_len)
-    held_data = dataset(held_frame, suggestion.config.sample_len if suggestion.rebuild else None)
+        data, held_data = split(suggestion.config.sample_len)
     tf.keras.utils.set_random_seed(args.seed)
     model = DoppelGANger.from_dataset(data, suggestion.config, seed=args.seed)
     model.compile()

@@ -12,7 +12,8 @@ import tensorflow as tf
 
 from doppelganger_tf import ColumnTransform, DoppelGANger, Output, OutputType
 from doppelganger_tf.dataset import Dataset
-from doppelganger_tf.transforms import AUTO_TAIL_RATIO, choose_transform
+from doppelganger_tf.transforms import (AUTO_ATOM_GAP, AUTO_ATOM_SHARE, AUTO_TAIL_RATIO,
+                                       choose_transform)
 from conftest import tiny_config
 
 LENGTH = 8
@@ -316,3 +317,119 @@ def test_generate_to_writes_input_units(trained, tmp_path, suffix):
         out = pd.read_parquet(path)
     check_input_units(out, frame, expected)
     np.testing.assert_allclose(out["flow"], expected.to_dataframe(seed=0)["flow"], rtol=1e-9)
+
+
+# --- atoms: a value many records hold exactly (a usage's zeros) -----------------------------------
+
+def test_an_atom_is_encoded_apart_and_comes_back_exactly():
+    linear = ColumnTransform("linear", atom=0.0, gap=0.5)
+    np.testing.assert_array_equal(linear.forward([0.0, 0.0, 1e-3, 2.0]), [-0.5, -0.5, 1e-3, 2.0])
+    # every value at or below the atom's image is the atom, exactly; above it, the map's inverse
+    np.testing.assert_array_equal(linear.inverse([-0.5, -0.2, 0.0, 1e-9, 2.0]),
+                                  [0.0, 0.0, 0.0, 1e-9, 2.0])
+    log = ColumnTransform("log1p", 0.01, atom=0.0, gap=1.0)
+    x = np.array([0.0, 0.003, 0.5, 7.0])
+    y = log.forward(x)
+    assert y[0] == -1.0 and y[1] > 0
+    np.testing.assert_allclose(log.inverse(y), x, rtol=1e-12)
+    assert log.inverse(np.array([-0.4]))[0] == 0.0
+    assert log.text() == "log1p(x / 0.01), atom 0"
+    assert ColumnTransform.parse(json.loads(json.dumps(log.to_json()))) == log
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: ColumnTransform("linear", 2.0), "a linear transform has no scale"),
+    (lambda: ColumnTransform("linear", atom=0.0), "the gap below a transform's atom must be"),
+    (lambda: ColumnTransform("log1p", gap=0.1), r"a transform's gap \(0.1\) needs an atom"),
+    (lambda: ColumnTransform("log1p", atom=-1.0, gap=0.1), "atom must be >= 0"),
+    (lambda: ColumnTransform("linear", atom=float("nan"), gap=0.1), "atom must be a finite"),
+])
+def test_bad_atoms_are_refused(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+def test_auto_gives_an_atom_to_a_column_often_at_its_minimum():
+    rng = np.random.default_rng(0)
+    usage = rng.lognormal(0.0, 0.5, 10_000)
+    usage[:1_700] = 0.0
+    transform, why = choose_transform(usage)
+    assert transform.kind == "linear" and transform.atom == 0.0
+    assert transform.gap == pytest.approx(AUTO_ATOM_GAP * usage.max())  # a tenth of the span
+    assert "under 100x; 17% of the values are 0, the minimum (at least 10%)" in why
+    heavy = rng.lognormal(0.0, 3.0, 10_000)
+    heavy[:3_000] = 0.0
+    transform, _ = choose_transform(heavy)
+    assert transform.kind == "log1p" and transform.atom == 0.0  # the log and the atom
+    # under the share, the minimum is only the lowest value; a constant column has no atom
+    assert choose_transform(rng.poisson(5, 10_000))[0] is None
+    few = rng.lognormal(0.0, 0.5, 10_000)
+    few[: int(10_000 * AUTO_ATOM_SHARE) - 1] = 0.0
+    assert choose_transform(few)[0] is None
+    assert choose_transform(np.full(50, 3.0))[0] is None
+    assert choose_transform(np.linspace(0.0, 1.0, 8))[0] is None  # one value in 8 is no mass
+    # whole numbers (counts) come back rounded in an integer column, which gives the minimum
+    assert choose_transform(np.round(usage * 3))[0] is None
+
+
+def zero_frame(n=20, seed=0):
+    """n series of LENGTH steps of ``busy`` (float64 usage, about 30% zeros) and ``jobs``
+    (int64, about 40% zeros), and an attribute."""
+    rng = np.random.default_rng(seed)
+    busy = rng.lognormal(0.0, 0.5, (n, LENGTH)) * (rng.random((n, LENGTH)) > 0.3)
+    jobs = rng.poisson(1.0, (n, LENGTH)).astype(np.int64)
+    return pd.DataFrame({"host": np.repeat([f"h{i}" for i in range(n)], LENGTH),
+                         "hour": np.tile(np.arange(LENGTH), n),
+                         "busy": busy.ravel(), "jobs": jobs.ravel(),
+                         "kind": np.repeat(rng.choice(["a", "b"], n), LENGTH)})
+
+
+def read_zeros(frame):
+    return Dataset.from_dataframe(frame, id_column="host", time_column="hour",
+                                  feature_columns=["busy", "jobs"], attribute_columns="kind")
+
+
+def test_atoms_are_read_decoded_saved_and_generated_exactly(tmp_path):
+    frame = zero_frame()
+    ds = read_zeros(frame)
+    busy = ds.feature_outputs[0].transform
+    assert busy.kind == "linear" and busy.atom == 0.0
+    assert "atom 0 (auto: " in describe(ds)
+    # the zeros sit at the bottom of the scaled range, the other values a gap above them
+    scaled = ds.features[:, :, 0][frame["busy"].to_numpy().reshape(-1, LENGTH) == 0]
+    assert np.all(scaled == 0.0)
+    assert ds.features[:, :, 0][ds.features[:, :, 0] > 0].min() > 0.05
+    out = ds.to_dataframe()
+    assert out.dtypes.to_dict() == frame.dtypes.to_dict()
+    assert (out["busy"] == 0.0).sum() == (frame["busy"] == 0.0).sum()
+    np.testing.assert_allclose(out["busy"], frame["busy"], rtol=1e-5, atol=1e-6)
+    pd.testing.assert_series_equal(out["jobs"], frame["jobs"])
+    assert ds.feature_outputs[1].transform is None  # integers: rounding gives their zeros
+    ds.save(tmp_path / "ours")
+    loaded = Dataset.load(tmp_path / "ours")
+    assert loaded.feature_outputs == ds.feature_outputs
+    pd.testing.assert_frame_equal(loaded.to_dataframe(), out)
+
+    tf.keras.utils.set_random_seed(0)
+    model = DoppelGANger.from_dataset(ds, tiny_config(), seed=0)
+    model.compile()
+    model.fit(ds, epochs=1, verbose=0)
+    generated = model.generate(10, seed=1)
+    # outputs at or below the atom's code come back as the atom exactly, the rest above it
+    generated.features[:3, :, 0] = [[0.0], [0.04], [0.5]]
+    values = generated.feature_values()["busy"]
+    assert np.all(values[:2][generated.gen_flags[:2] > 0.5] == 0.0)
+    assert np.all(values[2][generated.gen_flags[2] > 0.5] > 0.0)
+    assert np.nanmin(values) >= 0.0
+    written = pd.read_csv(model.generate_to(tmp_path / "generated.csv", 10, seed=1))
+    assert written["busy"].min() >= 0.0 and written["jobs"].min() >= 0
+
+
+def test_values_below_an_atom_are_refused():
+    frame = zero_frame()
+    frame.loc[3, "busy"] = -0.5
+    with pytest.raises(ValueError, match=r"feature column 'busy' has 1 values below its "
+                                         r"transform's atom 0 \(-0.5 first"):
+        Dataset.from_dataframe(frame, id_column="host", time_column="hour",
+                               feature_columns=["busy", "jobs"], attribute_columns="kind",
+                               transforms={"busy": ColumnTransform("linear", atom=0.0, gap=0.5)})

@@ -409,7 +409,14 @@ def _scale(values, name: str, what: str, locate: Locate, normalization: Normaliz
 
 def _transformed(x: np.ndarray, transform: ColumnTransform, name: str, what: str,
                  locate: Locate) -> np.ndarray:
-    """A column's finite float64 values through its transform; log1p refuses negative ones."""
+    """A column's finite float64 values through its transform; log1p refuses negative ones,
+    an atom values below it."""
+    if transform.atom is not None and (x < transform.atom).any():
+        row = int(np.flatnonzero(x < transform.atom)[0])
+        raise ValueError(f"{what} column {name!r} has {int((x < transform.atom).sum())} values "
+                         f"below its transform's atom {transform.atom:g} ({x[row]:g} first, at "
+                         f"{locate(row)}); the atom must be the column's minimum: give a "
+                         "transform without it, or with the lowest value as its atom")
     if not transform.signed and (x < 0).any():
         row = int(np.flatnonzero(x < 0)[0])
         raise ValueError(f"{what} column {name!r} has {int((x < 0).sum())} negative values "
@@ -422,7 +429,7 @@ def _transformed(x: np.ndarray, transform: ColumnTransform, name: str, what: str
 def _precision_fix(lo: float, name=None, what: str = "feature",
                    transform: Optional[ColumnTransform] = None) -> str:
     """The advice for a column too wide for float32 scaling (``lo``: its minimum)."""
-    if transform is not None:  # already a log: only clipping is left
+    if transform is not None and transform.kind != "linear":  # already a log: only clipping
         return (f"clip the extreme values before building the Dataset (the column is already "
                 f"transformed by {transform.text()})")
     log = ("np.log1p(x)" if lo >= 0 else
