@@ -22,6 +22,7 @@ own halves). Asserts nothing; not part of the test suite.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import time
 
@@ -77,6 +78,9 @@ def main():
     parser.add_argument("--series", type=int, default=5700,
                         help="series in all; half train, half are held out")
     parser.add_argument("--transforms", default="auto", help="the readers' transforms=")
+    parser.add_argument("--set", action="append", default=[], metavar="FIELD=INT",
+                        help="override a DGConfig field of the suggestion (integers), e.g. "
+                             "feature_noise_dim=45")
     parser.add_argument("--no_atom", action="store_true",
                         help="with --transforms auto: keep its log, drop its atom at 0")
     args = parser.parse_args()
@@ -113,8 +117,12 @@ def main():
     print(suggestion)
     if suggestion.rebuild:  # T must be a multiple of the suggested S
         data, held_data = split(suggestion.config.sample_len)
+    config = dataclasses.replace(suggestion.config, **{
+        field: int(value) for field, value in (item.split("=", 1) for item in args.set)})
+    if args.set:
+        print(f"overridden: {', '.join(args.set)}")
     tf.keras.utils.set_random_seed(args.seed)
-    model = DoppelGANger.from_dataset(data, suggestion.config, seed=args.seed)
+    model = DoppelGANger.from_dataset(data, config, seed=args.seed)
     model.compile()
     tracker = FidelityTracker(keep_best="auto")
     started = time.perf_counter()

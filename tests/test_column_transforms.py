@@ -13,7 +13,7 @@ import tensorflow as tf
 from doppelganger_tf import ColumnTransform, DoppelGANger, Output, OutputType
 from doppelganger_tf.dataset import Dataset
 from doppelganger_tf.transforms import (AUTO_ATOM_GAP, AUTO_ATOM_SHARE, AUTO_TAIL_RATIO,
-                                       choose_transform)
+                                       choose_transform, snap_atoms)
 from conftest import tiny_config
 
 LENGTH = 8
@@ -415,7 +415,14 @@ def test_atoms_are_read_decoded_saved_and_generated_exactly(tmp_path):
     model.compile()
     model.fit(ds, epochs=1, verbose=0)
     generated = model.generate(10, seed=1)
-    # outputs at or below the atom's code come back as the atom exactly, the rest above it
+    # generated encoded values that decode to the atom are at its code: the figures, which
+    # read the encoded values, see what decoding gives
+    encoded = generated.features[:, :, 0][generated.gen_flags > 0.5]
+    is_atom = generated.feature_values()["busy"][generated.gen_flags > 0.5] == 0.0
+    assert np.all(encoded[is_atom] == 0.0) and np.all(encoded[~is_atom] > 0.0)
+    threshold, code = busy.atom_codes()
+    assert (threshold, code) == (0.0, -busy.gap)
+    # outputs at or below the atom's image come back as the atom exactly, the rest above it
     generated.features[:3, :, 0] = [[0.0], [0.04], [0.5]]
     values = generated.feature_values()["busy"]
     assert np.all(values[:2][generated.gen_flags[:2] > 0.5] == 0.0)
@@ -433,3 +440,14 @@ def test_values_below_an_atom_are_refused():
         Dataset.from_dataframe(frame, id_column="host", time_column="hour",
                                feature_columns=["busy", "jobs"], attribute_columns="kind",
                                transforms={"busy": ColumnTransform("linear", atom=0.0, gap=0.5)})
+
+
+def test_generated_values_that_decode_to_the_atom_are_set_to_its_code():
+    atom = Output("continuous", 1, "zero_one", name="busy",
+                  transform=ColumnTransform("linear", atom=0.0, gap=1.0))
+    plain = Output("continuous", 1, "zero_one", name="load")
+    # busy's transformed range is -1 (the atom's code) .. 9: its threshold, 0, scales to 0.1
+    values = np.array([[0.0, 0.05], [0.05, 0.05], [0.1, 0.5], [0.11, 0.0]], np.float32)
+    snap_atoms(values, [atom, plain], np.array([-1.0, 0.0]), np.array([9.0, 1.0]))
+    np.testing.assert_array_equal(values, np.array([[0.0, 0.05], [0.0, 0.05], [0.0, 0.5],
+                                                    [0.11, 0.0]], np.float32))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, Tuple
 
 import numpy as np
 
@@ -128,7 +128,7 @@ class ColumnTransform:
         x = np.asarray(values, np.float64)
         y = self._map(x)
         if self.atom is not None:
-            y = np.where(x <= self.atom, self._atom_code(), y)
+            y = np.where(x <= self.atom, self.atom_codes()[1], y)
         return y
 
     def inverse(self, values) -> np.ndarray:
@@ -145,13 +145,15 @@ class ColumnTransform:
         y = np.asarray(values, np.float64)
         x = self._unmap(y)
         if self.atom is not None:
-            threshold = float(self._map(np.array([self.atom]))[0])
-            x = np.where(y <= threshold, self.atom, x)
+            x = np.where(y <= self.atom_codes()[0], self.atom, x)
         return x
 
-    def _atom_code(self) -> float:
-        """Where the atom is encoded, in transformed units."""
-        return float(self._map(np.array([self.atom]))[0]) - self.gap
+    def atom_codes(self) -> Tuple[float, float]:
+        """With an atom: (threshold, code) in transformed units. Values at or below the
+        threshold (the map's image of the atom) decode to the atom; the code (``gap`` below
+        it) is where the atom's records are encoded."""
+        image = float(self._map(np.array([self.atom], np.float64))[0])
+        return image, image - self.gap
 
     def to_json(self):
         """The name, or {"kind", "scale"[, "atom", "gap"]} when the scale is not 1 or there is

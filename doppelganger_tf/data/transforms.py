@@ -330,6 +330,33 @@ def harden(values, outputs: Sequence[Output], clip: bool = True, copy: bool = Tr
     return values
 
 
+def snap_atoms(values, outputs: Sequence[Output], low, high) -> np.ndarray:
+    """Generated encoded values that decode to a column's atom, set to the atom's own code (in
+    place), so that the encoded data, which the fidelity figures read, show what decoding
+    gives: a series of atoms is flat, not noise below the threshold.
+
+    Args:
+        values: float32 encoded values, the outputs' columns last.
+        outputs: The outputs of the columns.
+        low: The columns' min in transformed units [K], or None (then nothing changes).
+        high: Their max [K].
+
+    Returns:
+        ``values``.
+    """
+    if low is None:
+        return values
+    for out, start, _ in output_blocks(outputs):
+        transform = out.transform if out.is_continuous else None
+        if transform is None or transform.atom is None:
+            continue
+        threshold, code = global_scale(np.array(transform.atom_codes()), low[start],
+                                       high[start], out.normalization)
+        column = values[..., start]
+        column[column <= threshold] = code
+    return values
+
+
 # --- per-sample auto-normalisation ---------------------------------------------------------------
 
 def minmax_attribute_outputs(feature_outputs: Sequence[Output]) -> List[Output]:

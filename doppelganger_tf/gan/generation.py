@@ -80,8 +80,8 @@ def checked_or_fresh_seed(seed) -> int:
 def postprocess(model, features, mask, hard_attributes, lengths, clip):
     """The generator's outputs (features with the two flag columns last, the activity mask,
     the hard attributes) -> (features, attributes, gen_flags) in the dataset's encoding:
-    min/max renormalisation, one-hot / clipped values, zero after each series' end; series
-    forced to ``lengths`` when given."""
+    min/max renormalisation, one-hot / clipped values, atoms at their codes, zero after each
+    series' end; series forced to ``lengths`` when given."""
     gen_flags = (mask if lengths is None
                  else transforms.gen_flags_from_lengths(lengths, features.shape[1]))
     features = features[..., :-2]  # drop the generation-flag columns
@@ -91,6 +91,8 @@ def postprocess(model, features, mask, hard_attributes, lengths, clip):
             model.feature_outputs)
     features = transforms.harden(features, model.feature_outputs, clip,
                                  copy=not model.minmax_outputs)
+    transforms.snap_atoms(features, model.feature_outputs, model.scaling.get("feature_min"),
+                          model.scaling.get("feature_max"))
     features *= gen_flags[..., None]  # hardened one-hots after the end are zeroed too
     attributes = transforms.harden(hard_attributes[:, :model.num_attribute_columns],
                                    model.attribute_outputs, clip)
