@@ -167,9 +167,9 @@ class ColumnTransform:
         """A transform from any of the ways to name one.
 
         Args:
-            value: A name ("none" gives None; "log1p", "signed_log1p", "linear"), a
-                ColumnTransform, its JSON ({"kind": ..., "scale": ..., "atom": ..., "gap": ...})
-                or None.
+            value: A name ("none" gives None; "log1p", "signed_log1p"), a ColumnTransform,
+                its JSON ({"kind": ..., "scale": ..., "atom": ..., "gap": ...}; kind "linear"
+                only here, with an atom) or None.
             column: The column's name, for error messages.
 
         Returns:
